@@ -1,0 +1,45 @@
+# Switchboard: `make run` serves on http://127.0.0.1:5000, `make test` runs every test.
+PYTHON ?= python3.11
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+
+.PHONY: run test test-fast setup dev bench cluster clean
+
+run: setup
+	$(PY) app.py
+
+setup: $(VENV)/.runtime static/vendor/socket.io.min.js
+
+dev: setup $(VENV)/.dev
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(VENV)/bin/python
+	$(PIP) install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
+	$(PIP) install -q -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+static/vendor/socket.io.min.js: node_modules/.installed scripts/vendor.sh
+	bash scripts/vendor.sh
+
+# Every layer: unit, integration, e2e (real server, both transports, Node
+# client, eventlet and gevent), browser (Playwright + Debian's Chromium).
+test: dev
+	$(PY) -m pytest tests
+
+# Unit and integration only: seconds, for the edit-test loop.
+test-fast: dev
+	$(PY) -m pytest tests/unit tests/integration
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor test-output

@@ -1,0 +1,197 @@
+"""Switchboard: create_app() and ``python app.py`` (migrate, then serve).
+
+``python app.py`` monkey-patches for the chosen ASYNC_MODE before anything
+else is imported, brings the database to the current schema and serves.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+
+def _patch_early() -> None:
+    """Monkey-patch before other imports, as eventlet and gevent require."""
+    mode = os.environ.get("ASYNC_MODE", "eventlet").strip().lower()
+    if mode == "eventlet":
+        import eventlet
+
+        eventlet.monkey_patch()
+    elif mode == "gevent":
+        from gevent import monkey
+
+        monkey.patch_all()
+
+
+if __name__ == "__main__":
+    _patch_early()
+
+from flask import Flask, jsonify, request  # noqa: E402
+from sqlalchemy import event as sa_event  # noqa: E402
+from werkzeug.middleware.proxy_fix import ProxyFix  # noqa: E402
+
+import logs  # noqa: E402
+from config import ConfigError, Settings, database_url, load_secret_key  # noqa: E402
+from extensions import csrf, db, limiter, login_manager, migrate, socketio  # noqa: E402
+from realtime.ratelimit import EventLimiter  # noqa: E402
+from realtime.state import make_state  # noqa: E402
+
+
+def create_app(settings: Settings | None = None, **overrides) -> Flask:
+    """Build the app. ``overrides`` set Flask config keys (tests use TESTING)."""
+    settings = settings or Settings.from_env()
+    app = Flask(__name__, instance_path=settings.INSTANCE_PATH)
+    uri = database_url(settings)
+    app.config.update(
+        SECRET_KEY=load_secret_key(settings),
+        SQLALCHEMY_DATABASE_URI=uri,
+        SQLALCHEMY_ENGINE_OPTIONS=_engine_options(uri),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=bool(settings.TLS_CERT),
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=bool(settings.TLS_CERT),
+        WTF_CSRF_TIME_LIMIT=None,  # tied to the session instead of a clock
+        RATELIMIT_STORAGE_URI=settings.MESSAGE_QUEUE or "memory://",
+        RATELIMIT_HEADERS_ENABLED=True,
+        MAX_CONTENT_LENGTH=max(settings.MAX_PACKET_BYTES, 64 * 1024),
+    )
+    app.config.update(overrides)
+    app.extensions["switchboard.settings"] = settings
+    app.extensions["switchboard.state"] = make_state(settings.MESSAGE_QUEUE)
+    app.extensions["switchboard.limiter"] = EventLimiter(
+        settings.MESSAGE_QUEUE or "memory://",
+        settings.RATE_LIMIT_MESSAGES,
+        settings.RATE_LIMIT_EVENTS,
+    )
+
+    db.init_app(app)
+    if uri.startswith("sqlite"):
+        with app.app_context():
+            sa_event.listen(db.engine, "connect", _sqlite_pragmas)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"),
+                     render_as_batch=True)
+    _init_login(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+    from blueprints.auth import bp as auth_bp
+    from blueprints.chat import bp as chat_bp
+    from blueprints.ops import bp as ops_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(chat_bp)
+    app.register_blueprint(ops_bp)
+
+    _init_socketio(app, settings)
+    _init_http_extras(app, settings)
+    return app
+
+
+def _engine_options(uri: str) -> dict:
+    if uri.startswith("sqlite"):
+        # Greenlets share pooled connections; sqlite3's thread check would refuse that.
+        return {"connect_args": {"check_same_thread": False, "timeout": 30}}
+    return {"pool_pre_ping": True}
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
+    cur.execute("PRAGMA synchronous=NORMAL")  # durable at every WAL checkpoint; safe with WAL
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def _init_login(app: Flask) -> None:
+    from blueprints.auth.service import load_session_user
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to continue."
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(load_session_user)
+
+
+def _init_socketio(app: Flask, settings: Settings) -> None:
+    from blueprints.chat.events import ChatNamespace
+    from realtime.namespace import install_ack_tracking
+
+    socketio.init_app(
+        app,
+        async_mode=settings.ASYNC_MODE,
+        message_queue=settings.MESSAGE_QUEUE,
+        cors_allowed_origins=settings.allowed_origins(),
+        max_http_buffer_size=settings.MAX_PACKET_BYTES,
+        ping_interval=settings.PING_INTERVAL,
+        ping_timeout=settings.PING_TIMEOUT,
+        cookie=None,
+        logger=False,
+        engineio_logger=False,
+    )
+    install_ack_tracking(socketio.server)
+    socketio.on_namespace(ChatNamespace("/chat", app))
+
+
+def _init_http_extras(app: Flask, settings: Settings) -> None:
+    if settings.TRUSTED_PROXIES:
+        # Only as many X-Forwarded-* hops as there are proxies we run.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.TRUSTED_PROXIES,
+                                x_proto=settings.TRUSTED_PROXIES)
+
+    @app.errorhandler(429)
+    def too_many(exc):
+        if request.path.startswith("/api/"):
+            return jsonify(error={"code": "rate_limited", "message": str(exc.description)}), 429
+        return exc
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'; "
+            "object-src 'none'",
+        )
+        return response
+
+
+def prepare_database(app: Flask) -> None:
+    """Bring the schema to the current migration and create the default rooms."""
+    from flask_migrate import upgrade
+
+    from blueprints.chat.service import ensure_default_rooms
+
+    with app.app_context():
+        upgrade()
+        ensure_default_rooms()
+
+
+def main() -> int:
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        print(f"switchboard: configuration error: {exc}", file=sys.stderr)
+        return 2
+    logs.configure(settings.LOG_FORMAT, settings.LOG_LEVEL)
+    app = create_app(settings)
+    prepare_database(app)
+    from serving import serve
+
+    try:
+        serve(app, settings)
+    except OSError as exc:
+        print(f"switchboard: cannot listen on {settings.HOST}:{settings.PORT}: {exc.strerror}",
+              file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

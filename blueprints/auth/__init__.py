@@ -1,0 +1,5 @@
+from flask import Blueprint
+
+bp = Blueprint("auth", __name__)
+
+from blueprints.auth import routes, cli  # noqa: E402,F401  (registers views and commands)

@@ -1,0 +1,116 @@
+"""Login, registration, logout and the token endpoint (PROTOCOL section 1)."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from blueprints.auth import bp, service
+from blueprints.auth.forms import LoginForm, RegisterForm
+from extensions import csrf, limiter
+from realtime.audit import audit
+from realtime.clientinfo import client_ip
+from realtime.errors import AppError
+from realtime.sessions import disconnect_user
+
+
+def _login_rate() -> str:
+    return current_app.extensions["switchboard.settings"].RATE_LIMIT_LOGIN
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths: no scheme, no host, no protocol-relative //host."""
+    if not target:
+        return url_for("chat.page")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") \
+            or "\\" in target:
+        return url_for("chat.page")
+    return target
+
+
+@bp.get("/")
+def index():
+    if current_user.is_authenticated:
+        return redirect(url_for("chat.page"))
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_rate, methods=["POST"])
+def login():
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(_safe_next(request.args.get("next")))
+    form = LoginForm()
+    error = None
+    if form.validate_on_submit():
+        user = service.authenticate(form.username.data, form.password.data)
+        if user is not None:
+            login_user(user, remember=form.remember.data)
+            audit("login", user=user.username, user_id=user.id, ip=client_ip(request.environ))
+            return redirect(_safe_next(request.args.get("next")))
+        audit("auth_failed", ip=client_ip(request.environ), via="login")
+        error = "Wrong username or password."
+    elif request.method == "POST":
+        error = "Wrong username or password." if not form.csrf_token.errors else \
+            "The form expired; please try again."
+    return render_template("auth/login.html", form=form, error=error,
+                           registration_open=_registration_open())
+
+
+def _registration_open() -> bool:
+    return current_app.extensions["switchboard.settings"].REGISTRATION == "open"
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(_login_rate, methods=["POST"])
+def register():
+    if not _registration_open():
+        abort(403, description="Registration is closed; ask an admin for an account.")
+    form = RegisterForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            user = service.create_user(form.username.data, form.password.data)
+        except AppError as exc:
+            error = exc.message
+        else:
+            login_user(user)
+            audit("register", user=user.username, user_id=user.id,
+                  ip=client_ip(request.environ), admin=user.is_admin)
+            flash(f"Welcome, {user.username}!" +
+                  (" You are the first account, so you are an admin." if user.is_admin else ""))
+            return redirect(url_for("chat.page"))
+    return render_template("auth/register.html", form=form, error=error)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    user = current_user._get_current_object()
+    # Ending the session everywhere also ends every socket and token of it.
+    service.end_sessions(user)
+    disconnect_user(user.id, reason="logout")
+    logout_user()
+    audit("logout", user=user.username, user_id=user.id, ip=client_ip(request.environ))
+    return redirect(url_for("auth.login"))
+
+
+@bp.post("/api/token")
+@csrf.exempt  # JSON API for non-browser clients: no cookie is used, so no CSRF.
+@limiter.limit(_login_rate)
+def api_token():
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return _json_error(400, "bad_request", 'Send JSON {"username", "password"}.')
+    user = service.authenticate(body.get("username"), body.get("password"))
+    if user is None:
+        audit("auth_failed", ip=client_ip(request.environ), via="token")
+        return _json_error(401, "unauthorized", "Wrong username or password.")
+    token, ttl = service.issue_token(user)
+    return jsonify(token=token, expires_in=ttl)
+
+
+def _json_error(status: int, code: str, message: str):
+    return jsonify(error={"code": code, "message": message}), status

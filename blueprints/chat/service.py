@@ -1,0 +1,382 @@
+"""Chat domain logic: rooms, membership, messages, history, sync, read marks.
+
+Plain Python and the database; nothing here knows about Socket.IO. Each
+function checks what the caller may do, changes the database in one
+transaction and returns what happened; the namespace decides whom to tell.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from extensions import db
+from models import Membership, Message, Room, User, utcnow
+from realtime.errors import BadRequest, Conflict, Forbidden, NotFound, TooLarge
+
+DEFAULT_ROOMS = ("general", "random")
+SYNC_PAGE = 500
+
+
+def _settings():
+    return current_app.extensions["switchboard.settings"]
+
+
+# -- rooms -----------------------------------------------------------------
+
+def ensure_default_rooms() -> None:
+    """A fresh install has the public rooms general and random."""
+    existing = set(db.session.scalars(select(Room.name_key).where(Room.name_key.in_(DEFAULT_ROOMS))))
+    for name in DEFAULT_ROOMS:
+        if name not in existing:
+            db.session.add(Room(name=name, name_key=name, kind="public"))
+    try:
+        db.session.commit()
+    except IntegrityError:  # another process created them first
+        db.session.rollback()
+
+
+def get_room(room_id: int) -> Room:
+    room = db.session.get(Room, room_id)
+    if room is None:
+        raise NotFound(f"No room {room_id}.")
+    return room
+
+
+def membership(user_id: int, room_id: int) -> Membership | None:
+    return db.session.get(Membership, (room_id, user_id))
+
+
+def readable_room(user_id: int, room_id: int) -> Room:
+    """The room, if the user may read it: public, or private/dm and a member."""
+    room = get_room(room_id)
+    if room.kind != "public" and membership(user_id, room_id) is None:
+        raise Forbidden("Only members may use this room.")
+    return room
+
+
+def member_room(user_id: int, room_id: int) -> tuple[Room, Membership]:
+    """The room and membership, if the user has joined it (needed to post)."""
+    room = readable_room(user_id, room_id)
+    member = membership(user_id, room_id)
+    if member is None:
+        raise Forbidden("Join the room first.")
+    return room, member
+
+
+def room_members(room_id: int) -> list[User]:
+    return list(db.session.scalars(
+        select(User).join(Membership, Membership.user_id == User.id)
+        .where(Membership.room_id == room_id).order_by(User.username_key)
+    ))
+
+
+def room_member_ids(room_id: int) -> set[int]:
+    return set(db.session.scalars(select(Membership.user_id).where(Membership.room_id == room_id)))
+
+
+def room_dict(room: Room, last_read_seq: int | None = None) -> dict:
+    data = {
+        "id": room.id,
+        "name": room.name,
+        "kind": room.kind,
+        "last_seq": room.last_seq,
+        "last_rev": room.last_rev,
+        "unread": max(0, room.last_seq - (last_read_seq or 0)) if last_read_seq is not None else 0,
+        "joined": last_read_seq is not None,
+    }
+    if room.kind != "public":
+        data["members"] = [u.to_dict() for u in room_members(room.id)]
+    return data
+
+
+def room_view(user_id: int, room: Room) -> dict:
+    member = membership(user_id, room.id)
+    return room_dict(room, member.last_read_seq if member else None)
+
+
+def list_rooms(user_id: int) -> list[dict]:
+    """Public rooms plus the rooms the user is a member of, with unread counts."""
+    rows = db.session.execute(
+        select(Room, Membership.last_read_seq)
+        .outerjoin(Membership, and_(Membership.room_id == Room.id, Membership.user_id == user_id))
+        .where(or_(Room.kind == "public", Membership.user_id.is_not(None)))
+        .order_by(Room.kind != "public", Room.name_key)
+    ).all()
+    return [room_dict(room, last_read) for room, last_read in rows]
+
+
+def _check_room_name(name: str) -> str:
+    name = name.strip()
+    if not name or len(name) > 64 or any(ch in name for ch in "\n\r\t"):
+        raise BadRequest("name: 1-64 characters on one line")
+    if name.lower().startswith("dm:"):
+        raise BadRequest("name: may not start with 'dm:'")
+    return name
+
+
+def create_room(user_id: int, name: str, kind: str, members: list[str]) -> Room:
+    name = _check_room_name(name)
+    limit = _settings().MAX_ROOMS_PER_USER
+    owned = db.session.scalar(
+        select(func.count(Room.id)).where(Room.created_by == user_id, Room.kind != "dm")
+    )
+    if owned >= limit:
+        raise Conflict(f"You may create at most {limit} rooms.")
+    invitees = _users_by_name(members) if kind == "private" else []
+    if kind == "public" and members:
+        raise BadRequest("members: only for private rooms")
+    room = Room(name=name, name_key=name.lower(), kind=kind, created_by=user_id)
+    db.session.add(room)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict(f"A room named {name!r} exists already.") from None
+    for uid in {user_id, *(u.id for u in invitees)}:
+        db.session.add(Membership(room_id=room.id, user_id=uid))
+    db.session.commit()
+    return room
+
+
+def _users_by_name(names: list[str]) -> list[User]:
+    keys = {n.lower() for n in names}
+    users = list(db.session.scalars(select(User).where(User.username_key.in_(keys))))
+    missing = keys - {u.username_key for u in users}
+    if missing:
+        raise NotFound(f"No user named {sorted(missing)[0]!r}.")
+    return users
+
+
+def join_room(user_id: int, room_id: int) -> tuple[Room, bool]:
+    """Join a public room (or re-open one the user belongs to). Returns (room, newly)."""
+    room = readable_room(user_id, room_id)
+    if membership(user_id, room_id) is not None:
+        return room, False
+    # Public only: readable_room already refused private rooms of non-members.
+    db.session.add(Membership(room_id=room_id, user_id=user_id, last_read_seq=0))
+    try:
+        db.session.commit()
+    except IntegrityError:  # joined twice at once from two tabs
+        db.session.rollback()
+        return room, False
+    return room, True
+
+
+def leave_room(user_id: int, room_id: int) -> bool:
+    room = get_room(room_id)
+    if room.kind == "dm":
+        raise BadRequest("room: a direct message cannot be left")
+    result = db.session.execute(
+        delete(Membership).where(Membership.room_id == room_id, Membership.user_id == user_id)
+    )
+    db.session.commit()
+    return result.rowcount > 0
+
+
+def invite(user_id: int, room_id: int, username: str) -> tuple[Room, User, bool]:
+    room = get_room(room_id)
+    if membership(user_id, room_id) is None:
+        raise Forbidden("Only members may invite to this room.")
+    if room.kind == "dm":
+        raise BadRequest("room: nobody can be invited to a direct message")
+    (user,) = _users_by_name([username])
+    if membership(user.id, room_id) is not None:
+        return room, user, False
+    db.session.add(Membership(room_id=room_id, user_id=user.id))
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return room, user, False
+    return room, user, True
+
+
+def open_dm(user_id: int, username: str) -> tuple[Room, User, bool]:
+    """The one dm room of this pair, created on first use. Returns (room, other, created)."""
+    (other,) = _users_by_name([username])
+    low, high = sorted((user_id, other.id))
+    key = f"dm:{low}:{high}"
+    room = db.session.scalar(select(Room).where(Room.name_key == key))
+    if room is not None:
+        return room, other, False
+    me = db.session.get(User, user_id)
+    room = Room(name=f"{me.username}, {other.username}" if low != high else me.username,
+                name_key=key, kind="dm", created_by=user_id)
+    db.session.add(room)
+    try:
+        db.session.flush()
+        for uid in {low, high}:
+            db.session.add(Membership(room_id=room.id, user_id=uid))
+        db.session.commit()
+    except IntegrityError:  # the other side opened it at the same moment
+        db.session.rollback()
+        return db.session.scalar(select(Room).where(Room.name_key == key)), other, False
+    return room, other, True
+
+
+def shared_room_ids(user_id: int) -> list[int]:
+    """Rooms the user belongs to: where their presence is of interest."""
+    return list(db.session.scalars(select(Membership.room_id).where(Membership.user_id == user_id)))
+
+
+# -- messages ----------------------------------------------------------------
+
+def clean_text(text: str) -> str:
+    text = text.strip()
+    if not text:
+        raise BadRequest("text: must not be empty")
+    limit = _settings().MAX_MESSAGE_CHARS
+    if len(text) > limit:
+        raise TooLarge(f"text: at most {limit} characters (got {len(text)})", limit=limit)
+    return text
+
+
+def _by_client_id(user_id: int, client_id: str) -> Message | None:
+    return db.session.scalar(
+        select(Message).where(Message.author_id == user_id, Message.client_id == client_id)
+    )
+
+
+def _next_numbers(room_id: int) -> tuple[int, int]:
+    """Take the room's next seq and rev.
+
+    One UPDATE ... RETURNING: PostgreSQL holds the room's row lock and SQLite
+    its write lock until the caller commits, so concurrent senders queue here
+    and numbers are never shared or skipped.
+    """
+    row = db.session.execute(
+        update(Room).where(Room.id == room_id)
+        .values(last_seq=Room.last_seq + 1, last_rev=Room.last_rev + 1)
+        .returning(Room.last_seq, Room.last_rev)
+    ).one()
+    return row.last_seq, row.last_rev
+
+
+def _next_rev(room_id: int) -> int:
+    return db.session.execute(
+        update(Room).where(Room.id == room_id).values(last_rev=Room.last_rev + 1)
+        .returning(Room.last_rev)
+    ).scalar_one()
+
+
+@dataclass
+class Sent:
+    message: Message
+    duplicate: bool
+
+
+def send_message(user_id: int, room_id: int, text: str, client_id: str) -> Sent:
+    """Store a message (or find the one already stored for this client_id)."""
+    member_room(user_id, room_id)
+    text = clean_text(text)
+    existing = _by_client_id(user_id, client_id)
+    if existing is not None:
+        return _duplicate_of(existing, room_id)
+    db.session.commit()  # end any read transaction: the write below starts a fresh one
+    try:
+        seq, rev = _next_numbers(room_id)
+        message = Message(room_id=room_id, seq=seq, rev=rev, author_id=user_id,
+                          text=text, client_id=client_id)
+        db.session.add(message)
+        # The sender's own message is read: their unread count stays put.
+        db.session.execute(
+            update(Membership).where(Membership.room_id == room_id, Membership.user_id == user_id)
+            .values(last_read_seq=seq)
+        )
+        db.session.commit()
+    except IntegrityError:
+        # The same client_id raced in from another tab or process.
+        db.session.rollback()
+        existing = _by_client_id(user_id, client_id)
+        if existing is None:
+            raise
+        return _duplicate_of(existing, room_id)
+    return Sent(message, duplicate=False)
+
+
+def _duplicate_of(message: Message, room_id: int) -> Sent:
+    if message.room_id != room_id:
+        raise Conflict("client_id: already used for a message in another room")
+    return Sent(message, duplicate=True)
+
+
+def _changeable_message(user_id: int, message_id: int, admin_override: bool = False) -> Message:
+    """A live message the user may change: their own (still a member), or any for admins."""
+    message = db.session.get(Message, message_id)
+    if message is None or message.deleted:
+        raise NotFound(f"No message {message_id}.")
+    if message.author_id == user_id:
+        member_room(user_id, message.room_id)
+    elif not admin_override:
+        readable_room(user_id, message.room_id)  # non-members learn nothing more
+        raise Forbidden("Only the author may do that.")
+    return message
+
+
+def edit_message(user_id: int, message_id: int, text: str) -> Message:
+    message = _changeable_message(user_id, message_id)
+    text = clean_text(text)
+    db.session.commit()
+    message.rev = _next_rev(message.room_id)
+    message.text = text
+    message.edited_at = utcnow()
+    db.session.commit()
+    return message
+
+
+def delete_message(user_id: int, message_id: int, is_admin: bool) -> Message:
+    """Delete (author or admin): the message keeps its seq as an empty placeholder."""
+    message = _changeable_message(user_id, message_id, admin_override=is_admin)
+    db.session.commit()
+    message.rev = _next_rev(message.room_id)
+    message.deleted = True
+    message.text = ""
+    message.edited_at = utcnow()
+    db.session.commit()
+    return message
+
+
+def history(user_id: int, room_id: int, before_seq: int | None, limit: int) -> tuple[list[Message], bool]:
+    """Up to ``limit`` messages before ``before_seq`` (ascending seq), and whether more exist."""
+    readable_room(user_id, room_id)
+    query = select(Message).where(Message.room_id == room_id)
+    if before_seq is not None:
+        query = query.where(Message.seq < before_seq)
+    rows = list(db.session.scalars(query.order_by(Message.seq.desc()).limit(limit + 1)))
+    has_more = len(rows) > limit
+    return list(reversed(rows[:limit])), has_more
+
+
+def sync(user_id: int, rooms: dict[int, int]) -> tuple[list[Message], bool]:
+    """Everything created, edited or deleted after each given rev (<= 500 in all)."""
+    for room_id in rooms:
+        readable_room(user_id, room_id)
+    collected: list[Message] = []
+    has_more = False
+    for room_id, after_rev in sorted(rooms.items()):
+        room_left = SYNC_PAGE - len(collected)
+        if room_left <= 0:
+            has_more = True
+            break
+        rows = list(db.session.scalars(
+            select(Message).where(Message.room_id == room_id, Message.rev > after_rev)
+            .order_by(Message.rev).limit(room_left + 1)
+        ))
+        if len(rows) > room_left:
+            has_more = True
+            rows = rows[:room_left]
+        collected.extend(rows)
+    return collected, has_more
+
+
+def mark_read(user_id: int, room_id: int, seq: int) -> tuple[Room, int]:
+    """Move the user's read mark forward (never back); return the unread count."""
+    room, member = member_room(user_id, room_id)
+    seq = min(seq, room.last_seq)
+    if seq > member.last_read_seq:
+        member.last_read_seq = seq
+        db.session.commit()
+    return room, max(0, room.last_seq - member.last_read_seq)

@@ -1,0 +1,191 @@
+"""Every setting of Switchboard, read from the environment and checked at start.
+
+A bad value stops start-up with one line that names the setting and says what
+is expected (``ConfigError``); ``app.py`` prints that line and exits, so an
+operator never has to read a traceback to find a typo in a unit file.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from limits import parse_many
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+class ConfigError(ValueError):
+    """A setting has a value Switchboard cannot use."""
+
+
+def _int(name: str, default: int, minimum: int = 0, maximum: int | None = None):
+    def parse(env: dict[str, str]) -> int:
+        raw = env.get(name)
+        if raw is None or raw == "":
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ConfigError(f"{name}={raw!r} is not a whole number") from None
+        if value < minimum or (maximum is not None and value > maximum):
+            upper = f" and {maximum}" if maximum is not None else ""
+            raise ConfigError(f"{name}={value} must be at least {minimum}{upper}")
+        return value
+
+    return parse
+
+
+def _choice(name: str, default: str, choices: tuple[str, ...]):
+    def parse(env: dict[str, str]) -> str:
+        value = (env.get(name) or default).strip().lower()
+        if value not in choices:
+            raise ConfigError(f"{name}={value!r} must be one of {', '.join(choices)}")
+        return value
+
+    return parse
+
+
+def _rate(name: str, default: str):
+    def parse(env: dict[str, str]) -> str:
+        value = (env.get(name) or default).strip()
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ConfigError(
+                f"{name}={value!r} is not a rate such as '60/minute;10/second'"
+            ) from None
+        return value
+
+    return parse
+
+
+def _str(name: str, default: str | None = None):
+    def parse(env: dict[str, str]) -> str | None:
+        value = env.get(name)
+        return value if value not in (None, "") else default
+
+    return parse
+
+
+def _origins(env: dict[str, str]) -> list[str]:
+    raw = env.get("CORS_ALLOWED_ORIGINS", "").strip()
+    if not raw:
+        return []  # filled in with the app's own origin (see origins_for)
+    origins = [o.strip().rstrip("/") for o in raw.split(",") if o.strip()]
+    for origin in origins:
+        if origin != "*" and not origin.startswith(("http://", "https://")):
+            raise ConfigError(
+                f"CORS_ALLOWED_ORIGINS entry {origin!r} must start with http:// or https://"
+            )
+    return origins
+
+
+def _file(name: str):
+    def parse(env: dict[str, str]) -> str | None:
+        value = env.get(name)
+        if not value:
+            return None
+        if not Path(value).is_file():
+            raise ConfigError(f"{name}={value!r}: no such file")
+        return value
+
+    return parse
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The checked settings. Field order is the order of the README's table."""
+
+    HOST: str = field(metadata={"parse": _str("HOST", "127.0.0.1")})
+    PORT: int = field(metadata={"parse": _int("PORT", 5000, 1, 65535)})
+    SECRET_KEY: str | None = field(metadata={"parse": _str("SECRET_KEY")})
+    DATABASE_URL: str | None = field(metadata={"parse": _str("DATABASE_URL")})
+    MESSAGE_QUEUE: str | None = field(metadata={"parse": _str("MESSAGE_QUEUE")})
+    CORS_ALLOWED_ORIGINS: list[str] = field(metadata={"parse": _origins})
+    REGISTRATION: str = field(
+        metadata={"parse": _choice("REGISTRATION", "open", ("open", "closed"))}
+    )
+    ASYNC_MODE: str = field(
+        metadata={"parse": _choice("ASYNC_MODE", "eventlet", ("eventlet", "gevent", "threading"))}
+    )
+    RATE_LIMIT_MESSAGES: str = field(
+        metadata={"parse": _rate("RATE_LIMIT_MESSAGES", "60/minute;10/second")}
+    )
+    RATE_LIMIT_EVENTS: str = field(metadata={"parse": _rate("RATE_LIMIT_EVENTS", "300/minute")})
+    RATE_LIMIT_LOGIN: str = field(metadata={"parse": _rate("RATE_LIMIT_LOGIN", "10/minute")})
+    MAX_MESSAGE_CHARS: int = field(metadata={"parse": _int("MAX_MESSAGE_CHARS", 4000, 1)})
+    MAX_PACKET_BYTES: int = field(metadata={"parse": _int("MAX_PACKET_BYTES", 65536, 1024)})
+    MAX_CONNECTIONS: int = field(metadata={"parse": _int("MAX_CONNECTIONS", 10000, 1)})
+    MAX_CONNECTIONS_PER_USER: int = field(
+        metadata={"parse": _int("MAX_CONNECTIONS_PER_USER", 20, 1)}
+    )
+    MAX_CONNECTION_AGE: int = field(metadata={"parse": _int("MAX_CONNECTION_AGE", 7200, 10)})
+    MAX_ROOMS_PER_USER: int = field(metadata={"parse": _int("MAX_ROOMS_PER_USER", 50, 0)})
+    TOKEN_TTL: int = field(metadata={"parse": _int("TOKEN_TTL", 300, 10, 86400)})
+    PING_INTERVAL: int = field(metadata={"parse": _int("PING_INTERVAL", 25, 1, 3600)})
+    PING_TIMEOUT: int = field(metadata={"parse": _int("PING_TIMEOUT", 20, 1, 3600)})
+    TRUSTED_PROXIES: int = field(metadata={"parse": _int("TRUSTED_PROXIES", 0, 0, 10)})
+    LOG_FORMAT: str = field(metadata={"parse": _choice("LOG_FORMAT", "text", ("text", "json"))})
+    LOG_LEVEL: str = field(
+        metadata={
+            "parse": _choice("LOG_LEVEL", "info", ("debug", "info", "warning", "error"))
+        }
+    )
+    TLS_CERT: str | None = field(metadata={"parse": _file("TLS_CERT")})
+    TLS_KEY: str | None = field(metadata={"parse": _file("TLS_KEY")})
+    INSTANCE_PATH: str = field(
+        metadata={"parse": _str("INSTANCE_PATH", str(BASE_DIR / "instance"))}
+    )
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
+        env = dict(os.environ if env is None else env)
+        values = {f.name: f.metadata["parse"](env) for f in fields(cls)}
+        if bool(values["TLS_CERT"]) != bool(values["TLS_KEY"]):
+            raise ConfigError("TLS_CERT and TLS_KEY must be set together")
+        return cls(**values)
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.TLS_CERT else "http"
+
+    def allowed_origins(self) -> list[str]:
+        """The explicit origin allow-list: the setting, or the app's own origin.
+
+        Never derived from request headers: a client's ``Host`` or
+        ``X-Forwarded-Host`` must not widen it.
+        """
+        if self.CORS_ALLOWED_ORIGINS:
+            return self.CORS_ALLOWED_ORIGINS
+        hosts = {self.HOST}
+        if self.HOST in ("127.0.0.1", "localhost", "0.0.0.0", "::"):
+            hosts = {"127.0.0.1", "localhost"}
+        return [f"{self.scheme}://{h}:{self.PORT}" for h in sorted(hosts)]
+
+
+def load_secret_key(settings: Settings) -> str:
+    """SECRET_KEY from the environment, else one generated once into instance/."""
+    if settings.SECRET_KEY:
+        return settings.SECRET_KEY
+    path = Path(settings.INSTANCE_PATH) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    # O_EXCL: two processes starting at once must not write two different keys.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def database_url(settings: Settings) -> str:
+    if settings.DATABASE_URL:
+        return settings.DATABASE_URL
+    Path(settings.INSTANCE_PATH).mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{Path(settings.INSTANCE_PATH) / 'switchboard.db'}"

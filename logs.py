@@ -1,0 +1,48 @@
+"""Logging: plain text for people, JSON lines for log collectors (LOG_FORMAT)."""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+        }
+        audit = getattr(record, "audit", None)
+        if audit:
+            entry.update(audit)
+        else:
+            entry["message"] = record.getMessage()
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+class TextFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        audit = getattr(record, "audit", None)
+        if audit:
+            line += " " + " ".join(f"{k}={v}" for k, v in audit.items() if k != "action")
+        return line
+
+
+def configure(fmt: str, level: str) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        JsonFormatter() if fmt == "json"
+        else TextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    # The libraries log every packet at INFO; our audit log says what matters.
+    for noisy in ("socketio", "engineio", "werkzeug", "socketio.server", "engineio.server"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

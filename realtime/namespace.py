@@ -1,0 +1,248 @@
+"""The one event wrapper, and the namespace base class every feature uses.
+
+Every client event of every namespace goes through ``AppNamespace.dispatch``:
+
+    rate limit -> strict pydantic validation -> handler -> ack envelope
+    -> ``error`` event when the client sent no ack -> logging and metrics
+
+Handlers hold only their feature's logic. They receive the connection record
+(who is calling) and the validated payload, and return the ack fields. An
+``AppError`` becomes ``{"ok": false, "error": {...}}``; any other exception
+becomes ``internal`` plus a logged traceback, and the connection stays up.
+"""
+from __future__ import annotations
+
+import contextvars
+import functools
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from flask import current_app, request
+from flask_login import current_user
+from flask_socketio import ConnectionRefusedError, Namespace
+from pydantic import BaseModel, ValidationError
+
+from realtime import metrics
+from realtime.audit import audit
+from realtime.clientinfo import client_ip, transport_of
+from realtime.errors import (
+    AppError,
+    BadRequest,
+    Forbidden,
+    Internal,
+    TooManyConnections,
+    Unauthorized,
+)
+from realtime.state import Connection
+
+log = logging.getLogger("switchboard.events")
+
+# Whether the event being handled carries an ack id. python-socketio does not
+# tell handlers, and the contract needs it: a failure without an ack is sent
+# as an ``error`` event instead. See install_ack_tracking().
+_ack_requested: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "ack_requested", default=True
+)
+
+
+def install_ack_tracking(server) -> None:
+    """Record, per event, whether the client asked for an acknowledgement.
+
+    Wraps python-socketio's ``Server._handle_event_internal`` (the one place
+    that sees the packet id) on this server instance only.
+    """
+    original = server._handle_event_internal
+
+    def handle(srv, sid, eio_sid, data, namespace, id):
+        token = _ack_requested.set(id is not None)
+        try:
+            return original(srv, sid, eio_sid, data, namespace, id)
+        finally:
+            _ack_requested.reset(token)
+
+    server._handle_event_internal = handle
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    name: str
+    schema: type[BaseModel] | None
+    limit: str | None  # "events", "messages" or None
+    ack: bool
+
+
+def event(name: str, schema: type[BaseModel] | None = None, *, limit: str | None = "events",
+          ack: bool = True):
+    """Declare a method as the handler of client event ``name``."""
+
+    def decorate(fn: Callable) -> Callable:
+        fn._event_spec = EventSpec(name, schema, limit, ack)
+        return fn
+
+    return decorate
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """One readable sentence naming the first bad field."""
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err["loc"]) or "payload"
+    return f"{where}: {err['msg']}"
+
+
+class AppNamespace(Namespace):
+    """Connection admission and event dispatch shared by every namespace."""
+
+    admin_only = False
+
+    def __init__(self, namespace: str, app) -> None:
+        super().__init__(namespace)
+        self.app = app
+        self.state = app.extensions["switchboard.state"]
+        self.limiter = app.extensions["switchboard.limiter"]
+        self.settings = app.extensions["switchboard.settings"]
+        self.handlers: dict[str, tuple[EventSpec, Callable]] = {}
+        for attr in dir(type(self)):
+            fn = getattr(type(self), attr)
+            spec = getattr(fn, "_event_spec", None)
+            if spec is not None:
+                self.handlers[spec.name] = (spec, getattr(self, attr))
+
+    # -- routing ---------------------------------------------------------
+    def trigger_event(self, event_name: str, *args):
+        if event_name in ("connect", "disconnect"):
+            return super().trigger_event(event_name, *args)
+        sid, *payload = args
+        handler = functools.partial(self.dispatch, event_name)
+        return self.socketio._handle_event(handler, event_name, self.namespace, sid, *payload)
+
+    # -- connect / disconnect ---------------------------------------------
+    def on_connect(self, auth=None):
+        from blueprints.auth.service import user_from_token  # avoid an import cycle
+
+        environ = request.environ
+        ip = client_ip(environ)
+        user = None
+        try:
+            if isinstance(auth, dict) and auth.get("token") is not None:
+                user = user_from_token(auth.get("token"))
+                method = "token"
+            elif current_user.is_authenticated:
+                user = current_user._get_current_object()
+                method = "session"
+            else:
+                raise Unauthorized("Log in, or pass a token from /api/token in auth.token.")
+            if self.admin_only and not user.is_admin:
+                raise Forbidden("This namespace is for admins only.")
+            if self.state.local_count() >= self.settings.MAX_CONNECTIONS:
+                raise TooManyConnections("The server is at its connection limit.")
+            if self.state.user_connections(user.id) >= self.settings.MAX_CONNECTIONS_PER_USER:
+                raise TooManyConnections(
+                    f"At most {self.settings.MAX_CONNECTIONS_PER_USER} connections per user."
+                )
+        except AppError as exc:
+            audit("connect_refused", namespace=self.namespace, ip=ip, reason=exc.code,
+                  user=getattr(user, "username", None))
+            metrics.ERRORS.labels(exc.code).inc()
+            raise ConnectionRefusedError(exc.to_dict()) from None
+
+        transport = self.current_transport(request.sid, environ)
+        conn = Connection(
+            sid=request.sid, namespace=self.namespace, user_id=user.id,
+            username=user.username, is_admin=user.is_admin, transport=transport, ip=ip,
+        )
+        count = self.state.add(conn)
+        self.enter_room(request.sid, f"user:{user.id}")
+        metrics.CONNECTIONS.labels(self.namespace, transport).inc()
+        audit("connect", user=user.username, user_id=user.id, ip=ip, sid=request.sid,
+              namespace=self.namespace, transport=transport, auth=method)
+        self.connected(conn, first=count == 1)
+
+    def on_disconnect(self, reason=None):
+        conn, left = self.state.remove(request.sid, self.namespace)
+        if conn is None:
+            return
+        metrics.CONNECTIONS.labels(self.namespace, conn.transport).dec()
+        audit("disconnect", user=conn.username, user_id=conn.user_id, ip=conn.ip,
+              sid=conn.sid, namespace=self.namespace, transport=conn.transport,
+              reason=str(reason), seconds=round(time.time() - conn.connected_at, 1))
+        self.disconnected(conn, last=left == 0)
+
+    def connected(self, conn: Connection, first: bool) -> None:
+        """Hook: a connection was admitted (``first``: the user's first here)."""
+
+    def disconnected(self, conn: Connection, last: bool) -> None:
+        """Hook: a connection closed (``last``: the user has none left here)."""
+
+    # -- the event wrapper -----------------------------------------------
+    def dispatch(self, event_name: str, *args) -> Any:
+        started = time.perf_counter()
+        wants_ack = _ack_requested.get()
+        spec = None
+        try:
+            conn = self.state.get(request.sid, self.namespace)
+            if conn is None:
+                raise Unauthorized("This connection is not logged in.")
+            entry = self.handlers.get(event_name)
+            if entry is None:
+                raise BadRequest(f"Unknown event {event_name!r} on {self.namespace}.")
+            spec, handler = entry
+            if spec.limit == "messages":
+                self.limiter.hit("messages", f"user:{conn.user_id}")
+            elif spec.limit == "events":
+                self.limiter.hit("events", f"sid:{conn.sid}")
+            if len(args) > 1:
+                raise BadRequest("Send one payload object per event.")
+            payload = args[0] if args else {}
+            if spec.schema is not None:
+                if not isinstance(payload, dict):
+                    raise BadRequest("payload: must be a JSON object")
+                try:
+                    data = spec.schema.model_validate(payload, strict=True)
+                except ValidationError as exc:
+                    raise BadRequest(describe_validation_error(exc)) from None
+            else:
+                data = payload
+            result = handler(conn, data)
+            reply = {"ok": True, **(result or {})}
+        except AppError as exc:
+            reply = {"ok": False, "error": exc.to_dict()}
+            if exc.code == "rate_limited":
+                metrics.RATE_LIMITED.labels(spec.limit if spec else "events").inc()
+                audit("rate_limited", sid=request.sid, namespace=self.namespace,
+                      event=event_name, user_id=getattr(conn, "user_id", None))
+        except Exception:
+            log.exception("handler for %s %r failed", self.namespace, event_name)
+            reply = {"ok": False, "error": Internal().to_dict()}
+        finally:
+            metrics.LATENCY.labels(event_name if spec else "unknown").observe(
+                time.perf_counter() - started
+            )
+        metrics.EVENTS.labels(event_name if spec else "unknown").inc()
+        if not reply["ok"]:
+            metrics.ERRORS.labels(reply["error"]["code"]).inc()
+            if not wants_ack:
+                self.emit("error", {**reply["error"], "event": event_name}, to=request.sid)
+                return None
+        if not wants_ack or (spec is not None and not spec.ack):
+            return None
+        return reply
+
+    # -- helpers for subclasses -------------------------------------------
+    def current_transport(self, sid: str, environ: dict | None = None) -> str:
+        """websocket or polling, as of now (a polling connection may upgrade)."""
+        try:
+            return self.socketio.server.transport(sid, self.namespace)
+        except KeyError:  # the test client has no Engine.IO session
+            return transport_of(environ or {})
+
+    def emit(self, event_name, data=None, to=None, include_self=True, skip_sid=None,
+             namespace=None):
+        """Emit within this namespace (``to`` a sid, room or list of rooms)."""
+        self.socketio.emit(event_name, data, to=to, include_self=include_self,
+                           skip_sid=skip_sid, namespace=namespace or self.namespace)
+
+    @property
+    def config(self):
+        return current_app.config

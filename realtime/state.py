@@ -1,0 +1,123 @@
+"""Shared connection state: the one place processes agree on who is connected.
+
+Everything more than one process must agree on (who is online, how many
+connections a user holds, the admin's connection table) goes through
+``ConnectionState``. ``MemoryState`` serves one process; a Redis backend with
+the same interface serves several (selected by MESSAGE_QUEUE). Code never
+keeps its own module-level dict of users, which would silently be wrong as
+soon as a second process starts.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class Connection:
+    """One Socket.IO connection to one namespace."""
+
+    sid: str
+    namespace: str
+    user_id: int
+    username: str
+    is_admin: bool
+    transport: str
+    ip: str
+    connected_at: float = field(default_factory=time.time)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class ConnectionState(ABC):
+    """What the app asks of the shared state. Every method is cheap."""
+
+    @abstractmethod
+    def add(self, conn: Connection) -> int:
+        """Record a connection; return the user's connection count in its namespace."""
+
+    @abstractmethod
+    def remove(self, sid: str, namespace: str) -> tuple[Connection | None, int]:
+        """Forget a connection; return it and the user's remaining count there."""
+
+    @abstractmethod
+    def get(self, sid: str, namespace: str) -> Connection | None:
+        """This process's record of a connection."""
+
+    @abstractmethod
+    def user_connections(self, user_id: int) -> int:
+        """How many connections the user holds, all namespaces, all processes."""
+
+    @abstractmethod
+    def local_count(self) -> int:
+        """Connections held by this process (the per-process cap counts these)."""
+
+    @abstractmethod
+    def online_user_ids(self, namespace: str) -> set[int]:
+        """Users with at least one connection to the namespace."""
+
+    @abstractmethod
+    def connections(self) -> list[Connection]:
+        """Every connection, for the operator console."""
+
+    def set_transport(self, sid: str, namespace: str, transport: str) -> None:
+        conn = self.get(sid, namespace)
+        if conn is not None:
+            conn.transport = transport
+
+
+class MemoryState(ConnectionState):
+    """One process: plain dicts behind a lock (handlers may run in threads)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._conns: dict[tuple[str, str], Connection] = {}
+        self._per_user: dict[tuple[int, str], int] = defaultdict(int)
+
+    def add(self, conn: Connection) -> int:
+        with self._lock:
+            self._conns[(conn.sid, conn.namespace)] = conn
+            self._per_user[(conn.user_id, conn.namespace)] += 1
+            return self._per_user[(conn.user_id, conn.namespace)]
+
+    def remove(self, sid: str, namespace: str) -> tuple[Connection | None, int]:
+        with self._lock:
+            conn = self._conns.pop((sid, namespace), None)
+            if conn is None:
+                return None, 0
+            key = (conn.user_id, namespace)
+            self._per_user[key] -= 1
+            left = self._per_user[key]
+            if left <= 0:
+                del self._per_user[key]
+            return conn, max(left, 0)
+
+    def get(self, sid: str, namespace: str) -> Connection | None:
+        return self._conns.get((sid, namespace))
+
+    def user_connections(self, user_id: int) -> int:
+        with self._lock:
+            return sum(n for (uid, _), n in self._per_user.items() if uid == user_id)
+
+    def local_count(self) -> int:
+        return len(self._conns)
+
+    def online_user_ids(self, namespace: str) -> set[int]:
+        with self._lock:
+            return {uid for (uid, ns) in self._per_user if ns == namespace}
+
+    def connections(self) -> list[Connection]:
+        with self._lock:
+            return list(self._conns.values())
+
+
+def make_state(message_queue: str | None) -> ConnectionState:
+    if message_queue:
+        from realtime.redis_state import RedisState
+
+        return RedisState(message_queue)
+    return MemoryState()

@@ -1,0 +1,78 @@
+"""Serve the app on eventlet or gevent with a listening socket we build ourselves.
+
+Why not ``socketio.run()``:
+- eventlet's WSGI server defaults to ``debug=True`` and then writes Python
+  tracebacks to clients; ``socketio.run()`` does not turn it off.
+- Neither server sets TCP_NODELAY, so small acks wait ~40 ms for Nagle's
+  algorithm. Set on the listening socket, Linux passes it to every accepted one.
+- eventlet's greenlet pool defaults to 1,024 and silently caps connections;
+  we size it from MAX_CONNECTIONS, with a listen backlog for reconnect storms.
+- eventlet.listen() turns on SO_REUSEPORT by default, which would let a second
+  process bind the same port unnoticed; we refuse that.
+"""
+from __future__ import annotations
+
+import logging
+import socket
+
+from config import Settings
+
+log = logging.getLogger("switchboard.server")
+
+BACKLOG = 2048
+
+
+def _tune(sock) -> None:
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+def socket_timeout(settings: Settings) -> int:
+    """Drop a client silent for longer than a ping round plus slack.
+
+    A connected client answers every ping, so only stalled requests (a POST
+    body that never arrives, a half-open socket) ever reach this.
+    """
+    return settings.PING_INTERVAL + settings.PING_TIMEOUT + 10
+
+
+def serve(app, settings: Settings) -> None:
+    host, port = settings.HOST, settings.PORT
+    url = f"{settings.scheme}://{host}:{port}"
+    if settings.ASYNC_MODE == "eventlet":
+        import eventlet
+        import eventlet.wsgi
+
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = eventlet.listen((host, port), family=family, backlog=BACKLOG, reuse_port=False)
+        _tune(sock)
+        if settings.TLS_CERT:
+            sock = eventlet.wrap_ssl(sock, certfile=settings.TLS_CERT, keyfile=settings.TLS_KEY,
+                                     server_side=True)
+        log.info("Switchboard serving on %s (eventlet)", url)
+        eventlet.wsgi.server(
+            sock, app, debug=False, log_output=False,
+            max_size=settings.MAX_CONNECTIONS + 100,
+            socket_timeout=socket_timeout(settings),
+        )
+    elif settings.ASYNC_MODE == "gevent":
+        from gevent import socket as gsocket
+        from gevent.pool import Pool
+        from gevent.pywsgi import WSGIServer
+
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = gsocket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(BACKLOG)
+        _tune(sock)
+        ssl_args = (
+            {"certfile": settings.TLS_CERT, "keyfile": settings.TLS_KEY}
+            if settings.TLS_CERT else {}
+        )
+        log.info("Switchboard serving on %s (gevent)", url)
+        WSGIServer(sock, app, spawn=Pool(settings.MAX_CONNECTIONS + 100), log=None,
+                   error_log=logging.getLogger("switchboard.gevent"), **ssl_args).serve_forever()
+    else:  # threading: development and tests only
+        from werkzeug.serving import run_simple
+
+        run_simple(host, port, app, threaded=True, use_reloader=False)

@@ -1,0 +1,36 @@
+"""Production entry point.
+
+Monkey-patching must happen before anything else imports socket or threading,
+so it is the first thing here. Run migrations first (``flask db upgrade``).
+
+    eventlet (default):  python wsgi.py          (gunicorn >= 26 has no eventlet worker)
+    gevent:              ASYNC_MODE=gevent gunicorn -k gevent -w 1 -b 127.0.0.1:5000 wsgi:app
+"""
+import os
+
+if os.environ.get("ASYNC_MODE", "eventlet").strip().lower() == "gevent":
+    from gevent import monkey
+
+    monkey.patch_all()
+else:
+    import eventlet
+
+    eventlet.monkey_patch()
+
+import sys  # noqa: E402
+
+import logs  # noqa: E402
+from app import create_app  # noqa: E402
+from config import ConfigError, Settings  # noqa: E402
+
+try:
+    settings = Settings.from_env()
+except ConfigError as exc:
+    sys.exit(f"switchboard: configuration error: {exc}")
+logs.configure(settings.LOG_FORMAT, settings.LOG_LEVEL)
+app = create_app(settings)
+
+if __name__ == "__main__":
+    from serving import serve
+
+    serve(app, settings)

@@ -5,6 +5,7 @@ else is imported, brings the database to the current schema and serves.
 """
 from __future__ import annotations
 
+import logging
 import os
 import sys
 
@@ -13,7 +14,13 @@ def _patch_early() -> None:
     """Monkey-patch before other imports, as eventlet and gevent require."""
     mode = os.environ.get("ASYNC_MODE", "eventlet").strip().lower()
     if mode == "eventlet":
-        import eventlet
+        import warnings
+
+        # eventlet warns on import that it is maintenance-only upstream; we
+        # know, and say so in one log line at start instead of a 9-line banner.
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+            import eventlet
 
         eventlet.monkey_patch()
     elif mode == "gevent":
@@ -178,6 +185,10 @@ def main() -> int:
         print(f"switchboard: configuration error: {exc}", file=sys.stderr)
         return 2
     logs.configure(settings.LOG_FORMAT, settings.LOG_LEVEL)
+    if settings.ASYNC_MODE == "eventlet":
+        logging.getLogger("switchboard").info(
+            "eventlet is in maintenance-only mode upstream; ASYNC_MODE=gevent is the tested alternative"
+        )
     app = create_app(settings)
     prepare_database(app)
     from serving import serve

@@ -13,7 +13,11 @@ if os.environ.get("ASYNC_MODE", "eventlet").strip().lower() == "gevent":
 
     monkey.patch_all()
 else:
-    import eventlet
+    import warnings
+
+    with warnings.catch_warnings():  # said once in the log by app.main(), not as a banner
+        warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+        import eventlet
 
     eventlet.monkey_patch()
 

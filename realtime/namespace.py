@@ -145,7 +145,8 @@ class AppNamespace(Namespace):
             audit("connect_refused", namespace=self.namespace, ip=ip, reason=exc.code,
                   user=getattr(user, "username", None))
             metrics.ERRORS.labels(exc.code).inc()
-            raise ConnectionRefusedError(exc.to_dict()) from None
+            # socket.io-client exposes the second argument as err.data: {code, message}.
+            raise ConnectionRefusedError(exc.message, exc.to_dict()) from None
 
         transport = self.current_transport(request.sid, environ)
         conn = Connection(

@@ -6,8 +6,6 @@ import click
 from blueprints.auth import bp, service
 from realtime.errors import AppError
 
-bp.cli.short_help = "Manage accounts."
-bp.cli.name = "users"
 
 
 @bp.cli.command("create")

@@ -5,6 +5,7 @@ import itertools
 
 import pytest
 
+from tests.support.clients import Client, User, register
 from tests.support.server import ServerProcess
 
 _names = itertools.count(1)
@@ -26,3 +27,56 @@ def username():
 @pytest.fixture(params=["websocket", "polling"])
 def transport(request):
     return request.param
+
+
+@pytest.fixture
+def make_user(server, username):
+    """Register a fresh account through the HTML form; returns a ``User``."""
+
+    def make(prefix: str = "user") -> User:
+        name = username(prefix)
+        return User(server.url, name, register(server.url, name))
+
+    return make
+
+
+@pytest.fixture
+def connect(server, transport):
+    """Connect a recording /chat client for a user (token or session cookie).
+
+    Every client made here is disconnected when the test ends.
+    """
+    made: list[Client] = []
+
+    def _connect(user: User, via: str = "token", transport_: str | None = None) -> Client:
+        kwargs = {"token": user.token()} if via == "token" else {"http": user.http}
+        client = Client(server.url, transport_ or transport, **kwargs)
+        made.append(client)
+        return client.connect()
+
+    yield _connect
+    for client in made:
+        try:
+            if client.connected:
+                client.disconnect()
+        except Exception:  # teardown must not hide the test's own failure
+            pass
+
+
+@pytest.fixture
+def unconnected(server, transport):
+    """A recording client that is not connected yet (for refused connections)."""
+    made: list[Client] = []
+
+    def _make(**kwargs) -> Client:
+        client = Client(server.url, transport, **kwargs)
+        made.append(client)
+        return client
+
+    yield _make
+    for client in made:
+        try:
+            if client.connected:
+                client.disconnect()
+        except Exception:
+            pass

@@ -6,12 +6,16 @@ import re
 import threading
 import time
 from collections import defaultdict
+from dataclasses import dataclass, field
 
 import requests
 import socketio
 
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
                      r'name="csrf_token" value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
+
+DEFAULT_PASSWORD = "correct-horse"
+HTTP_TIMEOUT = 10
 
 
 def csrf_token(html: str) -> str:
@@ -20,37 +24,72 @@ def csrf_token(html: str) -> str:
     return next(g for g in m.groups() if g)
 
 
-def register(base_url: str, username: str, password: str = "correct-horse") -> requests.Session:
+def register(base_url: str, username: str, password: str = DEFAULT_PASSWORD) -> requests.Session:
     """Register through the HTML form (CSRF token and all); returns a logged-in session."""
     http = requests.Session()
-    page = http.get(base_url + "/register")
+    page = http.get(base_url + "/register", timeout=HTTP_TIMEOUT)
+    assert page.status_code == 200, f"GET /register: {page.status_code}"
     r = http.post(base_url + "/register", data={
         "csrf_token": csrf_token(page.text), "username": username,
         "password": password, "confirm": password,
-    }, allow_redirects=False)
+    }, allow_redirects=False, timeout=HTTP_TIMEOUT)
     assert r.status_code == 302, f"register {username}: {r.status_code} {r.text[:300]}"
     return http
 
 
-def login(base_url: str, username: str, password: str = "correct-horse",
-          next_path: str | None = None) -> requests.Response:
+def login(base_url: str, username: str, password: str = DEFAULT_PASSWORD,
+          next_path: str | None = None, remember: bool = False) -> requests.Response:
+    """POST the login form from a fresh session; the response carries that session as ``.http``."""
     http = requests.Session()
-    page = http.get(base_url + "/login")
-    url = base_url + "/login" + (f"?next={next_path}" if next_path else "")
-    r = http.post(url, data={"csrf_token": csrf_token(page.text), "username": username,
-                             "password": password}, allow_redirects=False)
+    page = http.get(base_url + "/login", timeout=HTTP_TIMEOUT)
+    assert page.status_code == 200, f"GET /login: {page.status_code}"
+    data = {"csrf_token": csrf_token(page.text), "username": username, "password": password}
+    if remember:
+        data["remember"] = "y"
+    # ``params`` URL-encodes ``next`` (it may hold "//", ":" or "\").
+    r = http.post(base_url + "/login", params={"next": next_path} if next_path else None,
+                  data=data, allow_redirects=False, timeout=HTTP_TIMEOUT)
     r.http = http  # type: ignore[attr-defined]
     return r
 
 
-def token(base_url: str, username: str, password: str = "correct-horse") -> str:
-    r = requests.post(base_url + "/api/token", json={"username": username, "password": password})
+def logout(base_url: str, http: requests.Session) -> requests.Response:
+    """POST /logout with a CSRF token of this session (taken from the register form,
+    which renders for logged-in users too)."""
+    page = http.get(base_url + "/register", timeout=HTTP_TIMEOUT)
+    assert page.status_code == 200, f"GET /register: {page.status_code}"
+    return http.post(base_url + "/logout", data={"csrf_token": csrf_token(page.text)},
+                     allow_redirects=False, timeout=HTTP_TIMEOUT)
+
+
+def token(base_url: str, username: str, password: str = DEFAULT_PASSWORD) -> str:
+    r = requests.post(base_url + "/api/token", json={"username": username, "password": password},
+                      timeout=HTTP_TIMEOUT)
     assert r.status_code == 200, r.text
-    return r.json()["token"]
+    body = r.json()
+    assert isinstance(body.get("token"), str) and body["token"], body
+    assert isinstance(body.get("expires_in"), int) and body["expires_in"] > 0, body
+    return body["token"]
 
 
 def cookie_header(http: requests.Session) -> str:
     return "; ".join(f"{c.name}={c.value}" for c in http.cookies)
+
+
+@dataclass
+class User:
+    """An account registered through the HTML form, with its logged-in session."""
+
+    base_url: str
+    name: str
+    http: requests.Session
+    password: str = DEFAULT_PASSWORD
+    _token: str | None = field(default=None, repr=False)
+
+    def token(self, fresh: bool = False) -> str:
+        if self._token is None or fresh:
+            self._token = token(self.base_url, self.name, self.password)
+        return self._token
 
 
 class Client:
@@ -58,7 +97,8 @@ class Client:
 
     def __init__(self, base_url: str, transport: str, *, token: str | None = None,
                  http: requests.Session | None = None, namespace: str = "/chat",
-                 reconnection: bool = False) -> None:
+                 reconnection: bool = False, auth: dict | None = None,
+                 cookie: str | None = None) -> None:
         self.base_url = base_url
         self.namespace = namespace
         self.transport = transport
@@ -68,10 +108,14 @@ class Client:
         self._queue: "queue.Queue[tuple[str, object]]" = queue.Queue()
         self._lock = threading.Lock()
         self.token = token
+        self.auth = auth
         self.http = http
+        self.cookie = cookie
         self.sio.on("*", self._record, namespace=namespace)
         self.connect_error = None
+        self.disconnected = threading.Event()
         self.sio.on("connect_error", self._on_connect_error, namespace=namespace)
+        self.sio.on("disconnect", self._on_disconnect, namespace=namespace)
 
     def _record(self, event, *args):
         payload = args[0] if len(args) == 1 else list(args)
@@ -81,39 +125,79 @@ class Client:
 
     def _on_connect_error(self, data):
         self.connect_error = data
+        self._queue.put(("connect_error", data))
+
+    def _on_disconnect(self, *reason):
+        self.disconnected.set()
+        self._queue.put(("disconnect", reason))
 
     def connect(self, wait_timeout: float = 10) -> "Client":
         headers = {"Origin": self.base_url}
-        if self.http is not None:
+        if self.cookie is not None:
+            headers["Cookie"] = self.cookie
+        elif self.http is not None:
             headers["Cookie"] = cookie_header(self.http)
+        auth = self.auth if self.auth is not None else (
+            {"token": self.token} if self.token else None)
         self.sio.connect(self.base_url, namespaces=[self.namespace],
                          transports=[self.transport], headers=headers,
-                         auth={"token": self.token} if self.token else None,
-                         wait_timeout=wait_timeout)
+                         auth=auth, wait_timeout=wait_timeout)
         return self
 
     def call(self, event: str, payload=None, timeout: float = 10):
         return self.sio.call(event, payload if payload is not None else {},
                              namespace=self.namespace, timeout=timeout)
 
+    def call_raw(self, event: str, *args, timeout: float = 10):
+        """``call`` with exactly these positional arguments (none, a list, a string...)."""
+        data = tuple(args) if len(args) != 1 else args[0]
+        if not args:
+            data = None
+        return self.sio.call(event, data, namespace=self.namespace, timeout=timeout)
+
     def emit(self, event: str, payload=None) -> None:
         self.sio.emit(event, payload, namespace=self.namespace)
 
+    def received(self, event: str, predicate=lambda p: True) -> list:
+        with self._lock:
+            return [p for p in self.events[event] if predicate(p)]
+
+    def count(self, event: str, predicate=lambda p: True) -> int:
+        return len(self.received(event, predicate))
+
     def wait_for(self, event: str, predicate=lambda p: True, timeout: float = 10):
         """The first recorded ``event`` matching ``predicate`` (waiting up to ``timeout``)."""
+        return self.wait_for_count(event, 1, predicate, timeout)[0]
+
+    def wait_for_count(self, event: str, n: int, predicate=lambda p: True,
+                       timeout: float = 10) -> list:
+        """Wait until at least ``n`` recorded ``event``s match; return all that match."""
         deadline = time.monotonic() + timeout
         while True:
-            with self._lock:
-                for payload in self.events[event]:
-                    if predicate(payload):
-                        return payload
+            found = self.received(event, predicate)
+            if len(found) >= n:
+                return found
             left = deadline - time.monotonic()
             if left <= 0:
-                raise TimeoutError(f"no {event!r} matching within {timeout}s; got {dict(self.events)}")
+                with self._lock:
+                    got = {k: list(v) for k, v in self.events.items()}
+                raise TimeoutError(f"{self.transport} client: wanted {n} {event!r} matching "
+                                   f"within {timeout}s, have {len(found)}; got {got}")
             try:
                 self._queue.get(timeout=min(left, 0.2))
             except queue.Empty:
                 pass
+
+    def assert_no_event(self, event: str, predicate=lambda p: True, within: float = 1.0) -> None:
+        """Absence can only be checked by waiting: fail if a match arrives ``within`` seconds."""
+        try:
+            got = self.wait_for(event, predicate, timeout=within)
+        except TimeoutError:
+            return
+        raise AssertionError(f"unexpected {event!r}: {got!r}")
+
+    def wait_disconnected(self, timeout: float = 10) -> bool:
+        return self.disconnected.wait(timeout)
 
     def disconnect(self) -> None:
         self.sio.disconnect()

@@ -1,0 +1,1470 @@
+/* Switchboard chat page.
+ *
+ * Plain browser JavaScript, no build step. Talks to the /chat Socket.IO
+ * namespace as described in docs/protocol.md (PROTOCOL.md section 4).
+ *
+ * Safety rule of this file: user data (names, message text, room names,
+ * server error messages) reaches the DOM only through textContent or
+ * attributes, never through innerHTML.
+ *
+ * Consistency model: messages are keyed by id and ordered by seq; applying
+ * the same message twice replaces it (a higher or equal rev wins). The
+ * highest rev seen per room is tracked so every (re)connect can ask `sync`
+ * for whatever changed while the connection was down.
+ */
+(function () {
+  "use strict";
+
+  // ---------------------------------------------------------------------
+  // Constants and page data
+  // ---------------------------------------------------------------------
+  const PAGE_SIZE = 50;
+  const TYPING_SEND_EVERY_MS = 3000;
+  const TYPING_EXPIRE_MS = 5000;
+  const GROUP_WINDOW_MS = 5 * 60 * 1000;
+  const LAST_ROOM_KEY = "switchboard.lastRoom";
+  const NEAR_TOP_PX = 80;
+  const NEAR_BOTTOM_PX = 120;
+
+  const $ = (id) => document.getElementById(id);
+  const app = $("app");
+  if (!app || typeof window.io !== "function") {
+    return;
+  }
+  const me = {
+    id: Number(app.dataset.userId),
+    username: app.dataset.username || "",
+    isAdmin: app.dataset.isAdmin === "true",
+  };
+
+  const el = {
+    badge: $("conn-badge"),
+    roomList: $("room-list"),
+    dmList: $("dm-list"),
+    dmSection: $("dm-section"),
+    newRoomForm: $("new-room-form"),
+    newRoomName: $("new-room-name"),
+    newRoomCreate: $("new-room-create"),
+    newRoomError: $("new-room-error"),
+    banners: $("banners"),
+    roomTitle: $("room-title"),
+    roomMeta: $("room-meta"),
+    scroller: $("messages"),
+    historyStatus: $("history-status"),
+    list: $("message-list"),
+    pendingList: $("pending-list"),
+    jump: $("jump-latest"),
+    typing: $("typing"),
+    composerForm: $("composer-form"),
+    composer: $("composer"),
+    send: $("send"),
+    composerError: $("composer-error"),
+    online: $("online"),
+    onlineCount: $("online-count"),
+    toasts: $("toasts"),
+  };
+
+  // ---------------------------------------------------------------------
+  // State
+  // ---------------------------------------------------------------------
+  /** Room id -> Room (as the server last described it). */
+  const rooms = new Map();
+  /** Room id -> sidebar <li>. */
+  const roomItems = new Map();
+  /**
+   * Room id -> cache of a room whose messages were loaded:
+   * {messages: Map<id, Message>, maxRev, hasMore, loaded, loadingOlder,
+   *  systemLines: [{text, ts, after}]}
+   */
+  const caches = new Map();
+  /** client_id -> {clientId, room, text, ts, attempt, el} not yet acknowledged. */
+  const pending = new Map();
+  /** Room id -> highest seq we told the server we read. */
+  const readSent = new Map();
+
+  let currentRoom = null; // id of the room shown
+  let openToken = 0; // guards against out-of-order room switches
+  let everConnected = false;
+  let transportName = "";
+  /** Users online in the shown room: id -> User. */
+  const online = new Map();
+  /** Users known to be members of the shown room (for presence events). */
+  const knownMembers = new Set();
+  /** Room id -> Map(user id -> {user, timer}) of people typing. */
+  const typingBy = new Map();
+  let typingSentAt = 0;
+  let typingActive = false;
+  let typingRoom = null;
+  let readTimer = null;
+  let onlineRefreshTimer = null;
+  let retryTimer = null;
+  let lastRoomsRefresh = 0;
+
+  // ---------------------------------------------------------------------
+  // Socket
+  // ---------------------------------------------------------------------
+  function chosenTransports() {
+    const wanted = new URLSearchParams(window.location.search).get("transport");
+    if (wanted === "polling") return ["polling"];
+    if (wanted === "websocket") return ["websocket"];
+    return ["polling", "websocket"];
+  }
+
+  const socket = window.io("/chat", {
+    transports: chosenTransports(),
+    reconnection: true,
+    reconnectionDelay: 500,
+    reconnectionDelayMax: 5000,
+  });
+  const manager = socket.io;
+
+  const CALL_TIMEOUT_MS = 20000;
+  const LOST = "disconnected"; // our own code: no answer (connection lost or timeout)
+
+  /**
+   * Emit with an ack; resolves with the ack object and never rejects. With
+   * no answer (the connection dropped, or CALL_TIMEOUT_MS passed) it
+   * resolves {ok: false, error: {code: "disconnected"}}: the connect handler
+   * redoes whatever matters, so callers stay quiet about that code.
+   */
+  function call(event, payload) {
+    return new Promise((resolve) => {
+      socket.timeout(CALL_TIMEOUT_MS).emit(event, payload, (err, ack) => {
+        if (err) {
+          resolve({ ok: false, error: { code: LOST, message: "No answer from the server." } });
+        } else {
+          resolve(ack && typeof ack === "object" ? ack : { ok: false, error: { code: "internal", message: "Bad reply." } });
+        }
+      });
+    });
+  }
+
+  function errorText(ack, fallback) {
+    return (ack && ack.error && ack.error.message) || fallback || "Something went wrong.";
+  }
+
+  function lost(ack) {
+    return !!(ack && ack.error && ack.error.code === LOST);
+  }
+
+  // ---------------------------------------------------------------------
+  // Connection badge
+  // ---------------------------------------------------------------------
+  function setConn(state) {
+    if (!el.badge) return;
+    el.badge.dataset.state = state;
+    if (transportName) el.badge.dataset.transport = transportName;
+    let text;
+    if (state === "connected") text = "● connected" + (transportName ? " · " + transportName : "");
+    else if (state === "reconnecting") text = everConnected ? "● reconnecting…" : "● connecting…";
+    else text = "● offline";
+    el.badge.textContent = text;
+    el.badge.title = state === "offline" ? "No connection; messages you send wait and go out when it is back." : "";
+    document.body.dataset.conn = state;
+  }
+
+  function updateTransport() {
+    const engine = manager.engine;
+    if (engine && engine.transport && engine.transport.name) {
+      transportName = engine.transport.name;
+    }
+    if (socket.connected) setConn("connected");
+  }
+
+  manager.on("open", () => {
+    const engine = manager.engine;
+    if (engine) engine.on("upgrade", updateTransport);
+  });
+  manager.on("reconnect_attempt", () => {
+    setConn(navigator.onLine === false ? "offline" : "reconnecting");
+  });
+  manager.on("reconnect", () => updateTransport());
+
+  socket.on("connect", () => {
+    window.clearTimeout(retryTimer);
+    everConnected = true;
+    updateTransport();
+    setConn("connected");
+    onConnected();
+  });
+
+  socket.on("disconnect", (reason) => {
+    setConn(navigator.onLine === false ? "offline" : "reconnecting");
+    clearAllTyping();
+    typingActive = false;
+    for (const p of pending.values()) setPendingStatus(p, "waiting for connection…");
+    if (reason === "io server disconnect") {
+      // The server closed this socket on purpose (logout elsewhere, maximum
+      // connection age, kick). Reconnect once: a valid session comes back,
+      // an ended one gets connect_error "unauthorized" and goes to /login.
+      scheduleRetry(1000);
+    }
+  });
+
+  socket.on("connect_error", (err) => {
+    const data = err && err.data;
+    if (data && data.code === "unauthorized") {
+      window.location.assign("/login?next=/chat");
+      return;
+    }
+    setConn(navigator.onLine === false ? "offline" : "reconnecting");
+    if (data && data.message) toast(data.message, "error");
+    if (!socket.active) {
+      // Refused by the server (not a network error): the client does not
+      // retry by itself, so try again later.
+      scheduleRetry(data && data.code === "too_many_connections" ? 15000 : 5000);
+    }
+  });
+
+  function scheduleRetry(ms) {
+    window.clearTimeout(retryTimer);
+    retryTimer = window.setTimeout(() => {
+      if (!socket.connected) socket.connect();
+    }, ms + Math.floor(Math.random() * 500));
+  }
+
+  window.addEventListener("offline", () => setConn("offline"));
+  window.addEventListener("online", () => {
+    if (socket.connected) {
+      setConn("connected");
+    } else {
+      setConn("reconnecting");
+      socket.connect();
+    }
+  });
+
+  // ---------------------------------------------------------------------
+  // (Re)connect: rooms, the open room, sync, unsent messages
+  // ---------------------------------------------------------------------
+  async function onConnected() {
+    const first = currentRoom === null;
+    await refreshRooms();
+    if (first) {
+      const target = pickStartRoom();
+      if (target !== null) await openRoom(target);
+    } else if (rooms.has(currentRoom)) {
+      const cache = caches.get(currentRoom);
+      if (cache && cache.loaded) {
+        await joinCurrent();
+        await syncAll();
+        scheduleRead();
+      } else {
+        await syncAll();
+        await openRoom(currentRoom); // its first page never arrived: load it now
+      }
+    } else {
+      await syncAll();
+      const target = pickStartRoom();
+      if (target !== null) await openRoom(target);
+    }
+    flushPending();
+  }
+
+  async function refreshRooms() {
+    lastRoomsRefresh = Date.now();
+    const ack = await call("rooms:list", {});
+    if (!ack.ok) {
+      if (!lost(ack)) toast(errorText(ack, "Could not load the rooms."), "error");
+      return;
+    }
+    const seen = new Set();
+    for (const room of ack.rooms || []) {
+      seen.add(room.id);
+      upsertRoom(room);
+    }
+    for (const id of Array.from(rooms.keys())) {
+      if (!seen.has(id)) removeRoom(id);
+    }
+  }
+
+  function pickStartRoom() {
+    const saved = Number(window.localStorage.getItem(LAST_ROOM_KEY));
+    if (saved && rooms.has(saved)) return saved;
+    for (const room of rooms.values()) {
+      if (room.name === "general" && room.kind === "public") return room.id;
+    }
+    const firstRoom = rooms.keys().next();
+    return firstRoom.done ? null : firstRoom.value;
+  }
+
+  /** `sync` every room whose messages are loaded, from the highest rev seen. */
+  async function syncAll() {
+    const want = {};
+    let any = false;
+    for (const [id, cache] of caches) {
+      if (!cache.loaded) continue;
+      want[String(id)] = cache.maxRev;
+      any = true;
+    }
+    if (!any) return;
+    for (let round = 0; round < 50; round += 1) {
+      const ack = await call("sync", { rooms: want });
+      if (lost(ack)) return;
+      if (!ack.ok) {
+        if (Object.keys(want).length > 1) {
+          // One room may have become unreadable: sync the others one by one.
+          for (const id of Object.keys(want)) await syncOne(Number(id));
+        } else {
+          dropCache(Number(Object.keys(want)[0]));
+        }
+        return;
+      }
+      for (const message of ack.messages || []) applyMessage(message, "sync");
+      if (!ack.has_more) return;
+      for (const id of Object.keys(want)) {
+        const cache = caches.get(Number(id));
+        if (cache) want[id] = cache.maxRev;
+      }
+    }
+  }
+
+  async function syncOne(roomId) {
+    const cache = caches.get(roomId);
+    if (!cache) return;
+    for (let round = 0; round < 50; round += 1) {
+      const ack = await call("sync", { rooms: { [String(roomId)]: cache.maxRev } });
+      if (lost(ack)) return;
+      if (!ack.ok) {
+        dropCache(roomId);
+        return;
+      }
+      for (const message of ack.messages || []) applyMessage(message, "sync");
+      if (!ack.has_more) return;
+    }
+  }
+
+  function dropCache(roomId) {
+    caches.delete(roomId);
+    if (roomId === currentRoom) {
+      el.list.replaceChildren();
+    }
+  }
+
+  // ---------------------------------------------------------------------
+  // Room list
+  // ---------------------------------------------------------------------
+  function displayName(room) {
+    if (room.kind === "dm" && Array.isArray(room.members)) {
+      const others = room.members.filter((u) => u.id !== me.id).map((u) => u.username);
+      return others.length ? others.join(", ") : me.username;
+    }
+    return room.name;
+  }
+
+  function upsertRoom(room) {
+    const prev = rooms.get(room.id);
+    const merged = Object.assign({}, prev || {}, room);
+    rooms.set(room.id, merged);
+    let li = roomItems.get(room.id);
+    if (!li) {
+      li = document.createElement("li");
+      li.className = "room";
+      li.tabIndex = 0;
+      li.setAttribute("role", "button");
+      const icon = document.createElement("span");
+      icon.className = "room-icon";
+      icon.setAttribute("aria-hidden", "true");
+      const name = document.createElement("span");
+      name.className = "room-name";
+      const badge = document.createElement("span");
+      badge.className = "unread";
+      li.append(icon, name, badge);
+      li.addEventListener("click", () => openRoom(room.id));
+      li.addEventListener("keydown", (ev) => {
+        if (ev.key === "Enter" || ev.key === " ") {
+          ev.preventDefault();
+          openRoom(room.id);
+        }
+      });
+      roomItems.set(room.id, li);
+    }
+    li.dataset.roomId = String(merged.id);
+    li.dataset.roomName = merged.name;
+    li.dataset.kind = merged.kind;
+    li.classList.toggle("not-joined", merged.joined === false);
+    li.querySelector(".room-icon").textContent = merged.kind === "dm" ? "@" : merged.kind === "private" ? "🔒" : "#";
+    li.querySelector(".room-name").textContent = displayName(merged);
+    li.title = merged.kind === "public" && merged.joined === false ? merged.name + " (not joined yet)" : merged.name;
+    placeRoomItem(li, merged);
+    setUnread(room.id, merged.unread || 0);
+    if (room.id === currentRoom) renderRoomHeader();
+  }
+
+  function placeRoomItem(li, room) {
+    const list = room.kind === "dm" ? el.dmList : el.roomList;
+    const key = displayName(room).toLowerCase();
+    let before = null;
+    for (const other of list.children) {
+      if (other === li) continue;
+      const otherRoom = rooms.get(Number(other.dataset.roomId));
+      if (otherRoom && displayName(otherRoom).toLowerCase() > key) {
+        before = other;
+        break;
+      }
+    }
+    if (li.parentNode !== list || li.nextSibling !== before) list.insertBefore(li, before);
+    el.dmSection.hidden = el.dmList.children.length === 0;
+  }
+
+  function removeRoom(id) {
+    rooms.delete(id);
+    caches.delete(id);
+    const li = roomItems.get(id);
+    if (li) li.remove();
+    roomItems.delete(id);
+    el.dmSection.hidden = el.dmList.children.length === 0;
+  }
+
+  function setUnread(roomId, count) {
+    const room = rooms.get(roomId);
+    if (room) room.unread = count;
+    const li = roomItems.get(roomId);
+    if (!li) return;
+    const badge = li.querySelector(".unread");
+    const n = Math.max(0, Number(count) || 0);
+    badge.textContent = String(n > 99 ? "99+" : n);
+    badge.dataset.count = String(n);
+    badge.hidden = n === 0;
+    li.classList.toggle("has-unread", n > 0);
+    updateTitle();
+  }
+
+  function updateTitle() {
+    let total = 0;
+    for (const room of rooms.values()) total += room.unread || 0;
+    const room = rooms.get(currentRoom);
+    const base = room ? (room.kind === "dm" ? "@" : "#") + displayName(room) + " · Switchboard" : "Chat · Switchboard";
+    document.title = (total > 0 ? "(" + total + ") " : "") + base;
+  }
+
+  function renderRoomHeader() {
+    const room = rooms.get(currentRoom);
+    if (!room) return;
+    el.roomTitle.textContent = (room.kind === "dm" ? "@ " : room.kind === "private" ? "🔒 " : "# ") + displayName(room);
+    const parts = [];
+    parts.push(room.kind === "public" ? "public room" : room.kind === "private" ? "private room" : "direct message");
+    if (Array.isArray(room.members)) parts.push(room.members.length + (room.members.length === 1 ? " member" : " members"));
+    el.roomMeta.textContent = parts.join(" · ");
+    el.composer.placeholder = "Message " + (room.kind === "dm" ? "@" : "#") + displayName(room);
+    updateTitle();
+  }
+
+  // ---------------------------------------------------------------------
+  // Opening a room
+  // ---------------------------------------------------------------------
+  async function openRoom(roomId) {
+    if (!rooms.has(roomId)) return;
+    const token = ++openToken;
+    if (currentRoom !== roomId) {
+      stopTyping();
+      const previous = roomItems.get(currentRoom);
+      if (previous) previous.classList.remove("active");
+      currentRoom = roomId;
+      app.dataset.roomId = String(roomId);
+      const li = roomItems.get(roomId);
+      if (li) {
+        li.classList.add("active");
+        li.setAttribute("aria-current", "true");
+      }
+      for (const item of roomItems.values()) if (item !== li) item.removeAttribute("aria-current");
+      try {
+        window.localStorage.setItem(LAST_ROOM_KEY, String(roomId));
+      } catch (e) {
+        /* storage may be disabled; remembering the room is optional */
+      }
+      online.clear();
+      knownMembers.clear();
+      renderOnline();
+      renderTyping();
+      renderRoomHeader();
+      hideError(el.composerError);
+      renderMessages();
+    }
+    if (!socket.connected) return; // the connect handler opens it
+
+    const joined = await joinCurrent();
+    if (token !== openToken || !joined) return;
+
+    let cache = caches.get(roomId);
+    if (!cache || !cache.loaded) {
+      cache = ensureCache(roomId);
+      el.scroller.dataset.state = "loading";
+      setHistoryStatus("Loading…");
+      const ack = await call("history", { room: roomId, limit: PAGE_SIZE });
+      if (token !== openToken) {
+        if (ack.ok) absorbHistory(roomId, ack, true);
+        return;
+      }
+      if (!ack.ok) {
+        setHistoryStatus("");
+        if (!lost(ack)) toast(errorText(ack, "Could not load the messages."), "error");
+        return;
+      }
+      absorbHistory(roomId, ack, true);
+      renderMessages();
+      scrollToBottom();
+      await fillViewport(roomId, token);
+    } else {
+      renderMessages();
+      scrollToBottom();
+      await syncOne(roomId);
+    }
+    if (token !== openToken) return;
+    el.scroller.dataset.state = "ready";
+    scheduleRead();
+  }
+
+  /** room:join the shown room: membership, the online list, fresh room data. */
+  async function joinCurrent() {
+    const roomId = currentRoom;
+    const ack = await call("room:join", { room: roomId });
+    if (roomId !== currentRoom) return false;
+    if (lost(ack)) return false;
+    if (!ack.ok) {
+      toast(errorText(ack, "Could not open the room."), "error");
+      if (ack.error && (ack.error.code === "not_found" || ack.error.code === "forbidden")) {
+        removeRoom(roomId);
+        currentRoom = null;
+        const next = pickStartRoom();
+        if (next !== null) openRoom(next);
+      }
+      return false;
+    }
+    if (ack.room) {
+      upsertRoom(ack.room);
+      const cache = caches.get(roomId);
+      // Changes up to the room's rev at join time are in the history we
+      // load next (which always returns the current state of a message).
+      if (cache && !cache.loaded && typeof ack.room.last_rev === "number") {
+        cache.joinRev = ack.room.last_rev;
+      } else if (!cache && typeof ack.room.last_rev === "number") {
+        ensureCache(roomId).joinRev = ack.room.last_rev;
+      }
+      if (Array.isArray(ack.room.members)) for (const u of ack.room.members) knownMembers.add(u.id);
+    }
+    online.clear();
+    for (const user of ack.online || []) {
+      online.set(user.id, user);
+      knownMembers.add(user.id);
+    }
+    renderOnline();
+    return true;
+  }
+
+  function ensureCache(roomId) {
+    let cache = caches.get(roomId);
+    if (!cache) {
+      cache = {
+        messages: new Map(),
+        maxRev: 0,
+        joinRev: 0,
+        hasMore: false,
+        loaded: false,
+        loadingOlder: false,
+        systemLines: [],
+      };
+      caches.set(roomId, cache);
+    }
+    return cache;
+  }
+
+  function absorbHistory(roomId, ack, initial) {
+    const cache = ensureCache(roomId);
+    if (initial) {
+      cache.hasMore = !!ack.has_more;
+      cache.loaded = true;
+      cache.maxRev = Math.max(cache.maxRev, cache.joinRev || 0);
+    } else {
+      cache.hasMore = !!ack.has_more;
+    }
+    for (const message of ack.messages || []) applyMessage(message, "history");
+  }
+
+  function minSeq(cache) {
+    let min = Infinity;
+    for (const m of cache.messages.values()) if (m.seq < min) min = m.seq;
+    return min;
+  }
+
+  function maxSeq(cache) {
+    let max = 0;
+    for (const m of cache.messages.values()) if (m.seq > max) max = m.seq;
+    return max;
+  }
+
+  async function loadOlder() {
+    const roomId = currentRoom;
+    const cache = caches.get(roomId);
+    if (!cache || !cache.loaded || !cache.hasMore || cache.loadingOlder || !socket.connected) return;
+    const before = minSeq(cache);
+    if (!Number.isFinite(before)) return;
+    cache.loadingOlder = true;
+    setHistoryStatus("Loading older messages…");
+    const ack = await call("history", { room: roomId, before_seq: before, limit: PAGE_SIZE });
+    cache.loadingOlder = false;
+    if (!ack.ok) {
+      updateHistoryStatus();
+      if (!lost(ack)) toast(errorText(ack, "Could not load older messages."), "error");
+      return;
+    }
+    if (roomId !== currentRoom) {
+      absorbHistory(roomId, ack, false);
+      return;
+    }
+    // Keep what the reader looks at in place while older messages go above.
+    const fromBottom = el.scroller.scrollHeight - el.scroller.scrollTop;
+    absorbHistory(roomId, ack, false);
+    updateHistoryStatus();
+    el.scroller.scrollTop = el.scroller.scrollHeight - fromBottom;
+  }
+
+  /** Load older pages until the list can scroll (or there is nothing more). */
+  async function fillViewport(roomId, token) {
+    for (let i = 0; i < 20; i += 1) {
+      const cache = caches.get(roomId);
+      if (token !== openToken || !cache || !cache.hasMore) return;
+      if (el.scroller.scrollHeight > el.scroller.clientHeight + NEAR_TOP_PX) return;
+      await loadOlder();
+    }
+  }
+
+  function setHistoryStatus(text) {
+    el.historyStatus.textContent = text;
+  }
+
+  function updateHistoryStatus() {
+    const cache = caches.get(currentRoom);
+    if (!cache || !cache.loaded) return setHistoryStatus("Loading…");
+    if (cache.hasMore) return setHistoryStatus("Scroll up for older messages");
+    const room = rooms.get(currentRoom);
+    setHistoryStatus(room ? "This is the beginning of " + (room.kind === "dm" ? "your conversation." : "#" + displayName(room) + ".") : "");
+  }
+
+  // ---------------------------------------------------------------------
+  // Messages
+  // ---------------------------------------------------------------------
+  /** Message id -> element, for the room shown. */
+  const messageEls = new Map();
+
+  /**
+   * Apply a Message from any source (history, live event, sync, ack).
+   * Idempotent: the same id replaces the earlier copy unless that one is newer.
+   */
+  function applyMessage(message, source) {
+    if (!message || typeof message.id !== "number") return;
+    const roomId = message.room;
+    resolvePendingFor(message);
+    const cache = caches.get(roomId);
+    if (!cache) return;
+    if (typeof message.rev === "number" && message.rev > cache.maxRev) cache.maxRev = message.rev;
+    // A change to a message older than the loaded window is skipped: when the
+    // reader scrolls up, history returns its current state anyway.
+    if (source !== "history" && cache.loaded && cache.hasMore && message.seq < minSeq(cache)) return;
+    const existing = cache.messages.get(message.id);
+    if (existing && typeof existing.rev === "number" && typeof message.rev === "number" && existing.rev > message.rev) return;
+    cache.messages.set(message.id, message);
+    if (roomId === currentRoom) renderOne(message);
+  }
+
+  function renderMessages() {
+    messageEls.clear();
+    el.list.replaceChildren();
+    el.pendingList.replaceChildren();
+    el.jump.hidden = true;
+    const cache = caches.get(currentRoom);
+    if (cache) {
+      const sorted = Array.from(cache.messages.values()).sort((a, b) => a.seq - b.seq);
+      const frag = document.createDocumentFragment();
+      let prev = null;
+      const items = [];
+      for (const m of sorted) items.push({ kind: "m", sort: m.seq, m: m });
+      cache.systemLines.forEach((line, i) => items.push({ kind: "s", sort: line.after + 0.5 + i / 1e6, line: line }));
+      items.sort((a, b) => a.sort - b.sort);
+      for (const item of items) {
+        let node;
+        if (item.kind === "m") {
+          node = buildMessage(item.m);
+          messageEls.set(item.m.id, node);
+        } else {
+          node = buildSystemLine(item.line, item.sort);
+        }
+        frag.appendChild(node);
+        setGrouping(node, prev);
+        prev = node;
+      }
+      el.list.appendChild(frag);
+    }
+    for (const p of pending.values()) {
+      if (p.room === currentRoom) {
+        p.el = buildPending(p);
+        el.pendingList.appendChild(p.el);
+      }
+    }
+    updateHistoryStatus();
+    el.scroller.dataset.state = cache && cache.loaded ? "ready" : "loading";
+  }
+
+  /** Insert or replace one message element of the shown room, in seq order. */
+  function renderOne(message) {
+    const atBottom = isNearBottom();
+    const node = buildMessage(message);
+    const old = messageEls.get(message.id);
+    if (old) {
+      old.replaceWith(node);
+    } else {
+      let before = null;
+      // Most messages are new ones at the end: walk back from the end.
+      let cursor = el.list.lastElementChild;
+      while (cursor && sortKey(cursor) > message.seq) {
+        before = cursor;
+        cursor = cursor.previousElementSibling;
+      }
+      el.list.insertBefore(node, before);
+    }
+    messageEls.set(message.id, node);
+    setGrouping(node, node.previousElementSibling);
+    if (node.nextElementSibling) setGrouping(node.nextElementSibling, node);
+    if (!old) {
+      if (atBottom || (message.author && message.author.id === me.id)) scrollToBottom();
+      else if (isAfterView(node)) el.jump.hidden = false;
+    }
+  }
+
+  function sortKey(node) {
+    return Number(node.dataset.sort);
+  }
+
+  function avatarClass(name) {
+    let h = 0;
+    for (const ch of String(name)) h = (h * 31 + ch.codePointAt(0)) >>> 0;
+    return "avatar-c" + (h % 8);
+  }
+
+  function formatTime(iso) {
+    const d = new Date(iso);
+    if (Number.isNaN(d.getTime())) return { short: "", time: "", full: "" };
+    const now = new Date();
+    const time = d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    const sameDay = d.toDateString() === now.toDateString();
+    const short = sameDay ? time : d.toLocaleDateString([], { month: "short", day: "numeric" }) + " " + time;
+    return { short: short, time: time, full: d.toLocaleString() };
+  }
+
+  function buildAvatar(name) {
+    const avatar = document.createElement("div");
+    avatar.className = "avatar " + avatarClass(name);
+    avatar.setAttribute("aria-hidden", "true");
+    avatar.textContent = Array.from(String(name || "?"))[0].toUpperCase();
+    return avatar;
+  }
+
+  function buildMessage(m) {
+    const author = (m.author && m.author.username) || "unknown";
+    const node = document.createElement("article");
+    node.className = "message";
+    node.dataset.id = String(m.id);
+    node.dataset.seq = String(m.seq);
+    node.dataset.rev = String(m.rev);
+    node.dataset.sort = String(m.seq);
+    node.dataset.authorId = String(m.author ? m.author.id : "");
+    node.dataset.ts = m.ts || "";
+    if (m.client_id) node.dataset.clientId = m.client_id;
+    if (m.author && m.author.id === me.id) node.classList.add("mine");
+    if (m.deleted) node.classList.add("deleted");
+    if (m.edited_ts && !m.deleted) node.classList.add("edited");
+
+    const gutter = document.createElement("div");
+    gutter.className = "message-gutter";
+    gutter.appendChild(buildAvatar(author));
+    const hover = document.createElement("time");
+    hover.className = "message-hovertime";
+    const t = formatTime(m.ts);
+    hover.dateTime = m.ts || "";
+    hover.textContent = t.time;
+    hover.title = t.full;
+    gutter.appendChild(hover);
+
+    const body = document.createElement("div");
+    body.className = "message-body";
+    const header = document.createElement("div");
+    header.className = "message-header";
+    const who = document.createElement("span");
+    who.className = "message-author";
+    who.textContent = author;
+    const time = document.createElement("time");
+    time.className = "message-time";
+    time.dateTime = m.ts || "";
+    time.textContent = t.short;
+    time.title = t.full;
+    header.append(who, time);
+
+    const text = document.createElement("div");
+    text.className = "message-text";
+    if (m.deleted) {
+      text.classList.add("message-deleted");
+      text.textContent = "message deleted";
+    } else {
+      text.textContent = m.text;
+    }
+    body.append(header, text);
+    if (m.edited_ts && !m.deleted) {
+      const edited = document.createElement("span");
+      edited.className = "message-edited";
+      edited.textContent = "(edited)";
+      edited.title = "Edited " + formatTime(m.edited_ts).full;
+      text.append(" ", edited);
+    }
+    node.append(gutter, body);
+
+    const canEdit = m.author && m.author.id === me.id && !m.deleted;
+    const canDelete = !m.deleted && ((m.author && m.author.id === me.id) || me.isAdmin);
+    if (canEdit || canDelete) {
+      const actions = document.createElement("div");
+      actions.className = "message-actions";
+      if (canEdit) {
+        const edit = document.createElement("button");
+        edit.type = "button";
+        edit.className = "message-action message-edit";
+        edit.textContent = "Edit";
+        edit.addEventListener("click", () => startEdit(node, m));
+        actions.appendChild(edit);
+      }
+      if (canDelete) {
+        const del = document.createElement("button");
+        del.type = "button";
+        del.className = "message-action message-delete";
+        del.textContent = "Delete";
+        del.addEventListener("click", () => deleteMessage(m));
+        actions.appendChild(del);
+      }
+      node.appendChild(actions);
+    }
+    return node;
+  }
+
+  /** Consecutive messages of one author within a few minutes share a header. */
+  function setGrouping(node, prev) {
+    if (!node || !node.classList.contains("message") || node.classList.contains("pending")) return;
+    let continued = false;
+    if (prev && prev.classList.contains("message") && !prev.classList.contains("system-line")) {
+      const sameAuthor = prev.dataset.authorId === node.dataset.authorId;
+      const gap = Date.parse(node.dataset.ts) - Date.parse(prev.dataset.ts);
+      continued = sameAuthor && gap >= 0 && gap < GROUP_WINDOW_MS &&
+        !prev.classList.contains("deleted") && !node.classList.contains("deleted");
+    }
+    node.classList.toggle("continued", continued);
+  }
+
+  function startEdit(node, m) {
+    if (node.querySelector(".message-editor")) return;
+    const text = node.querySelector(".message-text");
+    const editor = document.createElement("form");
+    editor.className = "message-editor";
+    const area = document.createElement("textarea");
+    area.value = m.text;
+    area.rows = Math.min(8, Math.max(1, m.text.split("\n").length));
+    const save = document.createElement("button");
+    save.type = "submit";
+    save.className = "btn btn-small btn-primary";
+    save.textContent = "Save";
+    const cancel = document.createElement("button");
+    cancel.type = "button";
+    cancel.className = "btn btn-small btn-ghost";
+    cancel.textContent = "Cancel";
+    const err = document.createElement("p");
+    err.className = "inline-error";
+    err.hidden = true;
+    editor.append(area, save, cancel, err);
+    text.hidden = true;
+    text.after(editor);
+    area.focus();
+    const close = () => {
+      editor.remove();
+      text.hidden = false;
+    };
+    cancel.addEventListener("click", close);
+    area.addEventListener("keydown", (ev) => {
+      if (ev.key === "Escape") close();
+      if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) {
+        ev.preventDefault();
+        editor.requestSubmit();
+      }
+    });
+    editor.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const value = area.value.trim();
+      if (!value) return;
+      if (value === m.text) return close();
+      save.disabled = true;
+      const ack = await call("message:edit", { id: m.id, text: value });
+      save.disabled = false;
+      if (!ack.ok) {
+        err.textContent = errorText(ack);
+        err.hidden = false;
+        return;
+      }
+      applyMessage(ack.message, "ack");
+    });
+  }
+
+  async function deleteMessage(m) {
+    if (!window.confirm("Delete this message?")) return;
+    const ack = await call("message:delete", { id: m.id });
+    if (!ack.ok) toast(errorText(ack, "Could not delete the message."), "error");
+  }
+
+  function buildSystemLine(line, sort) {
+    const node = document.createElement("div");
+    node.className = "system-line";
+    node.dataset.sort = String(sort);
+    const text = document.createElement("span");
+    text.className = "system-text";
+    text.textContent = line.text;
+    const time = document.createElement("time");
+    time.className = "message-time";
+    const t = formatTime(line.ts);
+    time.dateTime = line.ts || "";
+    time.textContent = t.short;
+    time.title = t.full;
+    node.append(text, time);
+    return node;
+  }
+
+  // -- scrolling -----------------------------------------------------------
+  function isNearBottom() {
+    const s = el.scroller;
+    return s.scrollHeight - s.scrollTop - s.clientHeight < NEAR_BOTTOM_PX;
+  }
+
+  function isAfterView(node) {
+    return node.offsetTop > el.scroller.scrollTop + el.scroller.clientHeight;
+  }
+
+  function scrollToBottom() {
+    el.scroller.scrollTop = el.scroller.scrollHeight;
+    el.jump.hidden = true;
+  }
+
+  el.scroller.addEventListener("scroll", () => {
+    if (el.scroller.scrollTop < NEAR_TOP_PX) loadOlder();
+    if (isNearBottom()) {
+      el.jump.hidden = true;
+      scheduleRead();
+    }
+  }, { passive: true });
+  el.jump.addEventListener("click", () => {
+    scrollToBottom();
+    scheduleRead();
+  });
+
+  // ---------------------------------------------------------------------
+  // Read marks and unread badges
+  // ---------------------------------------------------------------------
+  function scheduleRead() {
+    window.clearTimeout(readTimer);
+    readTimer = window.setTimeout(sendRead, 150);
+  }
+
+  async function sendRead() {
+    const roomId = currentRoom;
+    const cache = caches.get(roomId);
+    if (!cache || !cache.loaded || !socket.connected) return;
+    if (document.visibilityState === "hidden") return;
+    const seq = maxSeq(cache);
+    const room = rooms.get(roomId);
+    const already = readSent.get(roomId) || 0;
+    if (seq <= already && !(room && room.unread > 0)) return;
+    readSent.set(roomId, Math.max(seq, already));
+    const ack = await call("read", { room: roomId, seq: seq });
+    if (ack.ok && typeof ack.unread === "number") setUnread(roomId, ack.unread);
+  }
+
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") {
+      scheduleRead();
+      if (socket.connected && Date.now() - lastRoomsRefresh > 30000) refreshRooms();
+    }
+  });
+
+  // ---------------------------------------------------------------------
+  // Composer: sending with client ids, pending until acknowledged
+  // ---------------------------------------------------------------------
+  function newClientId() {
+    if (window.crypto && typeof window.crypto.randomUUID === "function") return window.crypto.randomUUID();
+    // randomUUID needs a secure context; plain http on a LAN address is not one.
+    const bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+    return hex.slice(0, 8) + "-" + hex.slice(8, 12) + "-" + hex.slice(12, 16) + "-" + hex.slice(16, 20) + "-" + hex.slice(20);
+  }
+
+  function buildPending(p) {
+    const node = document.createElement("article");
+    node.className = "message pending mine";
+    node.dataset.clientId = p.clientId;
+    node.dataset.sort = "Infinity";
+    const gutter = document.createElement("div");
+    gutter.className = "message-gutter";
+    gutter.appendChild(buildAvatar(me.username));
+    const body = document.createElement("div");
+    body.className = "message-body";
+    const header = document.createElement("div");
+    header.className = "message-header";
+    const who = document.createElement("span");
+    who.className = "message-author";
+    who.textContent = me.username;
+    const status = document.createElement("span");
+    status.className = "message-time pending-status";
+    status.textContent = socket.connected ? "sending…" : "waiting for connection…";
+    header.append(who, status);
+    const text = document.createElement("div");
+    text.className = "message-text";
+    text.textContent = p.text;
+    body.append(header, text);
+    node.append(gutter, body);
+    return node;
+  }
+
+  function sendMessage() {
+    const raw = el.composer.value;
+    const text = raw.trim();
+    if (!text || currentRoom === null) return;
+    hideError(el.composerError);
+    const p = {
+      clientId: newClientId(),
+      room: currentRoom,
+      text: text,
+      raw: raw,
+      attempt: 0,
+      el: null,
+    };
+    pending.set(p.clientId, p);
+    p.el = buildPending(p);
+    el.pendingList.appendChild(p.el);
+    scrollToBottom();
+    el.composer.value = "";
+    autoGrow();
+    stopTyping();
+    transmit(p);
+  }
+
+  /** Send (or re-send after a reconnect) one pending message. */
+  function transmit(p) {
+    if (!pending.has(p.clientId)) return;
+    if (!socket.connected) {
+      setPendingStatus(p, "waiting for connection…"); // flushPending() sends it on connect
+      return;
+    }
+    p.attempt += 1;
+    const attempt = p.attempt;
+    setPendingStatus(p, "sending…");
+    const payload = { room: p.room, text: p.text, client_id: p.clientId };
+    socket.timeout(CALL_TIMEOUT_MS).emit("message:send", payload, (err, ack) => {
+      if (!pending.has(p.clientId) || attempt !== p.attempt) return;
+      if (err) {
+        // No answer: it may or may not be stored. Sending the same client_id
+        // again is safe; do it now if connected, else on the next connect.
+        setPendingStatus(p, "waiting for connection…");
+        if (socket.connected) window.setTimeout(() => transmit(p), 1000);
+        return;
+      }
+      if (ack && ack.ok && ack.message) {
+        applyMessage(ack.message, "ack");
+        return;
+      }
+      failPending(p, errorText(ack, "The message was not sent."));
+    });
+  }
+
+  function setPendingStatus(p, text) {
+    if (!p.el) return;
+    const status = p.el.querySelector(".pending-status");
+    if (status) status.textContent = text;
+  }
+
+  function flushPending() {
+    for (const p of pending.values()) {
+      // Re-sending is safe: the server answers a known client_id with the
+      // stored message ("duplicate") and stores nothing twice.
+      transmit(p);
+    }
+  }
+
+  /** A stored message arrived: drop the pending copy it stands for. */
+  function resolvePendingFor(message) {
+    if (!message.client_id || !message.author || message.author.id !== me.id) return;
+    const p = pending.get(message.client_id);
+    if (!p) return;
+    pending.delete(message.client_id);
+    if (p.el) p.el.remove();
+  }
+
+  function failPending(p, reason) {
+    pending.delete(p.clientId);
+    if (p.el) p.el.remove();
+    if (p.room === currentRoom) {
+      // Keep the text so nothing typed is lost.
+      if (!el.composer.value.trim()) {
+        el.composer.value = p.raw;
+      } else if (el.composer.value.indexOf(p.text) === -1) {
+        el.composer.value = p.raw + "\n" + el.composer.value;
+      }
+      autoGrow();
+      showError(el.composerError, reason);
+      el.composer.focus();
+    } else {
+      toast("Not sent: " + reason, "error");
+    }
+  }
+
+  function autoGrow() {
+    // CSSOM changes are allowed by the page's CSP (style attributes are not).
+    el.composer.style.height = "auto";
+    el.composer.style.height = Math.min(el.composer.scrollHeight + 2, 240) + "px";
+  }
+
+  el.composerForm.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    sendMessage();
+    el.composer.focus();
+  });
+  el.composer.addEventListener("keydown", (ev) => {
+    if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing && ev.keyCode !== 229) {
+      ev.preventDefault();
+      sendMessage();
+    }
+  });
+  el.composer.addEventListener("input", () => {
+    autoGrow();
+    if (!el.composerError.hidden && el.composer.value.trim() === "") hideError(el.composerError);
+    if (el.composer.value.trim()) noteTyping();
+    else stopTyping();
+  });
+  el.composer.addEventListener("blur", stopTyping);
+
+  // ---------------------------------------------------------------------
+  // Typing indicator
+  // ---------------------------------------------------------------------
+  function noteTyping() {
+    if (currentRoom === null || !socket.connected) return;
+    const now = Date.now();
+    if (typingActive && typingRoom === currentRoom && now - typingSentAt < TYPING_SEND_EVERY_MS) return;
+    typingActive = true;
+    typingRoom = currentRoom;
+    typingSentAt = now;
+    socket.volatile.emit("typing", { room: currentRoom, typing: true });
+  }
+
+  function stopTyping() {
+    if (!typingActive) return;
+    typingActive = false;
+    typingSentAt = 0;
+    if (socket.connected && typingRoom !== null) {
+      socket.volatile.emit("typing", { room: typingRoom, typing: false });
+    }
+  }
+
+  function setTyping(roomId, user, isTyping) {
+    if (!user || user.id === me.id) return;
+    let people = typingBy.get(roomId);
+    if (!people) {
+      people = new Map();
+      typingBy.set(roomId, people);
+    }
+    const prev = people.get(user.id);
+    if (prev) window.clearTimeout(prev.timer);
+    if (isTyping) {
+      const timer = window.setTimeout(() => {
+        people.delete(user.id);
+        if (roomId === currentRoom) renderTyping();
+      }, TYPING_EXPIRE_MS);
+      people.set(user.id, { user: user, timer: timer });
+    } else {
+      people.delete(user.id);
+    }
+    if (roomId === currentRoom) renderTyping();
+  }
+
+  function clearAllTyping() {
+    for (const people of typingBy.values()) for (const p of people.values()) window.clearTimeout(p.timer);
+    typingBy.clear();
+    renderTyping();
+  }
+
+  function renderTyping() {
+    const people = typingBy.get(currentRoom);
+    const names = people ? Array.from(people.values(), (p) => p.user.username) : [];
+    let text = "";
+    if (names.length === 1) text = names[0] + " is typing…";
+    else if (names.length === 2) text = names[0] + " and " + names[1] + " are typing…";
+    else if (names.length > 2) text = names.length + " people are typing…";
+    el.typing.textContent = text;
+    el.typing.classList.toggle("active", names.length > 0);
+  }
+
+  // ---------------------------------------------------------------------
+  // Who is online
+  // ---------------------------------------------------------------------
+  function renderOnline() {
+    const users = Array.from(online.values()).sort((a, b) => a.username.localeCompare(b.username));
+    const frag = document.createDocumentFragment();
+    for (const user of users) {
+      const li = document.createElement("li");
+      li.className = "online-user";
+      li.dataset.userId = String(user.id);
+      li.dataset.username = user.username;
+      const dot = document.createElement("span");
+      dot.className = "presence-dot";
+      dot.setAttribute("aria-hidden", "true");
+      const name = document.createElement("span");
+      name.className = "online-name";
+      name.textContent = user.username + (user.id === me.id ? " (you)" : "");
+      li.append(dot, name);
+      if (user.id !== me.id) {
+        li.classList.add("clickable");
+        li.tabIndex = 0;
+        li.title = "Direct message " + user.username;
+        li.addEventListener("click", () => openDm(user.username));
+        li.addEventListener("keydown", (ev) => {
+          if (ev.key === "Enter") openDm(user.username);
+        });
+      }
+      frag.appendChild(li);
+    }
+    el.online.replaceChildren(frag);
+    el.onlineCount.textContent = users.length ? String(users.length) : "";
+  }
+
+  /** Ask the server again who is online here (room:join is idempotent). */
+  function refreshOnlineSoon() {
+    window.clearTimeout(onlineRefreshTimer);
+    onlineRefreshTimer = window.setTimeout(() => {
+      if (socket.connected && currentRoom !== null) joinCurrent();
+    }, 400);
+  }
+
+  async function openDm(username) {
+    const ack = await call("dm:open", { username: username });
+    if (!ack.ok) {
+      toast(errorText(ack, "Could not open the conversation."), "error");
+      return;
+    }
+    upsertRoom(ack.room);
+    openRoom(ack.room.id);
+  }
+
+  // ---------------------------------------------------------------------
+  // New room
+  // ---------------------------------------------------------------------
+  el.newRoomForm.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const name = el.newRoomName.value.trim();
+    hideError(el.newRoomError);
+    if (!name) {
+      showError(el.newRoomError, "Give the room a name.");
+      return;
+    }
+    el.newRoomCreate.disabled = true;
+    const ack = await call("room:create", { name: name, kind: "public" });
+    el.newRoomCreate.disabled = false;
+    if (!ack.ok) {
+      showError(el.newRoomError, errorText(ack, "Could not create the room."));
+      return;
+    }
+    el.newRoomName.value = "";
+    upsertRoom(ack.room);
+    openRoom(ack.room.id);
+  });
+  el.newRoomName.addEventListener("input", () => hideError(el.newRoomError));
+
+  // ---------------------------------------------------------------------
+  // Server -> client events
+  // ---------------------------------------------------------------------
+  socket.on("message", (message) => {
+    if (!message || typeof message.room !== "number") return;
+    const roomId = message.room;
+    applyMessage(message, "live");
+    if (message.author) setTyping(roomId, message.author, false);
+    const mine = message.author && message.author.id === me.id;
+    const visible = document.visibilityState !== "hidden";
+    if (roomId === currentRoom && caches.has(roomId) && visible) {
+      scheduleRead();
+    } else if (!mine && rooms.has(roomId)) {
+      const room = rooms.get(roomId);
+      // Unread counts are "last_seq - read mark": a message can only raise it.
+      const readTo = readSent.get(roomId) || 0;
+      if (message.seq > readTo) setUnread(roomId, (room.unread || 0) + 1);
+    }
+    const room = rooms.get(roomId);
+    if (room && message.seq > (room.last_seq || 0)) room.last_seq = message.seq;
+  });
+
+  socket.on("message:edited", (message) => applyMessage(message, "live"));
+  socket.on("message:deleted", (message) => applyMessage(message, "live"));
+
+  socket.on("room:read", (data) => {
+    if (!data || typeof data.room !== "number") return;
+    if (typeof data.seq === "number") readSent.set(data.room, Math.max(readSent.get(data.room) || 0, data.seq));
+    setUnread(data.room, data.unread);
+  });
+
+  socket.on("room:added", (room) => {
+    if (room && typeof room.id === "number") upsertRoom(room);
+  });
+
+  socket.on("presence", (data) => {
+    if (!data || !data.user) return;
+    const user = data.user;
+    if (data.status === "offline") {
+      setTyping(currentRoom, user, false);
+      if (online.delete(user.id)) renderOnline();
+    } else if (data.status === "online") {
+      if (knownMembers.has(user.id)) {
+        online.set(user.id, user);
+        renderOnline();
+      } else {
+        refreshOnlineSoon();
+      }
+    }
+  });
+
+  socket.on("member:joined", (data) => {
+    if (!data || !data.user) return;
+    const room = rooms.get(data.room);
+    if (room && Array.isArray(room.members) && !room.members.some((u) => u.id === data.user.id)) {
+      room.members.push(data.user);
+      if (data.room === currentRoom) renderRoomHeader();
+    }
+    if (data.room !== currentRoom) return;
+    knownMembers.add(data.user.id);
+    // A public-room join comes from a connected user; an invite may not, so
+    // the server has the final word.
+    online.set(data.user.id, data.user);
+    renderOnline();
+    refreshOnlineSoon();
+  });
+
+  socket.on("member:left", (data) => {
+    if (!data || !data.user) return;
+    const room = rooms.get(data.room);
+    if (room && Array.isArray(room.members)) {
+      room.members = room.members.filter((u) => u.id !== data.user.id);
+      if (data.room === currentRoom) renderRoomHeader();
+    }
+    if (data.room !== currentRoom) return;
+    knownMembers.delete(data.user.id);
+    setTyping(data.room, data.user, false);
+    if (online.delete(data.user.id)) renderOnline();
+  });
+
+  socket.on("typing", (data) => {
+    if (!data || typeof data.room !== "number") return;
+    setTyping(data.room, data.user, !!data.typing);
+  });
+
+  socket.on("system", (data) => {
+    if (!data || typeof data.text !== "string") return;
+    if (data.room === null || data.room === undefined) {
+      banner(data.text, data.ts);
+      return;
+    }
+    const cache = caches.get(data.room);
+    if (!cache) return;
+    const line = { text: data.text, ts: data.ts || new Date().toISOString(), after: maxSeq(cache) };
+    cache.systemLines.push(line);
+    if (data.room === currentRoom) {
+      const atBottom = isNearBottom();
+      const sort = line.after + 0.5 + (cache.systemLines.length - 1) / 1e6;
+      const node = buildSystemLine(line, sort);
+      let before = null;
+      let cursor = el.list.lastElementChild;
+      while (cursor && sortKey(cursor) > sort) {
+        before = cursor;
+        cursor = cursor.previousElementSibling;
+      }
+      el.list.insertBefore(node, before);
+      if (node.nextElementSibling) setGrouping(node.nextElementSibling, node);
+      if (atBottom) scrollToBottom();
+    }
+  });
+
+  socket.on("error", (data) => {
+    if (!data) return;
+    const text = data.message || data.code || "Error";
+    toast(data.event ? text + " (" + data.event + ")" : text, "error");
+  });
+
+  // ---------------------------------------------------------------------
+  // Banners, toasts, inline errors
+  // ---------------------------------------------------------------------
+  function banner(text, ts) {
+    const node = document.createElement("div");
+    node.className = "banner system-banner";
+    node.setAttribute("role", "status");
+    const label = document.createElement("strong");
+    label.className = "banner-label";
+    label.textContent = "Announcement";
+    const body = document.createElement("span");
+    body.className = "banner-text";
+    body.textContent = text;
+    const time = document.createElement("time");
+    time.className = "banner-time";
+    if (ts) {
+      time.dateTime = ts;
+      time.textContent = formatTime(ts).short;
+    }
+    const close = document.createElement("button");
+    close.type = "button";
+    close.className = "banner-close";
+    close.setAttribute("aria-label", "Dismiss");
+    close.textContent = "×";
+    close.addEventListener("click", () => node.remove());
+    node.append(label, body, time, close);
+    el.banners.appendChild(node);
+    while (el.banners.children.length > 3) el.banners.firstElementChild.remove();
+  }
+
+  function toast(text, kind) {
+    const node = document.createElement("div");
+    node.className = "toast" + (kind ? " toast-" + kind : "");
+    node.setAttribute("role", kind === "error" ? "alert" : "status");
+    node.textContent = text;
+    el.toasts.appendChild(node);
+    while (el.toasts.children.length > 4) el.toasts.firstElementChild.remove();
+    window.setTimeout(() => {
+      node.classList.add("leaving");
+      window.setTimeout(() => node.remove(), 400);
+    }, 6000);
+  }
+
+  function showError(node, text) {
+    node.textContent = text;
+    node.hidden = false;
+  }
+
+  function hideError(node) {
+    node.hidden = true;
+    node.textContent = "";
+  }
+
+  // ---------------------------------------------------------------------
+  // Start
+  // ---------------------------------------------------------------------
+  setConn(navigator.onLine === false ? "offline" : "reconnecting");
+  renderOnline();
+  autoGrow();
+
+  // For tests and debugging: read-only view of what the page holds.
+  window.switchboard = Object.freeze({
+    socket: socket,
+    get currentRoom() {
+      return currentRoom;
+    },
+    maxRev(roomId) {
+      const cache = caches.get(roomId);
+      return cache ? cache.maxRev : null;
+    },
+  });
+})();

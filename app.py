@@ -123,6 +123,7 @@ def _init_login(app: Flask) -> None:
 
 def _init_socketio(app: Flask, settings: Settings) -> None:
     from blueprints.chat.events import ChatNamespace
+    from realtime.guard import EngineIOGuard
     from realtime.namespace import install_ack_tracking
 
     socketio.init_app(
@@ -139,6 +140,8 @@ def _init_socketio(app: Flask, settings: Settings) -> None:
     )
     install_ack_tracking(socketio.server)
     socketio.on_namespace(ChatNamespace("/chat", app))
+    # Outside the Socket.IO middleware: it must see requests before python-engineio.
+    app.wsgi_app = EngineIOGuard(app.wsgi_app, settings.MAX_PACKET_BYTES)
 
 
 def _init_http_extras(app: Flask, settings: Settings) -> None:

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ValidationError
 
 from realtime import metrics
 from realtime.audit import audit
+from realtime.housekeeping import ensure_started
 from realtime.clientinfo import client_ip, transport_of
 from realtime.errors import (
     AppError,
@@ -154,6 +155,7 @@ class AppNamespace(Namespace):
             username=user.username, is_admin=user.is_admin, transport=transport, ip=ip,
         )
         count = self.state.add(conn)
+        ensure_started(self.app, self.socketio)
         self.enter_room(request.sid, f"user:{user.id}")
         metrics.CONNECTIONS.labels(self.namespace, transport).inc()
         audit("connect", user=user.username, user_id=user.id, ip=ip, sid=request.sid,

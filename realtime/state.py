@@ -62,7 +62,11 @@ class ConnectionState(ABC):
 
     @abstractmethod
     def connections(self) -> list[Connection]:
-        """Every connection, for the operator console."""
+        """Every connection, all processes, for the operator console."""
+
+    @abstractmethod
+    def local_connections(self) -> list[Connection]:
+        """The connections this process holds."""
 
     def set_transport(self, sid: str, namespace: str, transport: str) -> None:
         conn = self.get(sid, namespace)
@@ -113,6 +117,8 @@ class MemoryState(ConnectionState):
     def connections(self) -> list[Connection]:
         with self._lock:
             return list(self._conns.values())
+
+    local_connections = connections
 
 
 def make_state(message_queue: str | None) -> ConnectionState:

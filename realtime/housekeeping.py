@@ -1,0 +1,47 @@
+"""Periodic work of one process: close connections past MAX_CONNECTION_AGE.
+
+Started on the first connection (so it runs under whichever server is
+serving, and never in processes that only run CLI commands), through
+``socketio.start_background_task`` / ``socketio.sleep`` so it works under
+eventlet, gevent and threads alike.
+"""
+from __future__ import annotations
+
+import logging
+import time
+
+from realtime.audit import audit
+
+log = logging.getLogger("switchboard.housekeeping")
+
+_KEY = "switchboard.housekeeping"
+
+
+def ensure_started(app, socketio) -> None:
+    if app.extensions.get(_KEY):
+        return
+    app.extensions[_KEY] = True
+    socketio.start_background_task(_loop, app, socketio)
+
+
+def _loop(app, socketio) -> None:
+    settings = app.extensions["switchboard.settings"]
+    state = app.extensions["switchboard.state"]
+    interval = max(1, min(30, settings.MAX_CONNECTION_AGE // 10))
+    while True:
+        socketio.sleep(interval)
+        try:
+            close_old_connections(state, socketio, settings.MAX_CONNECTION_AGE)
+        except Exception:  # keep the loop alive; the next round tries again
+            log.exception("housekeeping round failed")
+
+
+def close_old_connections(state, socketio, max_age: int) -> int:
+    """Disconnect this process's connections older than ``max_age`` seconds."""
+    cutoff = time.time() - max_age
+    old = [c for c in state.local_connections() if c.connected_at < cutoff]
+    for conn in old:
+        audit("connection_expired", user=conn.username, user_id=conn.user_id, sid=conn.sid,
+              namespace=conn.namespace, ip=conn.ip, age=round(time.time() - conn.connected_at))
+        socketio.server.disconnect(conn.sid, namespace=conn.namespace)
+    return len(old)

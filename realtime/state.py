@@ -68,6 +68,16 @@ class ConnectionState(ABC):
     def local_connections(self) -> list[Connection]:
         """The connections this process holds."""
 
+    @abstractmethod
+    def acquire_lease(self, name: str, holder: str, ttl: float) -> bool:
+        """Take or renew the lease ``name`` for ``holder`` for ``ttl`` seconds.
+
+        True while ``holder`` has it. Background work that must run once per
+        cluster (the quote feed, limit-order matching) runs only while its
+        process holds the lease, renewing it well within ``ttl``; when the
+        holder dies the lease expires and another process takes it over.
+        """
+
     def set_transport(self, sid: str, namespace: str, transport: str) -> None:
         conn = self.get(sid, namespace)
         if conn is not None:
@@ -81,6 +91,7 @@ class MemoryState(ConnectionState):
         self._lock = threading.Lock()
         self._conns: dict[tuple[str, str], Connection] = {}
         self._per_user: dict[tuple[int, str], int] = defaultdict(int)
+        self._leases: dict[str, tuple[str, float]] = {}
 
     def add(self, conn: Connection) -> int:
         with self._lock:
@@ -119,6 +130,15 @@ class MemoryState(ConnectionState):
             return list(self._conns.values())
 
     local_connections = connections
+
+    def acquire_lease(self, name: str, holder: str, ttl: float) -> bool:
+        with self._lock:
+            current, expires = self._leases.get(name, (None, 0.0))
+            now = time.monotonic()
+            if current in (None, holder) or expires < now:
+                self._leases[name] = (holder, now + ttl)
+                return True
+            return False
 
 
 def make_state(message_queue: str | None) -> ConnectionState:

@@ -9,8 +9,8 @@
  *
  * Consistency model: messages are keyed by id and ordered by seq; applying
  * the same message twice replaces it (a higher or equal rev wins). The
- * highest rev seen per room is tracked so every (re)connect can ask `sync`
- * for whatever changed while the connection was down.
+ * rev up to which every change was seen is tracked per room, so every
+ * (re)connect (and any gap in live revs) asks `sync` for what was missed.
  */
 (function () {
   "use strict";
@@ -287,50 +287,108 @@
     return firstRoom.done ? null : firstRoom.value;
   }
 
-  /** `sync` every room whose messages are loaded, from the highest rev seen. */
-  async function syncAll() {
-    const want = {};
-    let any = false;
-    for (const [id, cache] of caches) {
-      if (!cache.loaded) continue;
-      want[String(id)] = cache.maxRev;
-      any = true;
-    }
-    if (!any) return;
-    for (let round = 0; round < 50; round += 1) {
-      const ack = await call("sync", { rooms: want });
-      if (lost(ack)) return;
-      if (!ack.ok) {
-        if (Object.keys(want).length > 1) {
-          // One room may have become unreadable: sync the others one by one.
-          for (const id of Object.keys(want)) await syncOne(Number(id));
-        } else {
-          dropCache(Number(Object.keys(want)[0]));
-        }
-        return;
-      }
-      for (const message of ack.messages || []) applyMessage(message, "sync");
-      if (!ack.has_more) return;
-      for (const id of Object.keys(want)) {
-        const cache = caches.get(Number(id));
-        if (cache) want[id] = cache.maxRev;
-      }
-    }
+  /*
+   * Revs and sync (docs/protocol.md section 10). Per loaded room we keep
+   * `syncedRev`: every change up to it has been seen. It is NOT simply the
+   * highest rev seen: broadcasts of concurrent changes may arrive out of rev
+   * order, and after a reconnect the first live event can be newer than what
+   * was missed. Live events above syncedRev + 1 wait in `seenRevs` until the
+   * revs below them arrive; if a gap stays open, `sync` from syncedRev fills it.
+   */
+
+  /** `sync` every room whose messages are loaded (on every (re)connect). */
+  function syncAll() {
+    const ids = [];
+    for (const [id, cache] of caches) if (cache.loaded) ids.push(id);
+    return syncRooms(ids);
   }
 
-  async function syncOne(roomId) {
-    const cache = caches.get(roomId);
-    if (!cache) return;
-    for (let round = 0; round < 50; round += 1) {
-      const ack = await call("sync", { rooms: { [String(roomId)]: cache.maxRev } });
-      if (lost(ack)) return;
-      if (!ack.ok) {
-        dropCache(roomId);
-        return;
-      }
-      for (const message of ack.messages || []) applyMessage(message, "sync");
-      if (!ack.has_more) return;
+  function syncOne(roomId) {
+    return syncRooms([roomId]);
+  }
+
+  /** Sync the given rooms from their syncedRev, page by page, until has_more is false. */
+  async function syncRooms(ids) {
+    const want = {};
+    const highest = {};
+    for (const id of ids) {
+      const cache = caches.get(id);
+      if (!cache || !cache.loaded) continue;
+      want[String(id)] = cache.syncedRev;
+      highest[String(id)] = cache.syncedRev;
+      cache.syncing += 1;
     }
+    const keys = Object.keys(want);
+    if (!keys.length) return;
+    const done = () => {
+      for (const key of keys) {
+        const cache = caches.get(Number(key));
+        if (cache) cache.syncing = Math.max(0, cache.syncing - 1);
+      }
+    };
+    try {
+      for (let round = 0; round < 100; round += 1) {
+        const ack = await call("sync", { rooms: want });
+        if (lost(ack)) return; // the next connect syncs again
+        if (!ack.ok) {
+          if (keys.length > 1) {
+            // One room may have become unreadable: sync the others one by one.
+            done();
+            keys.length = 0;
+            for (const id of ids) await syncRooms([id]);
+          } else {
+            dropCache(Number(keys[0]));
+          }
+          return;
+        }
+        for (const message of ack.messages || []) {
+          applyMessage(message, "sync");
+          const key = String(message.room);
+          if (key in highest && message.rev > highest[key]) highest[key] = message.rev;
+        }
+        if (!ack.has_more) break;
+        for (const key of keys) want[key] = Math.max(want[key], highest[key]);
+      }
+      // Complete: every change up to the highest rev returned has been seen.
+      for (const key of keys) {
+        const cache = caches.get(Number(key));
+        if (!cache) continue;
+        cache.syncedRev = Math.max(cache.syncedRev, highest[key]);
+        advanceRev(cache);
+      }
+    } finally {
+      done();
+    }
+    for (const key of keys) checkGap(Number(key));
+  }
+
+  /** A live event carried `rev`: advance syncedRev, or note a gap. */
+  function noteLiveRev(roomId, rev) {
+    const cache = caches.get(roomId);
+    if (!cache || typeof rev !== "number") return;
+    if (rev > cache.syncedRev) cache.seenRevs.add(rev);
+    if (!cache.loaded) return; // history is loading: syncedRev starts at the join rev
+    advanceRev(cache);
+    checkGap(roomId);
+  }
+
+  function advanceRev(cache) {
+    while (cache.seenRevs.has(cache.syncedRev + 1)) {
+      cache.syncedRev += 1;
+      cache.seenRevs.delete(cache.syncedRev);
+    }
+    for (const rev of cache.seenRevs) if (rev <= cache.syncedRev) cache.seenRevs.delete(rev);
+  }
+
+  /** If revs are still missing after a short wait (they may just be late), sync. */
+  function checkGap(roomId) {
+    const cache = caches.get(roomId);
+    if (!cache || !cache.loaded || cache.seenRevs.size === 0 || cache.gapTimer || cache.syncing) return;
+    cache.gapTimer = window.setTimeout(() => {
+      cache.gapTimer = null;
+      if (caches.get(roomId) !== cache || cache.seenRevs.size === 0 || cache.syncing) return;
+      if (socket.connected) syncRooms([roomId]);
+    }, 600);
   }
 
   function dropCache(roomId) {
@@ -382,7 +440,8 @@
     li.dataset.roomName = merged.name;
     li.dataset.kind = merged.kind;
     li.classList.toggle("not-joined", merged.joined === false);
-    li.querySelector(".room-icon").textContent = merged.kind === "dm" ? "@" : merged.kind === "private" ? "🔒" : "#";
+    // Private rooms get a lock drawn by the stylesheet (no emoji font needed).
+    li.querySelector(".room-icon").textContent = merged.kind === "dm" ? "@" : merged.kind === "private" ? "" : "#";
     li.querySelector(".room-name").textContent = displayName(merged);
     li.title = merged.kind === "public" && merged.joined === false ? merged.name + " (not joined yet)" : merged.name;
     placeRoomItem(li, merged);
@@ -440,7 +499,8 @@
   function renderRoomHeader() {
     const room = rooms.get(currentRoom);
     if (!room) return;
-    el.roomTitle.textContent = (room.kind === "dm" ? "@ " : room.kind === "private" ? "🔒 " : "# ") + displayName(room);
+    el.roomTitle.textContent = (room.kind === "dm" ? "@ " : room.kind === "private" ? "" : "# ") + displayName(room);
+    el.roomTitle.dataset.kind = room.kind;
     const parts = [];
     parts.push(room.kind === "public" ? "public room" : room.kind === "private" ? "private room" : "direct message");
     if (Array.isArray(room.members)) parts.push(room.members.length + (room.members.length === 1 ? " member" : " members"));
@@ -535,9 +595,7 @@
       const cache = caches.get(roomId);
       // Changes up to the room's rev at join time are in the history we
       // load next (which always returns the current state of a message).
-      if (cache && !cache.loaded && typeof ack.room.last_rev === "number") {
-        cache.joinRev = ack.room.last_rev;
-      } else if (!cache && typeof ack.room.last_rev === "number") {
+      if ((!cache || !cache.loaded) && typeof ack.room.last_rev === "number") {
         ensureCache(roomId).joinRev = ack.room.last_rev;
       }
       if (Array.isArray(ack.room.members)) for (const u of ack.room.members) knownMembers.add(u.id);
@@ -556,7 +614,11 @@
     if (!cache) {
       cache = {
         messages: new Map(),
-        maxRev: 0,
+        maxRev: 0, // highest rev seen (informational)
+        syncedRev: 0, // every change up to this rev has been seen
+        seenRevs: new Set(), // live revs above syncedRev + 1, waiting for the gap to close
+        syncing: 0,
+        gapTimer: null,
         joinRev: 0,
         hasMore: false,
         loaded: false,
@@ -573,11 +635,18 @@
     if (initial) {
       cache.hasMore = !!ack.has_more;
       cache.loaded = true;
-      cache.maxRev = Math.max(cache.maxRev, cache.joinRev || 0);
+      // History was read after room:join answered, so it reflects every
+      // change up to the room's rev at join time; later ones come live.
+      cache.syncedRev = Math.max(cache.syncedRev, cache.joinRev || 0);
+      cache.maxRev = Math.max(cache.maxRev, cache.syncedRev);
     } else {
       cache.hasMore = !!ack.has_more;
     }
     for (const message of ack.messages || []) applyMessage(message, "history");
+    if (initial) {
+      advanceRev(cache);
+      checkGap(roomId);
+    }
   }
 
   function minSeq(cache) {
@@ -1286,6 +1355,7 @@
     if (!message || typeof message.room !== "number") return;
     const roomId = message.room;
     applyMessage(message, "live");
+    noteLiveRev(roomId, message.rev);
     if (message.author) setTyping(roomId, message.author, false);
     const mine = message.author && message.author.id === me.id;
     const visible = document.visibilityState !== "hidden";
@@ -1301,8 +1371,13 @@
     if (room && message.seq > (room.last_seq || 0)) room.last_seq = message.seq;
   });
 
-  socket.on("message:edited", (message) => applyMessage(message, "live"));
-  socket.on("message:deleted", (message) => applyMessage(message, "live"));
+  function onChanged(message) {
+    if (!message || typeof message.room !== "number") return;
+    applyMessage(message, "live");
+    noteLiveRev(message.room, message.rev);
+  }
+  socket.on("message:edited", onChanged);
+  socket.on("message:deleted", onChanged);
 
   socket.on("room:read", (data) => {
     if (!data || typeof data.room !== "number") return;
@@ -1465,6 +1540,10 @@
     maxRev(roomId) {
       const cache = caches.get(roomId);
       return cache ? cache.maxRev : null;
+    },
+    syncedRev(roomId) {
+      const cache = caches.get(roomId);
+      return cache ? cache.syncedRev : null;
     },
   });
 })();

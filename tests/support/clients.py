@@ -98,12 +98,17 @@ class Client:
     def __init__(self, base_url: str, transport: str, *, token: str | None = None,
                  http: requests.Session | None = None, namespace: str = "/chat",
                  reconnection: bool = False, auth: dict | None = None,
-                 cookie: str | None = None) -> None:
+                 cookie: str | None = None, origin: str | None = None) -> None:
         self.base_url = base_url
         self.namespace = namespace
         self.transport = transport
+        self.origin = origin or base_url
+        # websocket-client always sends an Origin header of its own (made from
+        # the URL); an ``Origin`` in ``headers`` would be sent a second time and
+        # the server would see "a,b". So the websocket transport gets it here.
         self.sio = socketio.Client(reconnection=reconnection, logger=False,
-                                   engineio_logger=False)
+                                   engineio_logger=False,
+                                   websocket_extra_options={"origin": self.origin})
         self.events: dict[str, list] = defaultdict(list)
         self._queue: "queue.Queue[tuple[str, object]]" = queue.Queue()
         self._lock = threading.Lock()
@@ -132,7 +137,7 @@ class Client:
         self._queue.put(("disconnect", reason))
 
     def connect(self, wait_timeout: float = 10) -> "Client":
-        headers = {"Origin": self.base_url}
+        headers = {"Origin": self.origin} if self.transport == "polling" else {}
         if self.cookie is not None:
             headers["Cookie"] = self.cookie
         elif self.http is not None:

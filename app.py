@@ -7,30 +7,13 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 
-
-def _patch_early() -> None:
-    """Monkey-patch before other imports, as eventlet and gevent require."""
-    mode = os.environ.get("ASYNC_MODE", "eventlet").strip().lower()
-    if mode == "eventlet":
-        import warnings
-
-        # eventlet warns on import that it is maintenance-only upstream; we
-        # know, and say so in one log line at start instead of a 9-line banner.
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
-            import eventlet
-
-        eventlet.monkey_patch()
-    elif mode == "gevent":
-        from gevent import monkey
-
-        monkey.patch_all()
-
-
 if __name__ == "__main__":
-    _patch_early()
+    from patching import patch_for
+
+    patch_for()
 
 from flask import Flask, jsonify, request  # noqa: E402
 from sqlalchemy import event as sa_event  # noqa: E402
@@ -145,6 +128,10 @@ def _init_socketio(app: Flask, settings: Settings) -> None:
 
 
 def _init_http_extras(app: Flask, settings: Settings) -> None:
+    if settings.NODE_NAME:
+        from realtime.sticky import StickyNodeCookie
+
+        app.wsgi_app = StickyNodeCookie(app.wsgi_app, settings.NODE_NAME, bool(settings.TLS_CERT))
     if settings.TRUSTED_PROXIES:
         # Only as many X-Forwarded-* hops as there are proxies we run.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.TRUSTED_PROXIES,
@@ -196,14 +183,21 @@ def main() -> int:
     prepare_database(app)
     from serving import serve
 
+    # SIGTERM (systemd, `kill`) stops as cleanly as Ctrl-C: shared state is
+    # told at once that this process's connections are gone.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         serve(app, settings)
     except OSError as exc:
         print(f"switchboard: cannot listen on {settings.HOST}:{settings.PORT}: {exc.strerror}",
               file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, SystemExit):
         pass
+    finally:
+        shutdown = getattr(app.extensions["switchboard.state"], "shutdown", None)
+        if shutdown is not None:
+            shutdown()
     return 0
 
 

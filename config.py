@@ -135,6 +135,7 @@ class Settings:
     )
     TLS_CERT: str | None = field(metadata={"parse": _file("TLS_CERT")})
     TLS_KEY: str | None = field(metadata={"parse": _file("TLS_KEY")})
+    NODE_NAME: str | None = field(metadata={"parse": _str("NODE_NAME")})
     INSTANCE_PATH: str = field(
         metadata={"parse": _str("INSTANCE_PATH", str(BASE_DIR / "instance"))}
     )

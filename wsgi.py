@@ -6,20 +6,9 @@ so it is the first thing here. Run migrations first (``flask db upgrade``).
     eventlet (default):  python wsgi.py          (gunicorn >= 26 has no eventlet worker)
     gevent:              ASYNC_MODE=gevent gunicorn -k gevent -w 1 -b 127.0.0.1:5000 wsgi:app
 """
-import os
+from patching import patch_for
 
-if os.environ.get("ASYNC_MODE", "eventlet").strip().lower() == "gevent":
-    from gevent import monkey
-
-    monkey.patch_all()
-else:
-    import warnings
-
-    with warnings.catch_warnings():  # said once in the log by app.main(), not as a banner
-        warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
-        import eventlet
-
-    eventlet.monkey_patch()
+patch_for()
 
 import sys  # noqa: E402
 

@@ -1,4 +1,9 @@
-"""Periodic work of one process: close connections past MAX_CONNECTION_AGE.
+"""Periodic work of one process.
+
+- close connections past MAX_CONNECTION_AGE;
+- with the Redis state: heartbeat this process, and clean up after processes
+  that died without doing so, telling each namespace which users went
+  offline with them (so presence can say so).
 
 Started on the first connection (so it runs under whichever server is
 serving, and never in processes that only run CLI commands), through
@@ -27,13 +32,25 @@ def ensure_started(app, socketio) -> None:
 def _loop(app, socketio) -> None:
     settings = app.extensions["switchboard.settings"]
     state = app.extensions["switchboard.state"]
-    interval = max(1, min(30, settings.MAX_CONNECTION_AGE // 10))
+    interval = max(1, min(getattr(state, "HEARTBEAT", 30), settings.MAX_CONNECTION_AGE // 10))
     while True:
         socketio.sleep(interval)
         try:
-            close_old_connections(state, socketio, settings.MAX_CONNECTION_AGE)
+            with app.app_context():
+                run_round(app, state, socketio, settings)
         except Exception:  # keep the loop alive; the next round tries again
             log.exception("housekeeping round failed")
+
+
+def run_round(app, state, socketio, settings) -> None:
+    if hasattr(state, "heartbeat"):
+        state.heartbeat()
+        for namespace, user_ids in state.reap_dead().items():
+            handler = socketio.server.namespace_handlers.get(namespace)
+            if handler is not None and user_ids:
+                log.info("%d users of %s went offline with a dead process", len(user_ids), namespace)
+                handler.users_went_offline(user_ids)
+    close_old_connections(state, socketio, settings.MAX_CONNECTION_AGE)
 
 
 def close_old_connections(state, socketio, max_age: int) -> int:

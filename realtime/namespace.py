@@ -178,6 +178,9 @@ class AppNamespace(Namespace):
     def disconnected(self, conn: Connection, last: bool) -> None:
         """Hook: a connection closed (``last``: the user has none left here)."""
 
+    def users_went_offline(self, user_ids: set[int]) -> None:
+        """Hook: these users' last connections died with another process."""
+
     # -- the event wrapper -----------------------------------------------
     def dispatch(self, event_name: str, *args) -> Any:
         started = time.perf_counter()

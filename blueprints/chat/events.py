@@ -38,8 +38,17 @@ class ChatNamespace(AppNamespace):
             if room_ids:
                 self._presence(conn, "offline", room_ids)
 
+    def users_went_offline(self, user_ids: set[int]) -> None:
+        for user in service.users_by_id(user_ids):
+            room_ids = service.shared_room_ids(user.id)
+            if room_ids:
+                self._presence_of(user.to_dict(), "offline", room_ids)
+
     def _presence(self, conn: Connection, status: str, room_ids, skip_sid=None) -> None:
         user = {"id": conn.user_id, "username": conn.username}
+        self._presence_of(user, status, room_ids, skip_sid)
+
+    def _presence_of(self, user: dict, status: str, room_ids, skip_sid=None) -> None:
         # One emit to many rooms: python-socketio sends each socket one copy.
         self.emit("presence", {"user": user, "status": status},
                   to=[room_channel(r) for r in room_ids], skip_sid=skip_sid)

@@ -217,6 +217,10 @@ def open_dm(user_id: int, username: str) -> tuple[Room, User, bool]:
     return room, other, True
 
 
+def users_by_id(user_ids) -> list[User]:
+    return list(db.session.scalars(select(User).where(User.id.in_(list(user_ids)))))
+
+
 def shared_room_ids(user_id: int) -> list[int]:
     """Rooms the user belongs to: where their presence is of interest."""
     return list(db.session.scalars(select(Membership.room_id).where(Membership.user_id == user_id)))

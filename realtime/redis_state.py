@@ -1,0 +1,173 @@
+"""The Redis backend of ConnectionState: several processes, one truth.
+
+Layout (prefix ``sb:``):
+- ``online:<ns>``            hash user id -> connections in that namespace, all
+                             processes; HINCRBY makes first/last detection exact.
+- ``users:<ns>:<proc>``      hash user id -> connections this process holds, so a
+                             dead process's share can be taken back out.
+- ``conns:<proc>``           hash "<ns> <sid>" -> connection JSON (operator table).
+- ``procs``                  sorted set process id -> last heartbeat (unix time).
+- ``lease:<name>``           holder id, with expiry.
+
+Each process heartbeats every few seconds. A process silent for longer than
+``expiry`` is dead: the first live process to notice takes a lease on its
+clean-up, subtracts its users from ``online:*`` (reporting those who are now
+offline, so presence can say so) and deletes its keys. The hot path (looking
+up the caller of an event) never touches Redis: this process's own
+connections are also kept in memory.
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+import uuid
+
+import redis
+
+from realtime.state import Connection, ConnectionState, MemoryState
+
+P = "sb:"
+
+# Renew a lease only if we hold it; take it if free. Returns 1 when held.
+_LEASE = """
+local cur = redis.call('GET', KEYS[1])
+if cur == false or cur == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+return 0
+"""
+
+# Move a dead process's per-user counts out of the global hash; return the
+# user ids whose count fell to zero (they are offline now).
+_REAP_NS = """
+local gone = {}
+local entries = redis.call('HGETALL', KEYS[2])
+for i = 1, #entries, 2 do
+  local left = redis.call('HINCRBY', KEYS[1], entries[i], -tonumber(entries[i + 1]))
+  if left <= 0 then
+    redis.call('HDEL', KEYS[1], entries[i])
+    table.insert(gone, entries[i])
+  end
+end
+redis.call('DEL', KEYS[2])
+return gone
+"""
+
+
+class RedisState(ConnectionState):
+    HEARTBEAT = 5.0  # seconds between heartbeats
+    EXPIRY = 30.0  # a process silent this long is dead
+
+    def __init__(self, url: str, proc_id: str | None = None, expiry: float | None = None) -> None:
+        self.redis = redis.Redis.from_url(url, decode_responses=True, socket_timeout=5,
+                                          health_check_interval=30)
+        self.proc = proc_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.expiry = expiry or float(os.environ.get("PRESENCE_EXPIRY", self.EXPIRY))
+        self.local = MemoryState()
+        self._lease = self.redis.register_script(_LEASE)
+        self._reap_ns = self.redis.register_script(_REAP_NS)
+        self._namespaces = ("/chat", "/market", "/admin")
+        self.heartbeat()
+
+    # -- keys ---------------------------------------------------------------
+    @staticmethod
+    def _online(ns: str) -> str:
+        return f"{P}online:{ns}"
+
+    def _users(self, ns: str, proc: str | None = None) -> str:
+        return f"{P}users:{ns}:{proc or self.proc}"
+
+    def _conns(self, proc: str | None = None) -> str:
+        return f"{P}conns:{proc or self.proc}"
+
+    # -- ConnectionState ----------------------------------------------------
+    def add(self, conn: Connection) -> int:
+        self.local.add(conn)
+        pipe = self.redis.pipeline()
+        pipe.hincrby(self._online(conn.namespace), conn.user_id, 1)
+        pipe.hincrby(self._users(conn.namespace), conn.user_id, 1)
+        pipe.hset(self._conns(), f"{conn.namespace} {conn.sid}", json.dumps(conn.to_dict()))
+        return int(pipe.execute()[0])
+
+    def remove(self, sid: str, namespace: str) -> tuple[Connection | None, int]:
+        conn, _ = self.local.remove(sid, namespace)
+        if conn is None:
+            return None, 0
+        pipe = self.redis.pipeline()
+        pipe.hincrby(self._online(namespace), conn.user_id, -1)
+        pipe.hincrby(self._users(namespace), conn.user_id, -1)
+        pipe.hdel(self._conns(), f"{namespace} {sid}")
+        left = int(pipe.execute()[0])
+        if left <= 0:
+            self.redis.hdel(self._online(namespace), conn.user_id)
+            self.redis.hdel(self._users(namespace), conn.user_id)
+        return conn, max(left, 0)
+
+    def get(self, sid: str, namespace: str) -> Connection | None:
+        return self.local.get(sid, namespace)
+
+    def set_transport(self, sid: str, namespace: str, transport: str) -> None:
+        conn = self.local.get(sid, namespace)
+        if conn is not None:
+            conn.transport = transport
+            self.redis.hset(self._conns(), f"{namespace} {sid}", json.dumps(conn.to_dict()))
+
+    def user_connections(self, user_id: int) -> int:
+        pipe = self.redis.pipeline()
+        for ns in self._namespaces:
+            pipe.hget(self._online(ns), user_id)
+        return sum(int(v or 0) for v in pipe.execute())
+
+    def local_count(self) -> int:
+        return self.local.local_count()
+
+    def online_user_ids(self, namespace: str) -> set[int]:
+        return {int(uid) for uid, n in self.redis.hgetall(self._online(namespace)).items()
+                if int(n) > 0}
+
+    def connections(self) -> list[Connection]:
+        pipe = self.redis.pipeline()
+        procs = self.live_processes()
+        for proc in procs:
+            pipe.hvals(self._conns(proc))
+        return [Connection(**json.loads(raw)) for values in pipe.execute() for raw in values]
+
+    def local_connections(self) -> list[Connection]:
+        return self.local.local_connections()
+
+    def acquire_lease(self, name: str, holder: str, ttl: float) -> bool:
+        return bool(self._lease(keys=[f"{P}lease:{name}"], args=[holder, int(ttl * 1000)]))
+
+    # -- liveness -----------------------------------------------------------
+    def heartbeat(self) -> None:
+        self.redis.zadd(f"{P}procs", {self.proc: time.time()})
+
+    def live_processes(self) -> list[str]:
+        return self.redis.zrangebyscore(f"{P}procs", time.time() - self.expiry, "+inf")
+
+    def reap_dead(self) -> dict[str, set[int]]:
+        """Clean up after processes that stopped heartbeating.
+
+        Returns namespace -> user ids that went offline with them.
+        """
+        offline: dict[str, set[int]] = {}
+        dead = self.redis.zrangebyscore(f"{P}procs", "-inf", time.time() - self.expiry)
+        for proc in dead:
+            # One live process cleans up each dead one.
+            if not self.acquire_lease(f"reap:{proc}", self.proc, 30):
+                continue
+            for ns in self._namespaces:
+                gone = self._reap_ns(keys=[self._online(ns), self._users(ns, proc)])
+                if gone:
+                    offline.setdefault(ns, set()).update(int(u) for u in gone)
+            self.redis.delete(self._conns(proc))
+            self.redis.zrem(f"{P}procs", proc)
+        return offline
+
+    def shutdown(self) -> None:
+        """A clean stop: take this process's share out at once."""
+        self.redis.zadd(f"{P}procs", {self.proc: 0})
+        self.reap_dead()

@@ -1,0 +1,76 @@
+"""The Redis backend of the connection state, against a real Redis."""
+from __future__ import annotations
+
+import time
+
+import pytest
+import redis
+
+from realtime.state import Connection
+from tests.conftest import require
+
+URL = "redis://127.0.0.1:6379/13"
+
+
+@pytest.fixture
+def r():
+    try:
+        client = redis.Redis.from_url(URL)
+        client.ping()
+    except redis.RedisError:
+        client = None
+    require("Redis on 127.0.0.1:6379", client is not None)
+    client.flushdb()
+    yield client
+    client.flushdb()
+
+
+def conn(sid, uid, ns="/chat"):
+    return Connection(sid=sid, namespace=ns, user_id=uid, username=f"u{uid}", is_admin=False,
+                      transport="websocket", ip="127.0.0.1")
+
+
+def test_counts_span_processes(r):
+    from realtime.redis_state import RedisState
+
+    a, b = RedisState(URL, "procA"), RedisState(URL, "procB")
+    assert a.add(conn("s1", 1)) == 1  # first connection of user 1: online
+    assert b.add(conn("s2", 1)) == 2
+    assert b.add(conn("s3", 2)) == 1
+    assert a.online_user_ids("/chat") == {1, 2}
+    assert a.user_connections(1) == 2 and a.local_count() == 1
+    assert {c.sid for c in a.connections()} == {"s1", "s2", "s3"}
+    assert a.get("s2", "/chat") is None and b.get("s2", "/chat").user_id == 1
+    assert a.remove("s1", "/chat")[1] == 1  # another tab elsewhere: still online
+    assert b.remove("s2", "/chat")[1] == 0  # the last one: offline
+    assert a.online_user_ids("/chat") == {2}
+
+
+def test_a_dead_process_is_reaped_and_its_users_go_offline(r):
+    from realtime.redis_state import RedisState
+
+    alive = RedisState(URL, "alive", expiry=1)
+    dead = RedisState(URL, "dead", expiry=1)
+    alive.add(conn("s1", 1))
+    dead.add(conn("s2", 1))
+    dead.add(conn("s3", 2))
+    dead.add(conn("s4", 2, ns="/market"))
+    time.sleep(1.2)
+    alive.heartbeat()
+    assert alive.reap_dead() == {"/chat": {2}, "/market": {2}}
+    assert alive.online_user_ids("/chat") == {1}
+    assert alive.user_connections(1) == 1 and alive.user_connections(2) == 0
+    assert {c.sid for c in alive.connections()} == {"s1"}
+    assert alive.reap_dead() == {}
+
+
+def test_leases_move_when_the_holder_stops_renewing(r):
+    from realtime.redis_state import RedisState
+
+    a, b = RedisState(URL, "a"), RedisState(URL, "b")
+    assert a.acquire_lease("feed", "a", 0.5)
+    assert not b.acquire_lease("feed", "b", 0.5)
+    assert a.acquire_lease("feed", "a", 0.5)  # renewal
+    time.sleep(0.6)
+    assert b.acquire_lease("feed", "b", 0.5)
+    assert not a.acquire_lease("feed", "a", 0.5)

@@ -67,10 +67,13 @@ class ChatNamespace(AppNamespace):
         room = service.create_room(conn.user_id, data.name, data.kind, data.members)
         view = service.room_view(conn.user_id, room)
         sio_join(room_channel(room.id))
-        # Every member's tabs learn about the new room and may join it.
-        member_ids = service.room_member_ids(room.id) if room.kind != "public" else {conn.user_id}
-        self.emit("room:added", view, to=[user_channel(u) for u in member_ids],
-                  skip_sid=conn.sid)
+        if room.kind == "public":
+            # Everyone may join a public room: every /chat client learns of it.
+            self.emit("room:added", service.room_dict(room), skip_sid=conn.sid)
+        else:
+            # Every member's tabs learn about the new private room.
+            self.emit("room:added", view, skip_sid=conn.sid,
+                      to=[user_channel(u) for u in service.room_member_ids(room.id)])
         return {"room": view}
 
     @event("room:join", s.RoomRef)

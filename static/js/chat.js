@@ -238,6 +238,7 @@
   // ---------------------------------------------------------------------
   async function onConnected() {
     const first = currentRoom === null;
+    flushPending(); // unsent messages go first; their client_id makes resending safe
     await refreshRooms();
     if (first) {
       const target = pickStartRoom();
@@ -257,7 +258,6 @@
       const target = pickStartRoom();
       if (target !== null) await openRoom(target);
     }
-    flushPending();
   }
 
   async function refreshRooms() {
@@ -1528,6 +1528,19 @@
   // Start
   // ---------------------------------------------------------------------
   setConn(navigator.onLine === false ? "offline" : "reconnecting");
+  for (const flash of document.querySelectorAll(".flash")) {
+    const close = document.createElement("button");
+    close.type = "button";
+    close.className = "flash-close";
+    close.setAttribute("aria-label", "Dismiss");
+    close.textContent = "×";
+    close.addEventListener("click", () => {
+      const list = flash.parentNode;
+      flash.remove();
+      if (list && !list.children.length) list.remove();
+    });
+    flash.appendChild(close);
+  }
   renderOnline();
   autoGrow();
 

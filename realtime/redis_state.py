@@ -58,14 +58,16 @@ return gone
 
 
 class RedisState(ConnectionState):
-    HEARTBEAT = 5.0  # seconds between heartbeats
-    EXPIRY = 30.0  # a process silent this long is dead
+    EXPIRY = 30.0  # default PRESENCE_EXPIRY: a process silent this long is dead
 
     def __init__(self, url: str, proc_id: str | None = None, expiry: float | None = None) -> None:
         self.redis = redis.Redis.from_url(url, decode_responses=True, socket_timeout=5,
                                           health_check_interval=30)
         self.proc = proc_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.expiry = expiry or float(os.environ.get("PRESENCE_EXPIRY", self.EXPIRY))
+        # Six heartbeats per expiry: a process must stall for a long time
+        # before others take it for dead.
+        self.HEARTBEAT = max(0.5, self.expiry / 6)
         self.local = MemoryState()
         self._lease = self.redis.register_script(_LEASE)
         self._reap_ns = self.redis.register_script(_REAP_NS)
@@ -143,7 +145,31 @@ class RedisState(ConnectionState):
 
     # -- liveness -----------------------------------------------------------
     def heartbeat(self) -> None:
-        self.redis.zadd(f"{P}procs", {self.proc: time.time()})
+        known = self.redis.zadd(f"{P}procs", {self.proc: time.time()}, ch=True, xx=True)
+        if not known:
+            # First beat, or we stalled so long that others reaped us:
+            # publish what this process holds again.
+            self.redis.zadd(f"{P}procs", {self.proc: time.time()})
+            self._republish()
+
+    def _republish(self) -> None:
+        """Make the shared counts hold exactly this process's connections.
+
+        Idempotent: whatever share of ours is still recorded is taken out
+        first (as a reaper would), then what we hold is added.
+        """
+        for ns in self._namespaces:
+            self._reap_ns(keys=[self._online(ns), self._users(ns)])
+        self.redis.delete(self._conns())
+        conns = self.local.local_connections()
+        if not conns:
+            return
+        pipe = self.redis.pipeline()
+        for conn in conns:
+            pipe.hincrby(self._online(conn.namespace), conn.user_id, 1)
+            pipe.hincrby(self._users(conn.namespace), conn.user_id, 1)
+            pipe.hset(self._conns(), f"{conn.namespace} {conn.sid}", json.dumps(conn.to_dict()))
+        pipe.execute()
 
     def live_processes(self) -> list[str]:
         return self.redis.zrangebyscore(f"{P}procs", time.time() - self.expiry, "+inf")

@@ -16,7 +16,8 @@ import socketio
 
 
 class ReplicaClient:
-    def __init__(self, base_url: str, token_source, transport: str, room: int, name: str) -> None:
+    def __init__(self, base_url: str, token_source, transport: str, room: int, name: str,
+                 http_session=None) -> None:
         self.name = name
         self.room = room
         self.transport = transport
@@ -33,7 +34,8 @@ class ReplicaClient:
         self.connects = 0
         self.live_events = 0
         self.sio = socketio.Client(reconnection=True, reconnection_delay=0.2,
-                                   reconnection_delay_max=1.0, randomization_factor=0.3)
+                                   reconnection_delay_max=1.0, randomization_factor=0.3,
+                                   http_session=http_session)
         self.sio.on("connect", self._on_connect, namespace="/chat")
         for event in ("message", "message:edited", "message:deleted"):
             self.sio.on(event, self._on_live, namespace="/chat")

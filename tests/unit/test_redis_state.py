@@ -74,3 +74,30 @@ def test_leases_move_when_the_holder_stops_renewing(r):
     time.sleep(0.6)
     assert b.acquire_lease("feed", "b", 0.5)
     assert not a.acquire_lease("feed", "a", 0.5)
+
+
+def test_a_process_taken_for_dead_publishes_its_connections_again(r):
+    from realtime.redis_state import RedisState
+
+    slow = RedisState(URL, "slow", expiry=1)
+    other = RedisState(URL, "other", expiry=1)
+    slow.add(conn("s1", 7))
+    time.sleep(1.2)
+    other.heartbeat()
+    assert other.reap_dead() == {"/chat": {7}}
+    assert other.online_user_ids("/chat") == set()
+    slow.heartbeat()  # it was only stalled: it comes back with what it holds
+    assert other.online_user_ids("/chat") == {7}
+    assert {c.sid for c in other.connections()} == {"s1"}
+
+
+def test_republishing_is_idempotent(r):
+    from realtime.redis_state import RedisState
+
+    a = RedisState(URL, "a", expiry=1)
+    a.add(conn("s1", 7))
+    a.add(conn("s2", 7))
+    a._republish()
+    a._republish()
+    assert a.user_connections(7) == 2
+    assert a.remove("s1", "/chat")[1] == 1

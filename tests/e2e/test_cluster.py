@@ -1,0 +1,246 @@
+"""Two processes behind nginx with Redis and PostgreSQL (all real).
+
+Clients are placed on a process with nginx's sticky cookie (``sbnode``), the
+way a browser that first landed there would carry it.
+"""
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+import requests
+import socketio
+
+from deploy.cluster import Cluster, find_nginx
+from tests.conftest import require
+from tests.support.clients import register, token
+from tests.support.replica import ReplicaClient
+from tests.support.server import OUTPUT
+from tests.support.services import postgres_database, redis_db
+
+GENERAL = 1
+
+
+def on_node(node: str) -> requests.Session:
+    http = requests.Session()
+    http.cookies.set("sbnode", node)
+    return http
+
+
+class Peer:
+    """A python-socketio client pinned to one process through nginx."""
+
+    def __init__(self, cluster: Cluster, username: str, node: str, transport: str) -> None:
+        self.events: dict[str, list] = {}
+        self.lock = threading.Lock()
+        self.sio = socketio.Client(http_session=on_node(node), reconnection=False)
+        self.sio.on("*", self._record, namespace="/chat")
+        self.disconnected = threading.Event()
+        self.sio.on("disconnect", lambda *a: self.disconnected.set(), namespace="/chat")
+        self.sio.connect(cluster.url, namespaces=["/chat"], transports=[transport],
+                         auth={"token": token(cluster.url, username)}, wait_timeout=10)
+
+    def _record(self, event, *args):
+        with self.lock:
+            self.events.setdefault(event, []).append(args[0] if args else None)
+
+    def call(self, event, payload):
+        return self.sio.call(event, payload, namespace="/chat", timeout=10)
+
+    def wait_for(self, event, predicate=lambda p: True, timeout=10.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                for p in self.events.get(event, []):
+                    if predicate(p):
+                        return p
+            time.sleep(0.05)
+        raise TimeoutError(f"no {event} within {timeout}s: {self.events.keys()}")
+
+    def close(self):
+        if self.sio.connected:
+            self.sio.disconnect()
+
+
+def node_of(cluster: Cluster, username: str) -> set[str]:
+    """Which processes logged a connect of this user (from their audit logs)."""
+    found = set()
+    for name in cluster.nodes:
+        log = (cluster.log_dir / f"{name}.log").read_text(errors="replace")
+        if f"connect user={username} " in log:
+            found.add(name)
+    return found
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    require("nginx", find_nginx() is not None, "apt-get install nginx-light")
+    OUTPUT.mkdir(exist_ok=True)
+    with redis_db(6) as queue, postgres_database() as database:
+        c = Cluster(2, env={
+            "MESSAGE_QUEUE": queue, "DATABASE_URL": database,
+            "RATE_LIMIT_LOGIN": "1000/minute", "RATE_LIMIT_MESSAGES": "8/minute;100/second",
+        }, log_dir=OUTPUT / "cluster")
+        with c:
+            yield c
+
+
+def test_messages_and_presence_cross_processes(cluster):
+    for name in ("ann", "ben"):
+        register(cluster.url, name)
+    ann = Peer(cluster, "ann", "node1", "websocket")
+    ben = Peer(cluster, "ben", "node2", "polling")
+    try:
+        assert node_of(cluster, "ann") == {"node1"} and node_of(cluster, "ben") == {"node2"}
+        ann.call("room:join", {"room": GENERAL})
+        online_b = ben.call("room:join", {"room": GENERAL})["online"]
+        online_a = ann.call("room:join", {"room": GENERAL})["online"]
+        assert {u["username"] for u in online_a} == {u["username"] for u in online_b} >= {"ann", "ben"}
+        sent = ann.call("message:send", {"room": GENERAL, "text": "from node1", "client_id": "a1"})
+        got = ben.wait_for("message", lambda m: m["text"] == "from node1")
+        assert got["id"] == sent["message"]["id"]
+        back = ben.call("message:send", {"room": GENERAL, "text": "from node2", "client_id": "b1"})
+        assert ann.wait_for("message", lambda m: m["text"] == "from node2")["seq"] == \
+            back["message"]["seq"] == sent["message"]["seq"] + 1
+        # ben's last connection closes on node2: ann on node1 hears he went offline.
+        ben.close()
+        ann.wait_for("presence", lambda p: p["user"]["username"] == "ben" and p["status"] == "offline")
+    finally:
+        ann.close()
+        ben.close()
+
+
+def test_per_user_rate_limit_is_shared(cluster):
+    register(cluster.url, "cat")
+    tabs = [Peer(cluster, "cat", "node1", "websocket"), Peer(cluster, "cat", "node2", "polling")]
+    try:
+        assert node_of(cluster, "cat") == {"node1", "node2"}
+        tabs[0].call("room:join", {"room": GENERAL})
+        replies = [tabs[i % 2].call("message:send", {"room": GENERAL, "text": f"n{i}",
+                                                      "client_id": f"cat{i}"}) for i in range(10)]
+        assert [r["ok"] for r in replies] == [True] * 8 + [False] * 2
+        assert {r["error"]["code"] for r in replies[8:]} == {"rate_limited"}
+    finally:
+        for t in tabs:
+            t.close()
+
+
+def test_logout_on_one_process_disconnects_sockets_on_the_other(cluster):
+    http = register(cluster.url, "dan")
+    http.cookies.set("sbnode", "node1")
+    sock = Peer(cluster, "dan", "node2", "websocket")
+    try:
+        page = http.get(cluster.url + "/chat")
+        assert page.status_code == 200
+        csrf = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+        r = http.post(cluster.url + "/logout", data={"csrf_token": csrf}, allow_redirects=False)
+        assert r.status_code == 302
+        assert sock.disconnected.wait(10), "dan's socket on node2 stayed connected"
+    finally:
+        sock.close()
+
+
+@pytest.fixture
+def failover_cluster():
+    require("nginx", find_nginx() is not None, "apt-get install nginx-light")
+    with redis_db(7) as queue, postgres_database() as database:
+        c = Cluster(2, env={
+            "MESSAGE_QUEUE": queue, "DATABASE_URL": database, "PRESENCE_EXPIRY": "6",
+            "RATE_LIMIT_LOGIN": "1000/minute", "RATE_LIMIT_MESSAGES": "100000/minute",
+            "RATE_LIMIT_EVENTS": "100000/minute",
+        }, log_dir=OUTPUT / "failover")
+        with c:
+            yield c
+
+
+def test_sigkill_one_process_clients_fail_over_and_nothing_is_lost(failover_cluster):
+    cluster = failover_cluster
+    names = ["fail_a", "fail_b", "fail_c", "fail_d"]
+    for n in names + ["watcher", "ghost"]:
+        register(cluster.url, n)
+    placement = {"fail_a": ("node1", "websocket"), "fail_b": ("node1", "polling"),
+                 "fail_c": ("node2", "websocket"), "fail_d": ("node2", "polling")}
+    replicas = []
+    deadline = time.monotonic() + 120
+    for n in names:
+        node, transport = placement[n]
+        r = ReplicaClient(cluster.url, lambda n=n: token(cluster.url, n), transport, GENERAL, n,
+                          http_session=on_node(node))
+        r.connect()
+        r.until_ok("room:join", {"room": GENERAL}, deadline)
+        replicas.append(r)
+    watcher = Peer(cluster, "watcher", "node2", "websocket")
+    ghost = Peer(cluster, "ghost", "node1", "websocket")  # does not reconnect: goes offline
+    watcher.call("room:join", {"room": GENERAL})
+    ghost.call("room:join", {"room": GENERAL})
+    sent: list[str] = []
+    errors: list[BaseException] = []
+    per_client = 30
+    killed_at: dict[str, float] = {}
+
+    def work(replica: ReplicaClient) -> None:
+        try:
+            for i in range(per_client):
+                sent.append(replica.send(f"{replica.name} {i}", deadline)["client_id"])
+                time.sleep(0.02)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(r,)) for r in replicas]
+    for t in threads:
+        t.start()
+    while len(sent) < per_client * len(replicas) // 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    on_node1 = [r for r in replicas if placement[r.name][0] == "node1"]
+    connects_before = {r.name: r.connects for r in on_node1}
+    killed_at["t"] = time.monotonic()
+    sent_at_kill = len(sent)
+    cluster.kill_node("node1")
+    # Time until each node1 client is connected again (through nginx, to node2).
+    reconnect = {}
+    while len(reconnect) < len(on_node1) and time.monotonic() < deadline:
+        for r in on_node1:
+            if r.name not in reconnect and r.connects > connects_before[r.name] and r.sio.connected:
+                reconnect[r.name] = time.monotonic() - killed_at["t"]
+        time.sleep(0.02)
+    for t in threads:
+        t.join(max(1, deadline - time.monotonic()))
+    assert not errors, errors
+    assert len(reconnect) == len(on_node1), "node1's clients did not reconnect"
+    # The dead process's user goes offline within the expiry (6 s) plus a heartbeat round.
+    offline = watcher.wait_for("presence", lambda p: p["user"]["username"] == "ghost"
+                               and p["status"] == "offline", timeout=20)
+    offline_after = time.monotonic() - killed_at["t"]
+
+    truth = {}
+    reader = Peer(cluster, "watcher", "node2", "websocket")
+    after = 0
+    while True:
+        reply = reader.call("sync", {"rooms": {str(GENERAL): after}})
+        for m in reply["messages"]:
+            truth[m["id"]] = m
+            after = max(after, m["rev"])
+        if not reply["has_more"]:
+            break
+    reader.close()
+    stored = [m["client_id"] for m in sorted(truth.values(), key=lambda m: m["seq"])]
+    lost = len(set(sent) - set(stored))
+    duplicated = len(stored) - len(set(stored))
+    assert len(sent) == per_client * len(replicas) and lost == 0 and duplicated == 0
+    assert [m["seq"] for m in sorted(truth.values(), key=lambda m: m["seq"])] == \
+        list(range(1, len(truth) + 1))
+    expected = [(m["id"], m["seq"], m["text"]) for m in sorted(truth.values(), key=lambda m: m["seq"])]
+    for r in replicas:
+        assert r.sync(deadline)
+        assert [(m["id"], m["seq"], m["text"]) for m in r.history()] == expected, r.name
+        r.disconnect()
+    watcher.close()
+    figures = {
+        "messages_sent": len(sent), "sent_before_kill": sent_at_kill, "lost": lost,
+        "duplicated": duplicated, "reconnect_seconds": {k: round(v, 2) for k, v in reconnect.items()},
+        "offline_presence_after_seconds": round(offline_after, 2), "presence_expiry": 6,
+    }
+    (OUTPUT / "failover.json").write_text(json.dumps(figures, indent=2))
+    assert offline["status"] == "offline"

@@ -4,6 +4,9 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 
+PROCESSES ?= 2
+PORT      ?= 8080
+
 .PHONY: run test test-fast setup dev bench cluster clean
 
 run: setup
@@ -40,6 +43,10 @@ test: dev
 # Unit and integration only: seconds, for the edit-test loop.
 test-fast: dev
 	$(PY) -m pytest tests/unit tests/integration
+
+# N processes + nginx + Redis on this machine (docs/deploy.md).
+cluster: setup
+	$(PY) deploy/cluster.py --processes $(PROCESSES) --port $(PORT)
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor test-output

@@ -37,10 +37,10 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
         SQLALCHEMY_ENGINE_OPTIONS=_engine_options(uri),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=bool(settings.TLS_CERT),
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
-        REMEMBER_COOKIE_SECURE=bool(settings.TLS_CERT),
+        REMEMBER_COOKIE_SECURE=settings.secure_cookies,
         WTF_CSRF_TIME_LIMIT=None,  # tied to the session instead of a clock
         RATELIMIT_STORAGE_URI=settings.MESSAGE_QUEUE or "memory://",
         RATELIMIT_HEADERS_ENABLED=True,
@@ -48,7 +48,7 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
     )
     app.config.update(overrides)
     app.extensions["switchboard.settings"] = settings
-    app.extensions["switchboard.state"] = make_state(settings.MESSAGE_QUEUE)
+    app.extensions["switchboard.state"] = make_state(settings.MESSAGE_QUEUE, settings.PRESENCE_EXPIRY)
     app.extensions["switchboard.limiter"] = EventLimiter(
         settings.MESSAGE_QUEUE or "memory://",
         settings.RATE_LIMIT_MESSAGES,
@@ -67,10 +67,12 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
 
     from blueprints.auth import bp as auth_bp
     from blueprints.chat import bp as chat_bp
+    from blueprints.market import bp as market_bp
     from blueprints.ops import bp as ops_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(chat_bp)
+    app.register_blueprint(market_bp)
     app.register_blueprint(ops_bp)
 
     _init_socketio(app, settings)
@@ -106,6 +108,7 @@ def _init_login(app: Flask) -> None:
 
 def _init_socketio(app: Flask, settings: Settings) -> None:
     from blueprints.chat.events import ChatNamespace
+    from blueprints.market.events import MarketNamespace
     from realtime.guard import EngineIOGuard
     from realtime.namespace import install_ack_tracking
 
@@ -123,6 +126,8 @@ def _init_socketio(app: Flask, settings: Settings) -> None:
     )
     install_ack_tracking(socketio.server)
     socketio.on_namespace(ChatNamespace("/chat", app))
+    # The market feed loop starts lazily on the first /market connection or page view.
+    socketio.on_namespace(MarketNamespace("/market", app))
     # Outside the Socket.IO middleware: it must see requests before python-engineio.
     app.wsgi_app = EngineIOGuard(app.wsgi_app, settings.MAX_PACKET_BYTES)
 
@@ -131,7 +136,7 @@ def _init_http_extras(app: Flask, settings: Settings) -> None:
     if settings.NODE_NAME:
         from realtime.sticky import StickyNodeCookie
 
-        app.wsgi_app = StickyNodeCookie(app.wsgi_app, settings.NODE_NAME, bool(settings.TLS_CERT))
+        app.wsgi_app = StickyNodeCookie(app.wsgi_app, settings.NODE_NAME, settings.secure_cookies)
     if settings.TRUSTED_PROXIES:
         # Only as many X-Forwarded-* hops as there are proxies we run.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.TRUSTED_PROXIES,

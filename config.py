@@ -7,6 +7,7 @@ operator never has to read a traceback to find a typo in a unit file.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -82,6 +83,27 @@ def _origins(env: dict[str, str]) -> list[str]:
     return origins
 
 
+def _bool(name: str, default: bool):
+    def parse(env: dict[str, str]) -> bool:
+        raw = (env.get(name) or "").strip().lower()
+        if not raw:
+            return default
+        if raw in ("1", "true", "yes", "on"):
+            return True
+        if raw in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"{name}={raw!r} must be true or false")
+
+    return parse
+
+
+def _node_name(env: dict[str, str]) -> str | None:
+    value = env.get("NODE_NAME") or None
+    if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,32}", value):
+        raise ConfigError(f"NODE_NAME={value!r} must be 1-32 letters, digits, '_' or '-'")
+    return value
+
+
 def _file(name: str):
     def parse(env: dict[str, str]) -> str | None:
         value = env.get(name)
@@ -135,7 +157,9 @@ class Settings:
     )
     TLS_CERT: str | None = field(metadata={"parse": _file("TLS_CERT")})
     TLS_KEY: str | None = field(metadata={"parse": _file("TLS_KEY")})
-    NODE_NAME: str | None = field(metadata={"parse": _str("NODE_NAME")})
+    COOKIE_SECURE: bool = field(metadata={"parse": _bool("COOKIE_SECURE", False)})
+    NODE_NAME: str | None = field(metadata={"parse": _node_name})
+    PRESENCE_EXPIRY: int = field(metadata={"parse": _int("PRESENCE_EXPIRY", 30, 3, 600)})
     INSTANCE_PATH: str = field(
         metadata={"parse": _str("INSTANCE_PATH", str(BASE_DIR / "instance"))}
     )
@@ -147,6 +171,11 @@ class Settings:
         if bool(values["TLS_CERT"]) != bool(values["TLS_KEY"]):
             raise ConfigError("TLS_CERT and TLS_KEY must be set together")
         return cls(**values)
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Secure cookies when we serve TLS, or a TLS proxy is in front (COOKIE_SECURE)."""
+        return bool(self.TLS_CERT) or self.COOKIE_SECURE
 
     @property
     def scheme(self) -> str:

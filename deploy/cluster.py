@@ -2,8 +2,9 @@
 
     python deploy/cluster.py [--processes 2] [--port 8080]      (what `make cluster` runs)
 
-Migrates the database once, starts the processes on 127.0.0.1 ports
-5001.. with MESSAGE_QUEUE pointing at Redis, renders
+Starts its own redis-server on a free loopback port (unless MESSAGE_QUEUE
+is set), migrates the database once, starts the processes on free
+127.0.0.1 ports with MESSAGE_QUEUE pointing at Redis, renders
 deploy/nginx/switchboard.conf.in for them and runs nginx in the foreground
 of this script on the given port. Ctrl-C stops everything it started.
 The end-to-end cluster tests use the same Cluster class.
@@ -76,7 +77,6 @@ class Cluster:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.nodes = {f"node{i + 1}": free_port() for i in range(processes)}
         self.env = {
-            "MESSAGE_QUEUE": "redis://127.0.0.1:6379/0",
             "INSTANCE_PATH": str(self.workdir / "instance"),
             "TRUSTED_PROXIES": "1",
             "CORS_ALLOWED_ORIGINS": f"http://127.0.0.1:{self.port},http://localhost:{self.port}",
@@ -84,6 +84,8 @@ class Cluster:
         }
         self.procs: dict[str, subprocess.Popen] = {}
         self.nginx: subprocess.Popen | None = None
+        self.redis: subprocess.Popen | None = None
+        self.own_redis = "MESSAGE_QUEUE" not in (env or {})
 
     @property
     def url(self) -> str:
@@ -139,7 +141,27 @@ class Cluster:
                                       stderr=subprocess.STDOUT)
         wait_http(self.url + "/healthz")
 
+    def start_redis(self) -> None:
+        """A private redis-server for this cluster (nothing kept on disk)."""
+        server = shutil.which("redis-server")
+        if server is None:
+            raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
+        port = free_port()
+        self.redis = subprocess.Popen(
+            [server, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"],
+            stdout=open(self.log_dir / "redis.log", "ab"), stderr=subprocess.STDOUT)
+        self.env["MESSAGE_QUEUE"] = f"redis://127.0.0.1:{port}/0"
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    return
+            time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
     def start(self) -> "Cluster":
+        if self.own_redis:
+            self.start_redis()
         self.migrate()
         for name in self.nodes:
             self.start_node(name)
@@ -147,10 +169,11 @@ class Cluster:
         return self
 
     def stop(self) -> None:
-        for proc in [self.nginx, *self.procs.values()]:
+        everything = [self.nginx, *self.procs.values(), self.redis]
+        for proc in everything:
             if proc and proc.poll() is None:
                 proc.terminate()
-        for proc in [self.nginx, *self.procs.values()]:
+        for proc in everything:
             if proc:
                 try:
                     proc.wait(10)
@@ -170,8 +193,11 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--workdir", default=str(ROOT / "instance" / "cluster"))
     args = parser.parse_args()
-    cluster = Cluster(args.processes, args.port, workdir=args.workdir,
-                      env={"INSTANCE_PATH": str(Path(args.workdir) / "instance")})
+    env = {"INSTANCE_PATH": str(Path(args.workdir) / "instance")}
+    for name in ("MESSAGE_QUEUE", "DATABASE_URL", "ASYNC_MODE", "SECRET_KEY"):
+        if os.environ.get(name):
+            env[name] = os.environ[name]
+    cluster = Cluster(args.processes, args.port, workdir=args.workdir, env=env)
     try:
         cluster.start()
         print(f"Switchboard cluster: {args.processes} processes behind nginx at {cluster.url}")

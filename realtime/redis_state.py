@@ -64,7 +64,7 @@ class RedisState(ConnectionState):
         self.redis = redis.Redis.from_url(url, decode_responses=True, socket_timeout=5,
                                           health_check_interval=30)
         self.proc = proc_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-        self.expiry = expiry or float(os.environ.get("PRESENCE_EXPIRY", self.EXPIRY))
+        self.expiry = expiry or self.EXPIRY
         # Six heartbeats per expiry: a process must stall for a long time
         # before others take it for dead.
         self.HEARTBEAT = max(0.5, self.expiry / 6)

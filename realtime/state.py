@@ -141,9 +141,9 @@ class MemoryState(ConnectionState):
             return False
 
 
-def make_state(message_queue: str | None) -> ConnectionState:
+def make_state(message_queue: str | None, presence_expiry: float = 30) -> ConnectionState:
     if message_queue:
         from realtime.redis_state import RedisState
 
-        return RedisState(message_queue)
+        return RedisState(message_queue, expiry=presence_expiry)
     return MemoryState()

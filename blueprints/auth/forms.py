@@ -30,3 +30,18 @@ class RegisterForm(FlaskForm):
         "Confirm password",
         validators=[DataRequired(), EqualTo("password", message="The passwords differ.")],
     )
+
+
+class PasswordForm(FlaskForm):
+    current_password = PasswordField("Current password", validators=[DataRequired()])
+    new_password = PasswordField(
+        "New password",
+        validators=[
+            DataRequired(),
+            Length(min=MIN_PASSWORD, max=256, message=f"At least {MIN_PASSWORD} characters."),
+        ],
+    )
+    confirm = PasswordField(
+        "Confirm new password",
+        validators=[DataRequired(), EqualTo("new_password", message="The passwords differ.")],
+    )

@@ -7,7 +7,7 @@ from flask import abort, current_app, flash, jsonify, redirect, render_template,
 from flask_login import current_user, login_required, login_user, logout_user
 
 from blueprints.auth import bp, service
-from blueprints.auth.forms import LoginForm, RegisterForm
+from blueprints.auth.forms import LoginForm, PasswordForm, RegisterForm
 from extensions import csrf, limiter
 from realtime.audit import audit
 from realtime.clientinfo import client_ip
@@ -95,6 +95,29 @@ def logout():
     logout_user()
     audit("logout", user=user.username, user_id=user.id, ip=client_ip(request.environ))
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+@limiter.limit(_login_rate, methods=["POST"])
+def change_password():
+    form = PasswordForm()
+    error = None
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        if service.authenticate(user.username, form.current_password.data) is None:
+            audit("auth_failed", user=user.username, ip=client_ip(request.environ), via="password")
+            error = "The current password is wrong."
+        else:
+            # Every other session, token and socket of the user ends here.
+            service.change_password(user, form.new_password.data)
+            disconnect_user(user.id, reason="password_changed")
+            login_user(user)  # this browser stays signed in, with the new epoch
+            audit("password_changed", user=user.username, user_id=user.id,
+                  ip=client_ip(request.environ))
+            flash("Password changed. You were signed out everywhere else.")
+            return redirect(url_for("chat.page"))
+    return render_template("auth/password.html", form=form, error=error)
 
 
 @bp.post("/api/token")

@@ -32,7 +32,7 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-static/vendor/socket.io.min.js: node_modules/.installed scripts/vendor.sh
+static/vendor/socket.io.min.js: node_modules/.installed scripts/vendor.sh package-lock.json
 	bash scripts/vendor.sh
 
 # Every layer: unit, integration, e2e (real server, both transports, Node

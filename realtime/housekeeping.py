@@ -3,7 +3,9 @@
 - close connections past MAX_CONNECTION_AGE;
 - with the Redis state: heartbeat this process, and clean up after processes
   that died without doing so, telling each namespace which users went
-  offline with them (so presence can say so).
+  offline with them (so presence can say so);
+- sample this process's figures (events/s, errors) for the operator console
+  and note connections that upgraded from polling to websocket.
 
 Started on the first connection (so it runs under whichever server is
 serving, and never in processes that only run CLI commands), through
@@ -15,11 +17,14 @@ from __future__ import annotations
 import logging
 import time
 
+from realtime import metrics
 from realtime.audit import audit
+from realtime.stats import ProcessStats
 
 log = logging.getLogger("switchboard.housekeeping")
 
 _KEY = "switchboard.housekeeping"
+ROUND_SECONDS = 2.0  # the admin console's push interval: its figures are this fresh
 
 
 def ensure_started(app, socketio) -> None:
@@ -32,7 +37,8 @@ def ensure_started(app, socketio) -> None:
 def _loop(app, socketio) -> None:
     settings = app.extensions["switchboard.settings"]
     state = app.extensions["switchboard.state"]
-    interval = max(1, min(getattr(state, "HEARTBEAT", 30), settings.MAX_CONNECTION_AGE // 10))
+    interval = min(ROUND_SECONDS, getattr(state, "HEARTBEAT", ROUND_SECONDS))
+    app.extensions["switchboard.process_stats"] = ProcessStats()
     while True:
         socketio.sleep(interval)
         try:
@@ -43,6 +49,8 @@ def _loop(app, socketio) -> None:
 
 
 def run_round(app, state, socketio, settings) -> None:
+    state.publish_stats(app.extensions["switchboard.process_stats"].sample())
+    refresh_transports(state, socketio)
     if hasattr(state, "heartbeat"):
         state.heartbeat()
         for namespace, user_ids in state.reap_dead().items():
@@ -51,6 +59,19 @@ def run_round(app, state, socketio, settings) -> None:
                 log.info("%d users of %s went offline with a dead process", len(user_ids), namespace)
                 handler.users_went_offline(user_ids)
     close_old_connections(state, socketio, settings.MAX_CONNECTION_AGE)
+
+
+def refresh_transports(state, socketio) -> None:
+    """Record upgrades (polling -> websocket): python-socketio has no event for them."""
+    for conn in state.local_connections():
+        try:
+            now = socketio.server.transport(conn.sid, conn.namespace)
+        except KeyError:  # closing right now
+            continue
+        if now != conn.transport:
+            metrics.CONNECTIONS.labels(conn.namespace, conn.transport).dec()
+            metrics.CONNECTIONS.labels(conn.namespace, now).inc()
+            state.set_transport(conn.sid, conn.namespace, now)
 
 
 def close_old_connections(state, socketio, max_age: int) -> int:

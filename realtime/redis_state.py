@@ -143,6 +143,16 @@ class RedisState(ConnectionState):
     def acquire_lease(self, name: str, holder: str, ttl: float) -> bool:
         return bool(self._lease(keys=[f"{P}lease:{name}"], args=[holder, int(ttl * 1000)]))
 
+    def publish_stats(self, stats: dict) -> None:
+        self.redis.set(f"{P}stats:{self.proc}", json.dumps(stats), ex=int(self.expiry))
+
+    def process_stats(self) -> list[dict]:
+        procs = self.live_processes()
+        if not procs:
+            return []
+        values = self.redis.mget([f"{P}stats:{p}" for p in procs])
+        return [json.loads(v) for v in values if v]
+
     # -- liveness -----------------------------------------------------------
     def heartbeat(self) -> None:
         known = self.redis.zadd(f"{P}procs", {self.proc: time.time()}, ch=True, xx=True)

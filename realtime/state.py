@@ -78,6 +78,14 @@ class ConnectionState(ABC):
         holder dies the lease expires and another process takes it over.
         """
 
+    @abstractmethod
+    def publish_stats(self, stats: dict) -> None:
+        """Record this process's figures (events/s, errors) for the operator console."""
+
+    @abstractmethod
+    def process_stats(self) -> list[dict]:
+        """The latest published figures of every live process."""
+
     def set_transport(self, sid: str, namespace: str, transport: str) -> None:
         conn = self.get(sid, namespace)
         if conn is not None:
@@ -92,6 +100,7 @@ class MemoryState(ConnectionState):
         self._conns: dict[tuple[str, str], Connection] = {}
         self._per_user: dict[tuple[int, str], int] = defaultdict(int)
         self._leases: dict[str, tuple[str, float]] = {}
+        self._stats: dict = {}
 
     def add(self, conn: Connection) -> int:
         with self._lock:
@@ -130,6 +139,12 @@ class MemoryState(ConnectionState):
             return list(self._conns.values())
 
     local_connections = connections
+
+    def publish_stats(self, stats: dict) -> None:
+        self._stats = stats
+
+    def process_stats(self) -> list[dict]:
+        return [self._stats] if self._stats else []
 
     def acquire_lease(self, name: str, holder: str, ttl: float) -> bool:
         with self._lock:

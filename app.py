@@ -65,11 +65,13 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
 
+    from blueprints.admin import bp as admin_bp
     from blueprints.auth import bp as auth_bp
     from blueprints.chat import bp as chat_bp
     from blueprints.market import bp as market_bp
     from blueprints.ops import bp as ops_bp
 
+    app.register_blueprint(admin_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(chat_bp)
     app.register_blueprint(market_bp)
@@ -107,6 +109,7 @@ def _init_login(app: Flask) -> None:
 
 
 def _init_socketio(app: Flask, settings: Settings) -> None:
+    from blueprints.admin.events import AdminNamespace
     from blueprints.chat.events import ChatNamespace
     from blueprints.market.events import MarketNamespace
     from realtime.guard import EngineIOGuard
@@ -126,6 +129,7 @@ def _init_socketio(app: Flask, settings: Settings) -> None:
     )
     install_ack_tracking(socketio.server)
     socketio.on_namespace(ChatNamespace("/chat", app))
+    socketio.on_namespace(AdminNamespace("/admin", app))
     # The market feed loop starts lazily on the first /market connection or page view.
     socketio.on_namespace(MarketNamespace("/market", app))
     # Outside the Socket.IO middleware: it must see requests before python-engineio.

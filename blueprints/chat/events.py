@@ -11,6 +11,7 @@ from flask_socketio import join_room as sio_join, leave_room as sio_leave
 from blueprints.chat import schemas as s
 from blueprints.chat import service
 from models import iso, utcnow
+from realtime import metrics
 from realtime.namespace import AppNamespace, event
 from realtime.state import Connection
 
@@ -120,6 +121,7 @@ class ChatNamespace(AppNamespace):
         if sent.duplicate:
             return {"message": message, "duplicate": True}
         # Stored and committed: now the ack (returned) and the broadcast.
+        metrics.MESSAGES_STORED.inc()
         self.emit("message", message, to=room_channel(data.room))
         return {"message": message}
 

@@ -69,9 +69,19 @@ def serve(app, settings: Settings) -> None:
             {"certfile": settings.TLS_CERT, "keyfile": settings.TLS_KEY}
             if settings.TLS_CERT else {}
         )
+        timeout = socket_timeout(settings)
+
+        class TimeoutWSGIServer(WSGIServer):
+            """gevent's server has no socket timeout setting: set it per connection."""
+
+            def handle(self, sock, address):
+                sock.settimeout(timeout)
+                return super().handle(sock, address)
+
         log.info("Switchboard serving on %s (gevent)", url)
-        WSGIServer(sock, app, spawn=Pool(settings.MAX_CONNECTIONS + 100), log=None,
-                   error_log=logging.getLogger("switchboard.gevent"), **ssl_args).serve_forever()
+        TimeoutWSGIServer(sock, app, spawn=Pool(settings.MAX_CONNECTIONS + 100), log=None,
+                          error_log=logging.getLogger("switchboard.gevent"),
+                          **ssl_args).serve_forever()
     else:  # threading: development and tests only
         from werkzeug.serving import run_simple
 

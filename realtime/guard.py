@@ -57,7 +57,10 @@ class EngineIOGuard:
         if length > self.max_bytes:
             return _reply(start_response, "413 Payload Too Large",
                           f"At most {self.max_bytes} bytes per request.")
-        body = environ["wsgi.input"].read(length) if length else b""
+        try:
+            body = environ["wsgi.input"].read(length) if length else b""
+        except OSError:  # the socket timeout: the client stopped sending
+            return _reply(start_response, "408 Request Timeout", "The body did not arrive.")
         if len(body) != length:
             return _reply(start_response, "400 Bad Request", "The body ended early.")
         if not body or any(

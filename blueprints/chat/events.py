@@ -116,8 +116,9 @@ class ChatNamespace(AppNamespace):
     # -- messages -----------------------------------------------------------
     @event("message:send", s.MessageSend, limit="messages")
     def message_send(self, conn: Connection, data: s.MessageSend):
-        sent = service.send_message(conn.user_id, data.room, data.text, data.client_id)
-        message = sent.message.to_dict()
+        sent = service.send_message(conn.user_id, data.room, data.text, data.client_id,
+                                    username=conn.username)
+        message = sent.message
         if sent.duplicate:
             return {"message": message, "duplicate": True}
         # Stored and committed: now the ack (returned) and the broadcast.

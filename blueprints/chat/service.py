@@ -13,7 +13,7 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from extensions import db
-from models import Membership, Message, Room, User, utcnow
+from models import Membership, Message, Room, User, iso, utcnow
 from realtime.errors import BadRequest, Conflict, Forbidden, NotFound, TooLarge
 
 DEFAULT_ROOMS = ("general", "random")
@@ -244,6 +244,11 @@ def _by_client_id(user_id: int, client_id: str) -> Message | None:
     )
 
 
+_rooms = Room.__table__
+_messages = Message.__table__
+_memberships = Membership.__table__
+
+
 def _next_numbers(room_id: int) -> tuple[int, int]:
     """Take the room's next seq and rev.
 
@@ -252,59 +257,85 @@ def _next_numbers(room_id: int) -> tuple[int, int]:
     and numbers are never shared or skipped.
     """
     row = db.session.execute(
-        update(Room).where(Room.id == room_id)
-        .values(last_seq=Room.last_seq + 1, last_rev=Room.last_rev + 1)
-        .returning(Room.last_seq, Room.last_rev)
+        update(_rooms).where(_rooms.c.id == room_id)
+        .values(last_seq=_rooms.c.last_seq + 1, last_rev=_rooms.c.last_rev + 1)
+        .returning(_rooms.c.last_seq, _rooms.c.last_rev)
     ).one()
     return row.last_seq, row.last_rev
 
 
 def _next_rev(room_id: int) -> int:
     return db.session.execute(
-        update(Room).where(Room.id == room_id).values(last_rev=Room.last_rev + 1)
-        .returning(Room.last_rev)
+        update(_rooms).where(_rooms.c.id == room_id).values(last_rev=_rooms.c.last_rev + 1)
+        .returning(_rooms.c.last_rev)
     ).scalar_one()
 
 
 @dataclass
 class Sent:
-    message: Message
+    message: dict  # the wire shape (PROTOCOL section 4)
     duplicate: bool
 
 
-def send_message(user_id: int, room_id: int, text: str, client_id: str) -> Sent:
-    """Store a message (or find the one already stored for this client_id)."""
-    member_room(user_id, room_id)
+def _can_post(user_id: int, room_id: int) -> None:
+    """member_room() in one query: the hot path of every message."""
+    row = db.session.execute(
+        select(_rooms.c.kind, _memberships.c.user_id)
+        .select_from(_rooms.outerjoin(_memberships, and_(
+            _memberships.c.room_id == _rooms.c.id, _memberships.c.user_id == user_id)))
+        .where(_rooms.c.id == room_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"No room {room_id}.")
+    if row.user_id is None:
+        raise Forbidden("Join the room first." if row.kind == "public"
+                        else "Only members may use this room.")
+
+
+def send_message(user_id: int, room_id: int, text: str, client_id: str,
+                 username: str | None = None) -> Sent:
+    """Store a message, or return the one already stored for this client_id.
+
+    The hot path of the product, so it runs four Core statements in one
+    transaction rather than ORM round trips: check membership, take seq/rev,
+    insert, move the sender's read mark. A retried client_id meets the unique
+    constraint, which rolls the whole transaction back (numbers included).
+    """
+    _can_post(user_id, room_id)
     text = clean_text(text)
-    existing = _by_client_id(user_id, client_id)
-    if existing is not None:
-        return _duplicate_of(existing, room_id)
+    if username is None:
+        username = db.session.scalar(select(User.username).where(User.id == user_id))
     db.session.commit()  # end any read transaction: the write below starts a fresh one
+    now = utcnow()
     try:
         seq, rev = _next_numbers(room_id)
-        message = Message(room_id=room_id, seq=seq, rev=rev, author_id=user_id,
-                          text=text, client_id=client_id)
-        db.session.add(message)
+        message_id = db.session.execute(
+            _messages.insert().values(room_id=room_id, seq=seq, rev=rev, author_id=user_id,
+                                      text=text, client_id=client_id, created_at=now,
+                                      deleted=False)
+            .returning(_messages.c.id)
+        ).scalar_one()
         # The sender's own message is read: their unread count stays put.
         db.session.execute(
-            update(Membership).where(Membership.room_id == room_id, Membership.user_id == user_id)
+            update(_memberships)
+            .where(_memberships.c.room_id == room_id, _memberships.c.user_id == user_id)
             .values(last_read_seq=seq)
         )
         db.session.commit()
     except IntegrityError:
-        # The same client_id raced in from another tab or process.
+        # This client_id is stored already (a retry, or another tab or process).
         db.session.rollback()
         existing = _by_client_id(user_id, client_id)
         if existing is None:
             raise
-        return _duplicate_of(existing, room_id)
-    return Sent(message, duplicate=False)
-
-
-def _duplicate_of(message: Message, room_id: int) -> Sent:
-    if message.room_id != room_id:
-        raise Conflict("client_id: already used for a message in another room")
-    return Sent(message, duplicate=True)
+        if existing.room_id != room_id:
+            raise Conflict("client_id: already used for a message in another room") from None
+        return Sent(existing.to_dict(), duplicate=True)
+    return Sent({
+        "id": message_id, "room": room_id, "seq": seq, "rev": rev,
+        "author": {"id": user_id, "username": username}, "text": text, "ts": iso(now),
+        "client_id": client_id, "edited_ts": None, "deleted": False,
+    }, duplicate=False)
 
 
 def _changeable_message(user_id: int, message_id: int, admin_override: bool = False) -> Message:

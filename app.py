@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import sys
 
 if __name__ == "__main__":
@@ -190,23 +189,18 @@ def main() -> int:
         )
     app = create_app(settings)
     prepare_database(app)
-    from serving import serve
+    from serving import install_stop_signals, serve
 
-    # SIGTERM (systemd, `kill`) stops as cleanly as Ctrl-C: shared state is
-    # told at once that this process's connections are gone.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    # SIGTERM (systemd, `kill`) and Ctrl-C close every socket, tell the shared
+    # state this process's connections are gone, and exit (serving.py).
+    if settings.ASYNC_MODE != "threading":
+        install_stop_signals(app, settings)
     try:
         serve(app, settings)
     except OSError as exc:
         print(f"switchboard: cannot listen on {settings.HOST}:{settings.PORT}: {exc.strerror}",
               file=sys.stderr)
         return 1
-    except (KeyboardInterrupt, SystemExit):
-        pass
-    finally:
-        shutdown = getattr(app.extensions["switchboard.state"], "shutdown", None)
-        if shutdown is not None:
-            shutdown()
     return 0
 
 

@@ -13,6 +13,8 @@ Why not ``socketio.run()``:
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import socket
 
 from config import Settings
@@ -33,6 +35,51 @@ def socket_timeout(settings: Settings) -> int:
     body that never arrives, a half-open socket) ever reach this.
     """
     return settings.PING_INTERVAL + settings.PING_TIMEOUT + 10
+
+
+def graceful_stop(app, socketio) -> None:
+    """Close this process's sockets, tell the shared state, and exit.
+
+    Waiting for the WSGI server to drain would take up to PING_INTERVAL
+    (eventlet waits for every held long-poll). Closing the sockets answers
+    those long-polls at once; clients reconnect (to another process, or to
+    this one once restarted) and catch up with sync. Everything acknowledged
+    is already committed, so nothing is lost by not draining.
+    """
+    state = app.extensions["switchboard.state"]
+    log.info("stopping: closing %d connections", state.local_count())
+    for conn in state.local_connections():
+        try:
+            socketio.server.disconnect(conn.sid, namespace=conn.namespace)
+        except Exception:  # already gone
+            pass
+    socketio.sleep(0.5)  # let the close packets reach the clients
+    shutdown = getattr(state, "shutdown", None)
+    if shutdown is not None:
+        shutdown()
+    logging.shutdown()
+    os._exit(0)
+
+
+def install_stop_signals(app, settings: Settings) -> None:
+    """SIGTERM and SIGINT run graceful_stop in a greenlet of its own.
+
+    Raising SystemExit from the handler would land in whichever greenlet
+    happens to run (a database query in a disconnect handler, say).
+    """
+    from extensions import socketio
+
+    def stop(*_):
+        socketio.start_background_task(graceful_stop, app, socketio)
+
+    if settings.ASYNC_MODE == "gevent":
+        import gevent
+
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            gevent.signal_handler(sig, stop)
+    else:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, stop)
 
 
 def serve(app, settings: Settings) -> None:
@@ -57,7 +104,7 @@ def serve(app, settings: Settings) -> None:
     elif settings.ASYNC_MODE == "gevent":
         from gevent import socket as gsocket
         from gevent.pool import Pool
-        from gevent.pywsgi import WSGIServer
+        from gevent.pywsgi import WSGIHandler, WSGIServer
 
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         sock = gsocket.socket(family, socket.SOCK_STREAM)
@@ -71,8 +118,24 @@ def serve(app, settings: Settings) -> None:
         )
         timeout = socket_timeout(settings)
 
+        class Handler(WSGIHandler):
+            """Close the TCP connection once a WebSocket ends (RFC 6455 5.5.1).
+
+            Otherwise gevent treats it as HTTP keep-alive and reads the
+            client's close frame as a new request, holding the slot.
+            """
+
+            def run_application(self):
+                try:
+                    super().run_application()
+                finally:
+                    if self.environ.get("HTTP_UPGRADE", "").lower() == "websocket":
+                        self.close_connection = True
+
         class TimeoutWSGIServer(WSGIServer):
             """gevent's server has no socket timeout setting: set it per connection."""
+
+            handler_class = Handler
 
             def handle(self, sock, address):
                 sock.settimeout(timeout)

@@ -24,6 +24,7 @@ logs.configure(settings.LOG_FORMAT, settings.LOG_LEVEL)
 app = create_app(settings)
 
 if __name__ == "__main__":
-    from serving import serve
+    from serving import install_stop_signals, serve
 
+    install_stop_signals(app, settings)
     serve(app, settings)

@@ -2,8 +2,12 @@
 
 Every client event of every namespace goes through ``AppNamespace.dispatch``:
 
-    rate limit -> strict pydantic validation -> handler -> ack envelope
+    strict pydantic validation -> rate limit -> handler -> ack envelope
     -> ``error`` event when the client sent no ack -> logging and metrics
+
+Valid ``message:send`` events count against the user's message allowance
+(all tabs, all processes); every other event, and every invalid one, against
+the connection's event allowance.
 
 Handlers hold only their feature's logic. They receive the connection record
 (who is calling) and the validated payload, and return the ack fields. An
@@ -190,26 +194,19 @@ class AppNamespace(Namespace):
             conn = self.state.get(request.sid, self.namespace)
             if conn is None:
                 raise Unauthorized("This connection is not logged in.")
-            entry = self.handlers.get(event_name)
-            if entry is None:
-                raise BadRequest(f"Unknown event {event_name!r} on {self.namespace}.")
-            spec, handler = entry
-            if spec.limit == "messages":
-                self.limiter.hit("messages", f"user:{conn.user_id}")
-            elif spec.limit == "events":
-                self.limiter.hit("events", f"sid:{conn.sid}")
-            if len(args) > 1:
-                raise BadRequest("Send one payload object per event.")
-            payload = args[0] if args else {}
-            if spec.schema is not None:
-                if not isinstance(payload, dict):
-                    raise BadRequest("payload: must be a JSON object")
-                try:
-                    data = spec.schema.model_validate(payload, strict=True)
-                except ValidationError as exc:
-                    raise BadRequest(describe_validation_error(exc)) from None
-            else:
-                data = payload
+            try:
+                entry = self.handlers.get(event_name)
+                if entry is None:
+                    raise BadRequest(f"Unknown event {event_name!r} on {self.namespace}.")
+                spec, handler = entry
+                data = self._validate(spec, args)
+            except BadRequest:
+                # Invalid input counts against the connection's event allowance,
+                # so garbage cannot be sent for free; it never touches the
+                # user's message allowance.
+                self._limit("events", conn)
+                raise
+            self._limit(spec.limit, conn)
             result = handler(conn, data)
             reply = {"ok": True, **(result or {})}
         except AppError as exc:
@@ -234,6 +231,26 @@ class AppNamespace(Namespace):
         if not wants_ack or (spec is not None and not spec.ack):
             return None
         return reply
+
+    def _limit(self, rule: str | None, conn: Connection) -> None:
+        if rule == "messages":
+            self.limiter.hit("messages", f"user:{conn.user_id}")
+        elif rule == "events":
+            self.limiter.hit("events", f"sid:{conn.sid}")
+
+    @staticmethod
+    def _validate(spec: EventSpec, args: tuple):
+        if len(args) > 1:
+            raise BadRequest("Send one payload object per event.")
+        payload = args[0] if args else {}
+        if spec.schema is None:
+            return payload
+        if not isinstance(payload, dict):
+            raise BadRequest("payload: must be a JSON object")
+        try:
+            return spec.schema.model_validate(payload, strict=True)
+        except ValidationError as exc:
+            raise BadRequest(describe_validation_error(exc)) from None
 
     # -- helpers for subclasses -------------------------------------------
     def current_transport(self, sid: str, environ: dict | None = None) -> str:

@@ -24,12 +24,12 @@ class EventLimiter:
     def hit(self, rule: str, key: str) -> None:
         """Count one hit against every window of ``rule``; raise when over.
 
-        Every window is tested before any is hit, so a refused event does
-        not use up the allowance of the windows that still had room.
+        ``hit()`` itself decides and records atomically in the storage: a
+        separate test-then-hit let concurrent events (greenlets yield inside
+        the storage) all pass the test before any was recorded.
         """
-        items = self._rules[rule]
-        for item in items:
-            if not self._limiter.test(item, rule, key):
+        for item in self._rules[rule]:
+            if not self._limiter.hit(item, rule, key):
                 reset, _ = self._limiter.get_window_stats(item, rule, key)
                 retry = max(1, math.ceil(reset - time.time()))
                 raise RateLimited(
@@ -37,8 +37,6 @@ class EventLimiter:
                     f"try again in {retry} s.",
                     retry_after=retry,
                 )
-        for item in items:
-            self._limiter.hit(item, rule, key)
 
     def reset(self) -> None:
         self._storage.reset()

@@ -48,19 +48,14 @@ def connect(server, transport):
     """
     made: list[Client] = []
 
-    def _connect(user: User, via: str = "token", transport_: str | None = None) -> Client:
+    def _connect(user: User, via: str = "cookie", transport_: str | None = None) -> Client:
         kwargs = {"token": user.token()} if via == "token" else {"http": user.http}
         client = Client(server.url, transport_ or transport, **kwargs)
         made.append(client)
         return client.connect()
 
     yield _connect
-    for client in made:
-        try:
-            if client.connected:
-                client.disconnect()
-        except Exception:  # teardown must not hide the test's own failure
-            pass
+    _disconnect_all(made)
 
 
 @pytest.fixture
@@ -74,9 +69,12 @@ def unconnected(server, transport):
         return client
 
     yield _make
-    for client in made:
+    _disconnect_all(made)
+
+
+def _disconnect_all(clients: list[Client]) -> None:
+    for client in clients:
         try:
-            if client.connected:
-                client.disconnect()
-        except Exception:
+            client.disconnect(wait=False)
+        except Exception:  # teardown must not hide the test's own failure
             pass

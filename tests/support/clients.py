@@ -8,14 +8,23 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+import engineio.payload
 import requests
 import socketio
+
+# python-engineio refuses to decode a long-polling response that holds more
+# than 16 packets (a server-side guard it shares with its client), while the
+# server queues any number of packets for one poll and socket.io-client has no
+# such limit. A burst (e.g. 15 messages sent without waiting: 15 broadcasts + 15
+# acks) would make the python polling client drop its connection as
+# "Unexpected packet from server". Test clients decode like the browser does.
+engineio.payload.Payload.max_decode_packets = 10_000
 
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
                      r'name="csrf_token" value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 
 DEFAULT_PASSWORD = "correct-horse"
-HTTP_TIMEOUT = 10
+HTTP_TIMEOUT = 30  # generous: a loaded CI machine hashes passwords slowly
 
 
 def csrf_token(html: str) -> str:
@@ -121,6 +130,7 @@ class Client:
         self.disconnected = threading.Event()
         self.sio.on("connect_error", self._on_connect_error, namespace=namespace)
         self.sio.on("disconnect", self._on_disconnect, namespace=namespace)
+        self.sio.on("connect", self._on_connect, namespace=namespace)
 
     def _record(self, event, *args):
         payload = args[0] if len(args) == 1 else list(args)
@@ -131,6 +141,9 @@ class Client:
     def _on_connect_error(self, data):
         self.connect_error = data
         self._queue.put(("connect_error", data))
+
+    def _on_connect(self):
+        self._queue.put(("connect", None))
 
     def _on_disconnect(self, *reason):
         self.disconnected.set()
@@ -148,6 +161,37 @@ class Client:
                          transports=[self.transport], headers=headers,
                          auth=auth, wait_timeout=wait_timeout)
         return self
+
+    def connect_refused(self, timeout: float = 10):
+        """Try to connect, expecting a refusal; return the ``connect_error`` payload.
+
+        The refusal is what the test is about. Connecting runs in a thread so
+        that the client's own clean-up of the refused connection (which
+        python-socketio does inside ``connect()``) does not hold the test up.
+        Returns None when the connection was accepted instead.
+        """
+        outcome: dict = {}
+
+        def attempt():
+            try:
+                self.connect(wait_timeout=timeout)
+                outcome["connected"] = True
+            except Exception as exc:  # the expected outcome
+                outcome["error"] = exc
+
+        threading.Thread(target=attempt, daemon=True, name="connect-refused").start()
+        deadline = time.monotonic() + timeout
+        while self.connect_error is None and "connected" not in outcome:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"neither connected nor refused within {timeout}s: {outcome}")
+            if "error" in outcome and self.connect_error is None:
+                raise AssertionError(f"connect failed without connect_error: {outcome['error']!r}")
+            try:
+                self._queue.get(timeout=min(left, 0.2))
+            except queue.Empty:
+                pass
+        return self.connect_error
 
     def call(self, event: str, payload=None, timeout: float = 10):
         return self.sio.call(event, payload if payload is not None else {},
@@ -204,8 +248,23 @@ class Client:
     def wait_disconnected(self, timeout: float = 10) -> bool:
         return self.disconnected.wait(timeout)
 
-    def disconnect(self) -> None:
-        self.sio.disconnect()
+    def disconnect(self, wait: bool = True, timeout: float = 10) -> None:
+        """Disconnect. ``wait=False`` returns once the client has said goodbye
+        (socket.io DISCONNECT and engine.io CLOSE queued, ``disconnect`` fired)
+        and lets a thread finish the transport's close handshake."""
+        if wait:
+            self.sio.disconnect()
+            return
+        if not self.sio.connected:
+            return
+        threading.Thread(target=self._quiet_disconnect, daemon=True, name="disconnect").start()
+        assert self.disconnected.wait(timeout), f"client did not disconnect within {timeout}s"
+
+    def _quiet_disconnect(self) -> None:
+        try:
+            self.sio.disconnect()
+        except Exception:  # clean-up only; the test has what it needs
+            pass
 
     @property
     def connected(self) -> bool:

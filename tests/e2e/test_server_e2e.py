@@ -1,0 +1,99 @@
+"""End-to-end: how the server process treats connections as they end.
+
+1. The WebSocket close handshake. RFC 6455 section 5.5.1: once an endpoint has both sent and received a Close
+frame it MUST close the TCP connection, and section 7.1.1: the server should
+close it first. A server that keeps the socket open after the close
+handshake holds a connection slot (greenlet and file descriptor) for as long
+as the client lets it, and clients that wait for the server to close (as
+websocket-client does, up to 3 s) hang on every disconnect.
+
+2. SIGTERM (what systemd and `kill` send) stops the process promptly even
+with clients connected, so that shared state hears at once that this
+process's connections are gone and a restart does not wait for SIGKILL.
+"""
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+
+import pytest
+import websocket
+
+from tests.support.clients import Client, User, register
+from tests.support.server import ServerProcess
+
+CLOSE = 0x8
+
+
+def _engineio_websocket(server) -> websocket.WebSocket:
+    url = server.url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+    ws = websocket.create_connection(url, timeout=10, origin=server.url)
+    opening = ws.recv()
+    assert opening.startswith("0{") and '"sid"' in opening, opening
+    return ws
+
+
+def _next_close_frame(ws: websocket.WebSocket):
+    for _ in range(20):  # bounded: a ping or a noop may come first
+        frame = ws.recv_frame()
+        if frame.opcode == CLOSE:
+            return frame
+    raise AssertionError("no close frame from the server")
+
+
+@pytest.mark.parametrize("who_closes", ["client", "server"])
+def test_server_closes_tcp_after_websocket_close_handshake(server, who_closes):
+    ws = _engineio_websocket(server)
+    try:
+        if who_closes == "client":
+            ws.send_close()  # close frame, status 1000
+            _next_close_frame(ws)  # the server's answer completes the handshake
+        else:
+            ws.send("1")  # engine.io CLOSE packet: the server closes the WebSocket
+            _next_close_frame(ws)
+            ws.send_close()  # our answer completes the handshake
+        raw = ws.sock
+        raw.settimeout(5)
+        try:
+            rest = raw.recv(1)
+        except (ConnectionResetError, BrokenPipeError):
+            rest = b""
+        except socket.timeout:
+            pytest.fail(f"[{server.async_mode}] the close handshake is complete but the server "
+                        "still holds the TCP connection open 5 s later (RFC 6455 5.5.1: it "
+                        "MUST close it)")
+        assert rest == b"", f"data after the close handshake: {rest!r}"
+    finally:
+        ws.shutdown()
+
+
+@pytest.mark.parametrize("async_mode", ["eventlet", "gevent"])
+def test_sigterm_stops_the_server_with_clients_connected(async_mode, username):
+    srv = ServerProcess(async_mode=async_mode, name="sigterm").start()
+    clients: list[Client] = []
+    try:
+        name = username("term")
+        user = User(srv.url, name, register(srv.url, name))
+        for transport in ("polling", "websocket"):
+            client = Client(srv.url, transport, http=user.http).connect()
+            assert client.call("rooms:list")["ok"] is True
+            clients.append(client)
+        srv.proc.send_signal(signal.SIGTERM)
+        try:
+            code = srv.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"[{async_mode}] still running 10 s after SIGTERM with a long-polling "
+                        f"and a websocket client connected\n{srv.log()[-1500:]}")
+        assert code == 0, f"exit status {code}\n{srv.log()[-1500:]}"
+        for client in clients:
+            assert client.wait_disconnected(10), f"{client.transport} client still connected"
+    finally:
+        for client in clients:
+            try:
+                client.disconnect(wait=False)
+            except Exception:
+                pass
+        if srv.proc.poll() is None:
+            srv.kill()  # by its PID: SIGTERM did not work
+        srv.stop()

@@ -145,3 +145,130 @@ def iso(value: datetime | None) -> str | None:
     return value.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace(
         "+00:00", "Z"
     )
+
+
+# -- market --
+# Paper trading (PROTOCOL section 5). Money is Decimal with 2 places end to
+# end: Python arithmetic only (never SQL arithmetic), NUMERIC(14,2) columns.
+
+from decimal import Decimal  # noqa: E402
+
+CENT = Decimal("0.01")
+
+
+class _PlainNumeric(db.Numeric):
+    """NUMERIC whose values pass to and from the driver untouched.
+
+    SQLAlchemy's own Numeric converts to float for SQLite; ``Money`` below
+    does the conversions itself instead. Still NUMERIC to Alembic, so
+    autogenerate sees no difference from the migration.
+    """
+
+    def bind_processor(self, dialect):
+        return None
+
+    def result_processor(self, dialect, coltype):
+        return None
+
+
+class Money(db.TypeDecorator):
+    """NUMERIC(14,2) that only ever takes and gives ``Decimal`` with 2 places.
+
+    A float handed to it is a bug and raises. PostgreSQL stores NUMERIC
+    exactly. SQLite stores a NUMERIC column as REAL (or INTEGER) but keeps 15
+    significant digits, and 14 digits (12 before the point, 2 after) always
+    round-trip exactly: we bind a string and read floats back through
+    ``repr``, so no float arithmetic ever touches an amount. Arithmetic on
+    money happens in Python ``Decimal`` only, never in SQL.
+    """
+
+    impl = _PlainNumeric(14, 2)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if not isinstance(value, Decimal):
+            raise TypeError(f"money must be a Decimal, not {type(value).__name__}")
+        if value != value.quantize(CENT):
+            raise ValueError(f"money has more than 2 decimal places: {value}")
+        value = value.quantize(CENT)
+        return str(value) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if isinstance(value, float):  # SQLite's REAL storage: 15 digits survive
+            value = repr(value)
+        return Decimal(value).quantize(CENT)
+
+
+class Account(db.Model):
+    """A user's paper-trading cash. Created on first use with STARTING_CASH.
+
+    ``version`` is bumped first in every transaction that changes the account
+    or its positions: that UPDATE takes PostgreSQL's row lock (SQLite's write
+    lock), so trades of one user are serialised there.
+    """
+
+    __tablename__ = "market_accounts"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    cash: Mapped[Decimal] = mapped_column(Money)
+    realized_pnl: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Position(db.Model):
+    """Shares of one symbol held by a user, with their cost basis (what was paid)."""
+
+    __tablename__ = "market_positions"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    symbol: Mapped[str] = mapped_column(String(16), primary_key=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+    cost: Mapped[Decimal] = mapped_column(Money)
+
+
+class Trade(db.Model):
+    """One order and what became of it (open, filled, rejected, cancelled)."""
+
+    __tablename__ = "market_trades"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    client_id: Mapped[str] = mapped_column(String(64))
+    symbol: Mapped[str] = mapped_column(String(16))
+    side: Mapped[str] = mapped_column(String(4))  # BUY | SELL
+    quantity: Mapped[int] = mapped_column(Integer)
+    type: Mapped[str] = mapped_column(String(8))  # market | limit
+    limit_price: Mapped[Decimal | None] = mapped_column(Money)
+    status: Mapped[str] = mapped_column(String(10))  # open | filled | rejected | cancelled
+    price: Mapped[Decimal | None] = mapped_column(Money)  # the fill price
+    reason: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("user_id", "client_id", name="uq_market_trades_user_client"),
+        Index("ix_market_trades_open", "status", "symbol"),
+        Index("ix_market_trades_user", "user_id", "id"),
+    )
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "symbol": self.symbol,
+            "side": self.side,
+            "quantity": self.quantity,
+            "type": self.type,
+            "limit_price": None if self.limit_price is None else str(self.limit_price),
+            "status": self.status,
+            "price": None if self.price is None else str(self.price),
+            # The time of the latest change (placed, filled, rejected, cancelled).
+            "ts": iso(self.updated_at),
+            "created_ts": iso(self.created_at),
+            "reason": self.reason,
+            "client_id": self.client_id,
+        }

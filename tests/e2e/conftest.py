@@ -1,20 +1,33 @@
 """End-to-end fixtures: the real server as a subprocess, under eventlet and gevent."""
 from __future__ import annotations
 
+import contextlib
 import itertools
 
 import pytest
 
 from tests.support.clients import Client, User, register
 from tests.support.server import ServerProcess
+from tests.support.services import postgres_database
 
 _names = itertools.count(1)
 
 
-@pytest.fixture(scope="module", params=["eventlet", "gevent"])
+@pytest.fixture(scope="module", params=["eventlet", "gevent", "eventlet-postgres"])
 def server(request):
-    """One real server per test module and async mode (both run in CI)."""
-    with ServerProcess(async_mode=request.param, name=request.module.__name__.rsplit(".", 1)[-1]) as srv:
+    """One real server per test module: eventlet and gevent on SQLite, and once on PostgreSQL.
+
+    The PostgreSQL run gets a fresh database (dropped afterwards); in CI a
+    missing PostgreSQL fails the test instead of skipping it.
+    """
+    mode, _, database = request.param.partition("-")
+    name = request.module.__name__.rsplit(".", 1)[-1]
+    with contextlib.ExitStack() as stack:
+        env = {}
+        if database == "postgres":
+            env["DATABASE_URL"] = stack.enter_context(postgres_database())
+        srv = stack.enter_context(ServerProcess(async_mode=mode, env=env, name=name))
+        srv.database = database or "sqlite"
         yield srv
 
 

@@ -1,0 +1,137 @@
+"""The feed loop's round: lease, produce, match, push (with injected time and randomness)."""
+from __future__ import annotations
+
+import random
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+
+from blueprints.market import service
+from blueprints.market.feed import LEASE, MarketFeed
+from blueprints.market.quotes import MemoryBook, Quote, RedisBook
+from blueprints.market.settings import MarketSettings
+from extensions import db, socketio
+from models import Trade
+
+D = Decimal
+T0 = datetime(2026, 1, 2, 9, 30, tzinfo=timezone.utc)
+SYMBOLS = (("ACME", D("100.00")), ("GLOBX", D("50.00")))
+
+
+@pytest.fixture
+def users(app):
+    """Three accounts as plain rows: these tests never log in, so no password hashing."""
+    from models import User
+
+    made = [User(username=n, username_key=n, password_hash="-") for n in ("alice", "bob", "carol")]
+    db.session.add_all(made)
+    db.session.commit()
+    return made
+
+
+class StepClock:
+    def __init__(self):
+        self.now = T0
+
+    def __call__(self):
+        self.now += timedelta(seconds=1)
+        return self.now
+
+
+def make_feed(app, source="simulator", seed=1, holder="proc-a", book=None, interval=1.0):
+    settings = MarketSettings(symbols=SYMBOLS, interval=interval, source=source, seed=seed)
+    feed = MarketFeed(app, socketio, settings, book or MemoryBook(), clock=StepClock(),
+                      rng=random.Random(seed) if source == "simulator" else None, holder=holder)
+    feed.drive_manually()
+    return feed
+
+
+def test_the_lease_holder_publishes_one_quote_per_symbol_per_tick(app):
+    feed = make_feed(app)
+    first = feed.tick()
+    assert first.holding
+    assert [(q.symbol, q.price) for q in first.published] == [("ACME", D("100.00")),
+                                                              ("GLOBX", D("50.00"))]
+    second = feed.tick()
+    assert len(second.published) == 2
+    assert {s: st.quote for s, st in feed.book.all().items()} == {q.symbol: q for q in second.published}
+
+
+def test_a_process_without_the_lease_publishes_and_matches_nothing(app):
+    state = app.extensions["switchboard.state"]
+    assert state.acquire_lease(LEASE, "someone-else", 0.3)
+    feed = make_feed(app)
+    result = feed.tick()
+    assert not result.holding and result.published == [] and feed.book.all() == {}
+    time.sleep(0.35)  # the other holder stopped renewing: its lease lapses
+    assert feed.tick().holding
+
+
+def test_a_process_that_loses_the_lease_stops_publishing(app):
+    state = app.extensions["switchboard.state"]
+    book = MemoryBook()
+    a = make_feed(app, holder="proc-a", book=book, interval=0.05)  # lease_ttl: 1 s
+    b = make_feed(app, holder="proc-b", book=book, interval=0.05, seed=2)
+    assert a.tick().holding
+    assert not b.tick().holding  # a holds it and keeps renewing
+    last = book.all()["ACME"]
+    time.sleep(a.settings.lease_ttl + 0.05)  # a stalls past its lease
+    taken = b.tick()
+    assert taken.holding and taken.published
+    # b carries the walk on from a's last prices (no jump back to the start price).
+    assert abs(book.all()["ACME"].quote.price - last.quote.price) < D("5.00")
+    assert not a.tick().holding and book.all()["ACME"] == b.book.all()["ACME"]
+    assert state.acquire_lease(LEASE, "proc-b", 1)  # still b's
+
+
+def test_publisher_mode_produces_nothing_but_matches_published_quotes(app, users):
+    feed = make_feed(app, source="publisher")
+    assert feed.simulator is None and feed.tick().published == []
+    order = service.validate_order("ACME", "BUY", 5, "limit", "99.00", "c1", feed.symbols)
+    placed = service.place_order(users[0].id, order, feed.book)
+    assert placed.trade.status == "open"
+    feed.book.put(Quote("ACME", D("99.50"), D("100.00"), 0, T0))
+    assert feed.tick().fills == []
+    feed.book.put(Quote("ACME", D("98.75"), D("100.00"), 0, T0))
+    fills = feed.tick().fills
+    assert [(f["id"], f["status"], f["price"]) for f in fills] == [(placed.trade.id, "filled", "98.75")]
+    assert feed.tick().fills == []  # the same quote version is matched once
+    db.session.expire_all()
+    assert db.session.get(Trade, placed.trade.id).status == "filled"
+
+
+def test_a_new_lease_holder_matches_current_prices_once(app, users):
+    book = MemoryBook()
+    book.put(Quote("ACME", D("90.00"), D("100.00"), 0, T0))
+    order = service.validate_order("ACME", "BUY", 1, "limit", "95.00", "c1", ("ACME",))
+    placed = service.place_order(users[0].id, order, book)
+    assert placed.trade.status == "open"  # placed while another process held the feed
+    feed = make_feed(app, source="publisher", book=book)
+    assert [f["id"] for f in feed.tick().fills] == [placed.trade.id]
+
+
+def test_a_failing_round_does_not_stop_the_loop(app, caplog):
+    # A real failure: the quote book's Redis is not there.
+    from tests.support.server import free_port
+
+    feed = make_feed(app, interval=0.05, book=RedisBook(f"redis://127.0.0.1:{free_port()}/0"))
+    feed.book.redis.connection_pool.connection_kwargs["socket_connect_timeout"] = 0.1
+    thread = threading.Thread(target=feed._run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and sum(
+            r.getMessage() == "market feed round failed" for r in caplog.records) < 3:
+        time.sleep(0.05)
+    feed.stop()
+    thread.join(5)
+    assert sum(r.getMessage() == "market feed round failed" for r in caplog.records) >= 3
+    assert not thread.is_alive()
+
+
+@pytest.mark.parametrize("interval", [0.05, 1.0, 60.0])
+def test_the_lease_outlives_three_rounds(interval):
+    s = MarketSettings(symbols=SYMBOLS, interval=interval, source="simulator", seed=1)
+    assert s.lease_ttl >= 3 * interval and s.lease_ttl >= 1.0

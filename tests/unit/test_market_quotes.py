@@ -1,0 +1,222 @@
+"""Quote sources and the quote book: the simulator, published lines, settings."""
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+
+from blueprints.market.quotes import (
+    MemoryBook,
+    PublishError,
+    Quote,
+    RandomWalk,
+    RedisBook,
+    parse_published,
+)
+from blueprints.market.settings import DEFAULT_SYMBOLS, MarketSettings
+from config import ConfigError
+from tests.conftest import require
+
+D = Decimal
+T0 = datetime(2026, 1, 2, 9, 30, tzinfo=timezone.utc)
+REDIS_URL = "redis://127.0.0.1:6379/11"  # the market tests' own database
+
+
+class StepClock:
+    """A clock that moves one second per reading."""
+
+    def __init__(self, start=T0):
+        self.now = start
+
+    def __call__(self):
+        self.now += timedelta(seconds=1)
+        return self.now
+
+
+def walk(seed=7, symbols=(("ACME", D("101.25")), ("GLOBX", D("48.10")))):
+    return RandomWalk(symbols, random.Random(seed), StepClock())
+
+
+def run(sim, ticks):
+    book = MemoryBook()
+    out = []
+    for _ in range(ticks):
+        quotes = sim.next_quotes(book.all())
+        book.put_many(quotes)
+        out.append(quotes)
+    return out
+
+
+# -- settings -----------------------------------------------------------------------
+
+def test_default_market_settings():
+    s = MarketSettings.from_env({})
+    assert s.symbol_names == tuple(e.split(":")[0] for e in DEFAULT_SYMBOLS.split(","))
+    assert s.interval == 1.0 and s.source == "simulator" and s.seed is None
+    assert s.lease_ttl == 3.0
+
+
+def test_market_settings_from_the_environment():
+    s = MarketSettings.from_env({"MARKET_SYMBOLS": "abc:1.5, XYZ", "MARKET_INTERVAL": "0.25",
+                                 "MARKET_SOURCE": "Publisher", "MARKET_SEED": "42"})
+    assert s.symbols == (("ABC", D("1.50")), ("XYZ", None))
+    assert (s.interval, s.source, s.seed, s.lease_ttl) == (0.25, "publisher", 42, 1.0)
+
+
+def test_settings_fields_of_config_win_over_the_environment():
+    from types import SimpleNamespace
+
+    settings = SimpleNamespace(MARKET_SYMBOLS="ZZZ:2.00", MARKET_INTERVAL=0.5,
+                               MARKET_SOURCE="publisher", MARKET_SEED=None)
+    s = MarketSettings.from_settings(settings, {"MARKET_SYMBOLS": "AAA", "MARKET_SEED": "4"})
+    assert (s.symbols, s.interval, s.source, s.seed) == ((("ZZZ", D("2.00")),), 0.5, "publisher", 4)
+
+
+@pytest.mark.parametrize("env,needle", [
+    ({"MARKET_SYMBOLS": " , "}, "MARKET_SYMBOLS is empty"),
+    ({"MARKET_SYMBOLS": "ACME,acme"}, "lists ACME twice"),
+    ({"MARKET_SYMBOLS": "AC ME"}, "a symbol is 1-10"),
+    ({"MARKET_SYMBOLS": "1ACME"}, "a symbol is 1-10"),
+    ({"MARKET_SYMBOLS": "ACME:-1"}, "start price"),
+    ({"MARKET_SYMBOLS": "ACME:1.001"}, "start price"),
+    ({"MARKET_SYMBOLS": "ACME:abc"}, "start price"),
+    ({"MARKET_SYMBOLS": ",".join(f"S{i}" for i in range(51))}, "at most 50"),
+    ({"MARKET_INTERVAL": "fast"}, "MARKET_INTERVAL='fast' is not a number"),
+    ({"MARKET_INTERVAL": "0.01"}, "between 0.05 and 60"),
+    ({"MARKET_INTERVAL": "nan"}, "between 0.05 and 60"),
+    ({"MARKET_SOURCE": "bloomberg"}, "MARKET_SOURCE='bloomberg' must be one of simulator, publisher"),
+    ({"MARKET_SEED": "x"}, "MARKET_SEED='x' is not a whole number"),
+])
+def test_bad_market_settings_name_the_setting(env, needle):
+    with pytest.raises(ConfigError) as err:
+        MarketSettings.from_env(env)
+    assert needle in str(err.value)
+
+
+# -- the simulator ---------------------------------------------------------------------
+
+def test_the_walk_is_reproducible_from_its_seed_and_clock():
+    a, b = run(walk(7), 50), run(walk(7), 50)
+    assert a == b
+    assert run(walk(8), 50) != a
+
+
+def test_the_walk_starts_at_the_configured_prices_and_moves_in_cents():
+    ticks = run(walk(3), 300)
+    first = {q.symbol: q for q in ticks[0]}
+    assert first["ACME"].price == D("101.25") and first["ACME"].open == D("101.25")
+    assert first["GLOBX"].volume == 0
+    prices = [q.price for quotes in ticks for q in quotes]
+    assert all(p == p.quantize(D("0.01")) and p >= D("0.01") for p in prices)
+    assert len(set(prices)) > 100  # it moves
+    acme = [quotes[0] for quotes in ticks]
+    assert all(q.open == D("101.25") for q in acme)  # change is measured from the open
+    steps = [b.volume - a.volume for a, b in zip(acme, acme[1:])]
+    assert all(s > 0 and s % 100 == 0 for s in steps)  # round lots, always some trading
+    assert [q.ts for q in acme] == sorted({q.ts for q in acme})  # the injected clock
+
+
+def test_a_symbol_without_a_start_price_gets_one_from_the_seed():
+    sim = walk(5, symbols=(("NEW", None),))
+    price = sim.first("NEW").price
+    assert D("10.00") <= price <= D("500.00")
+    assert walk(5, symbols=(("NEW", None),)).first("NEW").price == price
+
+
+def test_the_walk_continues_from_the_books_quote():
+    sim = walk(1)
+    current = Quote("ACME", D("250.00"), D("200.00"), 5000, T0)
+    book = MemoryBook()
+    book.put(current)
+    nxt = {q.symbol: q for q in sim.next_quotes(book.all())}
+    assert abs(nxt["ACME"].price - D("250.00")) < D("10.00")
+    assert nxt["ACME"].open == D("200.00") and nxt["ACME"].volume > 5000
+    assert nxt["GLOBX"].price == D("48.10")  # no quote yet: its start price
+
+
+def test_the_walk_stays_sane_over_a_long_run():
+    sim = walk(11, symbols=(("LOW", D("0.05")),))
+    last = run(sim, 3000)[-1][0]
+    assert D("0.01") <= last.price < D("1000000")
+
+
+# -- published lines --------------------------------------------------------------------
+
+SYMS = ("ACME", "GLOBX")
+
+
+def test_a_published_line_becomes_a_quote():
+    q = parse_published('{"symbol": "ACME", "price": "101.25"}', SYMS, clock=lambda: T0)
+    assert q == Quote("ACME", D("101.25"), D("101.25"), 0, T0)
+    full = parse_published('{"symbol": "ACME", "price": 99.5, "open": "100", "volume": 1200, '
+                           '"ts": "2026-01-02T03:04:05Z"}', SYMS)
+    assert (full.price, full.open, full.volume) == (D("99.50"), D("100.00"), 1200)
+    assert full.ts == datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    assert full.to_dict()["change"] == "-0.50"
+
+
+def test_a_published_line_carries_open_and_volume_forward():
+    prev = Quote("ACME", D("100.00"), D("90.00"), 700, T0)
+    q = parse_published('{"symbol": "ACME", "price": "101.00"}', SYMS,
+                        previous=lambda s: prev if s == "ACME" else None)
+    assert (q.open, q.volume) == (D("90.00"), 700)
+
+
+@pytest.mark.parametrize("line,needle", [
+    ("not json", "not JSON"),
+    ("[1, 2]", "JSON object"),
+    ('{"symbol": "NOPE", "price": "1.00"}', "symbol"),
+    ('{"symbol": 5, "price": "1.00"}', "symbol"),
+    ('{"symbol": "ACME"}', "price"),
+    ('{"symbol": "ACME", "price": "1.005"}', "price"),
+    ('{"symbol": "ACME", "price": 1.005}', "price"),
+    ('{"symbol": "ACME", "price": "-1.00"}', "price"),
+    ('{"symbol": "ACME", "price": "0"}', "price"),
+    ('{"symbol": "ACME", "price": true}', "price"),
+    ('{"symbol": "ACME", "price": "1.00", "volume": -1}', "volume"),
+    ('{"symbol": "ACME", "price": "1.00", "volume": 1.5}', "volume"),
+    ('{"symbol": "ACME", "price": "1.00", "volume": "12"}', "volume"),
+    ('{"symbol": "ACME", "price": "1.00", "ts": "yesterday"}', "ts"),
+    ('{"symbol": "ACME", "price": "1.00", "ts": "2026-01-02T03:04:05"}', "time zone"),
+    ('{"symbol": "ACME", "price": "1.00", "who": "me"}', "unknown field"),
+])
+def test_bad_published_lines_say_what_is_wrong(line, needle):
+    with pytest.raises(PublishError) as err:
+        parse_published(line, SYMS)
+    assert needle in str(err.value)
+
+
+# -- the book -------------------------------------------------------------------------------
+
+def redis_book():
+    try:
+        book = RedisBook(REDIS_URL)
+        book.redis.ping()
+    except Exception:
+        book = None
+    require("Redis on 127.0.0.1:6379", book is not None)
+    book.redis.flushdb()
+    return book
+
+
+@pytest.fixture(params=["memory", "redis"])
+def book(request):
+    return MemoryBook() if request.param == "memory" else redis_book()
+
+
+def test_the_book_keeps_the_newest_quote_per_symbol_with_growing_versions(book):
+    assert book.all() == {} and book.get("ACME") is None and book.last_price("ACME") is None
+    v1 = book.put(Quote("ACME", D("1.00"), D("1.00"), 0, T0))
+    v2 = book.put_many([Quote("ACME", D("2.00"), D("1.00"), 100, T0),
+                        Quote("GLOBX", D("3.00"), D("3.00"), 0, T0)])
+    assert v2 > v1
+    everything = book.all()
+    assert set(everything) == {"ACME", "GLOBX"}
+    assert everything["ACME"].quote == Quote("ACME", D("2.00"), D("1.00"), 100, T0)
+    assert everything["ACME"].version < everything["GLOBX"].version == v2
+    assert book.get("GLOBX") == everything["GLOBX"]
+    assert book.last_price("ACME") == D("2.00")
+    book.clear()
+    assert book.all() == {}

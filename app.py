@@ -114,6 +114,9 @@ def _init_socketio(app: Flask, settings: Settings) -> None:
     from realtime.guard import EngineIOGuard
     from realtime.namespace import install_ack_tracking
 
+    # Flask-SocketIO keeps the queue's client manager from an earlier
+    # init_app; an app without MESSAGE_QUEUE must not inherit it.
+    socketio.server_options.pop("client_manager", None)
     socketio.init_app(
         app,
         async_mode=settings.ASYNC_MODE,

@@ -170,6 +170,11 @@ class Settings:
         values = {f.name: f.metadata["parse"](env) for f in fields(cls)}
         if bool(values["TLS_CERT"]) != bool(values["TLS_KEY"]):
             raise ConfigError("TLS_CERT and TLS_KEY must be set together")
+        # The market board's own settings (MARKET_*) are parsed by its module;
+        # checking them here makes a bad one stop start-up with one line too.
+        from blueprints.market.settings import MarketSettings
+
+        MarketSettings.from_env(env)
         return cls(**values)
 
     @property

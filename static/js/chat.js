@@ -11,6 +11,11 @@
  * the same message twice replaces it (a higher or equal rev wins). The
  * rev up to which every change was seen is tracked per room, so every
  * (re)connect (and any gap in live revs) asks `sync` for what was missed.
+ *
+ * Nothing typed is lost: messages wait in an outbox (shown as pending,
+ * saved in localStorage with their client_id) until the server acknowledges
+ * them, and each room's unsent draft is saved too; both survive a reload.
+ * localStorage keys are per user id: switchboard.{outbox,drafts,rooms,lastRoom}.<id>.
  */
 (function () {
   "use strict";
@@ -22,7 +27,9 @@
   const TYPING_SEND_EVERY_MS = 3000;
   const TYPING_EXPIRE_MS = 5000;
   const GROUP_WINDOW_MS = 5 * 60 * 1000;
-  const LAST_ROOM_KEY = "switchboard.lastRoom";
+  /** No answer to message:send within this: send the same client_id again. */
+  const SEND_TIMEOUT_MS = 8000;
+  const SEND_BACKOFF_MAX_MS = 30000;
   const NEAR_TOP_PX = 80;
   const NEAR_BOTTOM_PX = 120;
 
@@ -35,6 +42,34 @@
     id: Number(app.dataset.userId),
     username: app.dataset.username || "",
     isAdmin: app.dataset.isAdmin === "true",
+  };
+
+  // ---------------------------------------------------------------------
+  // Local storage (per user: several accounts may use one browser)
+  // ---------------------------------------------------------------------
+  const LAST_ROOM_KEY = "switchboard.lastRoom." + me.id;
+  const OUTBOX_KEY = "switchboard.outbox." + me.id;
+  const DRAFTS_KEY = "switchboard.drafts." + me.id;
+  const ROOMS_KEY = "switchboard.rooms." + me.id;
+
+  /** localStorage may be disabled or full: the page then works without it. */
+  const store = {
+    get(key, fallback) {
+      try {
+        const raw = window.localStorage.getItem(key);
+        return raw === null ? fallback : JSON.parse(raw);
+      } catch (e) {
+        return fallback;
+      }
+    },
+    set(key, value) {
+      try {
+        window.localStorage.setItem(key, JSON.stringify(value));
+        return true;
+      } catch (e) {
+        return false;
+      }
+    },
   };
 
   const el = {
@@ -77,7 +112,10 @@
    *  systemLines: [{text, ts, after}]}
    */
   const caches = new Map();
-  /** client_id -> {clientId, room, text, ts, attempt, el} not yet acknowledged. */
+  /**
+   * The outbox: client_id -> {clientId, room, roomName, text, raw, ts, attempt, el},
+   * in the order typed, until acknowledged (mirrored in localStorage).
+   */
   const pending = new Map();
   /** Room id -> highest seq we told the server we read. */
   const readSent = new Map();
@@ -192,6 +230,9 @@
     setConn(navigator.onLine === false ? "offline" : "reconnecting");
     clearAllTyping();
     typingActive = false;
+    // Whatever was in flight gets no answer now: the next connect sends it
+    // again with the same client_id.
+    inFlight = null;
     for (const p of pending.values()) setPendingStatus(p, "waiting for connection…");
     if (reason === "io server disconnect") {
       // The server closed this socket on purpose (logout elsewhere, maximum
@@ -223,6 +264,40 @@
     }, ms + Math.floor(Math.random() * 500));
   }
 
+  /*
+   * Log out: hang up first, then post the form. The server's logout cuts
+   * every socket of the session; a page still polling at that moment gets
+   * "400 Session is disconnected" answers (console errors, and a reconnect
+   * attempt) before the next page loads. A clean close avoids both.
+   */
+  const logoutForm = $("logout-form");
+  if (logoutForm) {
+    let leaving = false;
+    logoutForm.addEventListener("submit", (ev) => {
+      if (leaving) return;
+      ev.preventDefault();
+      leaving = true;
+      // Logging out on a shared computer must not leave this user's unsent
+      // messages, drafts or room list for the next person to read.
+      for (const key of [OUTBOX_KEY, DRAFTS_KEY, ROOMS_KEY, LAST_ROOM_KEY]) {
+        try { window.localStorage.removeItem(key); } catch (_) { /* storage off */ }
+      }
+      const engine = manager.engine;
+      const transport = engine && engine.transport;
+      let submitted = false;
+      const submit = () => {
+        if (submitted) return;
+        submitted = true;
+        logoutForm.submit(); // no second submit event
+      };
+      // Polling sends its close packet in a POST: wait for it ("drain"), briefly.
+      const polling = !!(transport && transport.name === "polling" && socket.connected);
+      if (polling) transport.once("drain", submit);
+      socket.disconnect();
+      window.setTimeout(submit, polling ? 800 : 0);
+    });
+  }
+
   window.addEventListener("offline", () => setConn("offline"));
   window.addEventListener("online", () => {
     if (socket.connected) {
@@ -238,7 +313,7 @@
   // ---------------------------------------------------------------------
   async function onConnected() {
     const first = currentRoom === null;
-    flushPending(); // unsent messages go first; their client_id makes resending safe
+    pumpOutbox(); // unsent messages go first; their client_id makes resending safe
     await refreshRooms();
     if (first) {
       const target = pickStartRoom();
@@ -275,10 +350,12 @@
     for (const id of Array.from(rooms.keys())) {
       if (!seen.has(id)) removeRoom(id);
     }
+    pruneDrafts(seen);
+    saveRoomsSoon();
   }
 
   function pickStartRoom() {
-    const saved = Number(window.localStorage.getItem(LAST_ROOM_KEY));
+    const saved = Number(store.get(LAST_ROOM_KEY, 0));
     if (saved && rooms.has(saved)) return saved;
     for (const room of rooms.values()) {
       if (room.name === "general" && room.kind === "public") return room.id;
@@ -447,6 +524,7 @@
     placeRoomItem(li, merged);
     setUnread(room.id, merged.unread || 0);
     if (room.id === currentRoom) renderRoomHeader();
+    saveRoomsSoon();
   }
 
   function placeRoomItem(li, room) {
@@ -472,6 +550,40 @@
     if (li) li.remove();
     roomItems.delete(id);
     el.dmSection.hidden = el.dmList.children.length === 0;
+    saveRoomsSoon();
+  }
+
+  /*
+   * The room list is kept in localStorage too, so that a reload without a
+   * connection still shows the sidebar and the last room: pending messages
+   * appear under their room and new ones can be typed into the outbox.
+   * rooms:list replaces it on every connect.
+   */
+  let saveRoomsTimer = null;
+
+  function saveRoomsSoon() {
+    if (saveRoomsTimer !== null) return;
+    saveRoomsTimer = window.setTimeout(() => {
+      saveRoomsTimer = null;
+      const list = [];
+      for (const r of rooms.values()) {
+        list.push({
+          id: r.id, name: r.name, kind: r.kind, joined: r.joined,
+          members: r.members, unread: r.unread || 0, last_seq: r.last_seq, last_rev: r.last_rev,
+        });
+      }
+      store.set(ROOMS_KEY, list);
+    }, 300);
+  }
+
+  function restoreRooms() {
+    const list = store.get(ROOMS_KEY, []);
+    if (!Array.isArray(list)) return;
+    for (const room of list) {
+      if (room && typeof room.id === "number" && typeof room.name === "string" && typeof room.kind === "string") {
+        upsertRoom(room);
+      }
+    }
   }
 
   function setUnread(roomId, count) {
@@ -527,11 +639,8 @@
         li.setAttribute("aria-current", "true");
       }
       for (const item of roomItems.values()) if (item !== li) item.removeAttribute("aria-current");
-      try {
-        window.localStorage.setItem(LAST_ROOM_KEY, String(roomId));
-      } catch (e) {
-        /* storage may be disabled; remembering the room is optional */
-      }
+      store.set(LAST_ROOM_KEY, roomId);
+      switchDraft(roomId);
       online.clear();
       knownMembers.clear();
       renderOnline();
@@ -703,7 +812,9 @@
 
   function updateHistoryStatus() {
     const cache = caches.get(currentRoom);
-    if (!cache || !cache.loaded) return setHistoryStatus("Loading…");
+    if (!cache || !cache.loaded) {
+      return setHistoryStatus(socket.connected ? "Loading…" : "Waiting for the connection to load messages…");
+    }
     if (cache.hasMore) return setHistoryStatus("Scroll up for older messages");
     const room = rooms.get(currentRoom);
     setHistoryStatus(room ? "This is the beginning of " + (room.kind === "dm" ? "your conversation." : "#" + displayName(room) + ".") : "");
@@ -764,9 +875,12 @@
       el.list.appendChild(frag);
     }
     for (const p of pending.values()) {
-      if (p.room === currentRoom) {
+      // Before any room is shown (no connection yet), every pending message.
+      if (p.room === currentRoom || currentRoom === null) {
         p.el = buildPending(p);
         el.pendingList.appendChild(p.el);
+      } else {
+        p.el = null;
       }
     }
     updateHistoryStatus();
@@ -877,11 +991,12 @@
     }
     body.append(header, text);
     if (m.edited_ts && !m.deleted) {
+      // Beside the text, not inside it: .message-text holds exactly m.text.
       const edited = document.createElement("span");
       edited.className = "message-edited";
       edited.textContent = "(edited)";
       edited.title = "Edited " + formatTime(m.edited_ts).full;
-      text.append(" ", edited);
+      body.appendChild(edited);
     }
     node.append(gutter, body);
 
@@ -1069,10 +1184,17 @@
     return hex.slice(0, 8) + "-" + hex.slice(8, 12) + "-" + hex.slice(12, 16) + "-" + hex.slice(16, 20) + "-" + hex.slice(20);
   }
 
+  function roomLabel(roomId, fallback) {
+    const room = rooms.get(roomId);
+    if (room) return (room.kind === "dm" ? "@" : "#") + displayName(room);
+    return fallback ? "#" + fallback : "another room";
+  }
+
   function buildPending(p) {
     const node = document.createElement("article");
     node.className = "message pending mine";
     node.dataset.clientId = p.clientId;
+    node.dataset.room = String(p.room);
     node.dataset.sort = "Infinity";
     const gutter = document.createElement("div");
     gutter.className = "message-gutter";
@@ -1084,10 +1206,17 @@
     const who = document.createElement("span");
     who.className = "message-author";
     who.textContent = me.username;
+    header.appendChild(who);
+    if (p.room !== currentRoom) {
+      const where = document.createElement("span");
+      where.className = "message-time pending-room";
+      where.textContent = "to " + roomLabel(p.room, p.roomName);
+      header.appendChild(where);
+    }
     const status = document.createElement("span");
     status.className = "message-time pending-status";
     status.textContent = socket.connected ? "sending…" : "waiting for connection…";
-    header.append(who, status);
+    header.appendChild(status);
     const text = document.createElement("div");
     text.className = "message-text";
     text.textContent = p.text;
@@ -1101,50 +1230,164 @@
     const text = raw.trim();
     if (!text || currentRoom === null) return;
     hideError(el.composerError);
+    const room = rooms.get(currentRoom);
     const p = {
       clientId: newClientId(),
       room: currentRoom,
+      roomName: room ? room.name : "",
       text: text,
       raw: raw,
+      ts: new Date().toISOString(),
       attempt: 0,
       el: null,
     };
     pending.set(p.clientId, p);
+    outboxSave(p);
     p.el = buildPending(p);
     el.pendingList.appendChild(p.el);
     scrollToBottom();
     el.composer.value = "";
+    saveDraft();
     autoGrow();
     stopTyping();
-    transmit(p);
+    pumpOutbox();
   }
 
-  /** Send (or re-send after a reconnect) one pending message. */
-  function transmit(p) {
-    if (!pending.has(p.clientId)) return;
-    if (!socket.connected) {
-      setPendingStatus(p, "waiting for connection…"); // flushPending() sends it on connect
+  // ---------------------------------------------------------------------
+  // The outbox: pending messages, kept until acknowledged
+  // ---------------------------------------------------------------------
+  /*
+   * Every message goes through the outbox: shown as pending, saved in
+   * localStorage with its client_id, sent one at a time in the order typed
+   * (so they get their seq in that order), and removed only when the server
+   * answers with the stored message, `duplicate: true` included (a retry of
+   * something already stored), or refuses it for good (bad_request,
+   * too_large, forbidden, not_found: the text goes back into that room's
+   * composer, nothing typed is lost). With no answer within SEND_TIMEOUT_MS
+   * the same client_id goes again; after a disconnect, on the next connect;
+   * after a reload, saved entries come back as pending and are sent once the
+   * socket connects. The server stores a (user, client_id) once, so none of
+   * these retries can double a message.
+   */
+  let inFlight = null; // the entry waiting for its answer
+  let holdUntil = 0; // rate limited or backing off: send nothing before this time
+  let holdTimer = null;
+  let sendFailures = 0; // consecutive retryable failures, for the backoff
+
+  /** Entries in localStorage, merged by client_id so several tabs do not overwrite each other. */
+  function outboxRead() {
+    const list = store.get(OUTBOX_KEY, []);
+    return Array.isArray(list) ? list : [];
+  }
+
+  function outboxSave(p) {
+    const list = outboxRead().filter((e) => e && e.clientId !== p.clientId);
+    list.push({ clientId: p.clientId, room: p.room, roomName: p.roomName, text: p.text, ts: p.ts });
+    store.set(OUTBOX_KEY, list);
+  }
+
+  function outboxForget(clientId) {
+    const list = outboxRead();
+    const kept = list.filter((e) => e && e.clientId !== clientId);
+    if (kept.length !== list.length) store.set(OUTBOX_KEY, kept);
+  }
+
+  /** At start: what an earlier page (or another tab) left unsent. */
+  function restoreOutbox() {
+    const entries = outboxRead().slice().sort((a, b) => String(a.ts).localeCompare(String(b.ts)));
+    for (const e of entries) {
+      if (!e || typeof e.clientId !== "string" || !e.clientId || e.clientId.length > 64) continue;
+      if (typeof e.room !== "number" || typeof e.text !== "string" || !e.text.trim()) continue;
+      if (pending.has(e.clientId)) continue;
+      pending.set(e.clientId, {
+        clientId: e.clientId,
+        room: e.room,
+        roomName: typeof e.roomName === "string" ? e.roomName : "",
+        text: e.text,
+        raw: e.text,
+        ts: typeof e.ts === "string" ? e.ts : new Date().toISOString(),
+        attempt: 0,
+        el: null,
+      });
+    }
+  }
+
+  function hold(ms) {
+    holdUntil = Math.max(holdUntil, Date.now() + ms);
+    window.clearTimeout(holdTimer);
+    holdTimer = window.setTimeout(pumpOutbox, holdUntil - Date.now() + 10);
+  }
+
+  /** Send the oldest pending message, if connected and nothing is in flight. */
+  function pumpOutbox() {
+    if (inFlight || !socket.connected || pending.size === 0) return;
+    if (Date.now() < holdUntil) {
+      hold(0);
       return;
     }
+    transmit(pending.values().next().value);
+  }
+
+  function transmit(p) {
+    inFlight = p;
     p.attempt += 1;
     const attempt = p.attempt;
-    setPendingStatus(p, "sending…");
+    setPendingStatus(p, attempt > 1 ? "sending again…" : "sending…");
     const payload = { room: p.room, text: p.text, client_id: p.clientId };
-    socket.timeout(CALL_TIMEOUT_MS).emit("message:send", payload, (err, ack) => {
-      if (!pending.has(p.clientId) || attempt !== p.attempt) return;
-      if (err) {
-        // No answer: it may or may not be stored. Sending the same client_id
-        // again is safe; do it now if connected, else on the next connect.
-        setPendingStatus(p, "waiting for connection…");
-        if (socket.connected) window.setTimeout(() => transmit(p), 1000);
-        return;
-      }
-      if (ack && ack.ok && ack.message) {
+    socket.timeout(SEND_TIMEOUT_MS).emit("message:send", payload, (err, ack) => {
+      const current = inFlight === p && attempt === p.attempt;
+      if (!err && ack && ack.ok && ack.message) {
+        // Stored (now or by an earlier attempt): even a late answer settles it.
+        settlePending(p);
         applyMessage(ack.message, "ack");
+        if (current) {
+          inFlight = null;
+          sendFailures = 0;
+        }
+        pumpOutbox();
         return;
       }
-      failPending(p, errorText(ack, "The message was not sent."));
+      if (!current || !pending.has(p.clientId)) return; // a newer attempt is under way
+      inFlight = null;
+      if (err) {
+        // No answer in time, or the connection dropped: it may or may not be
+        // stored. The same client_id again is safe: now if still connected
+        // (the server may be slow), else on the next connect.
+        setPendingStatus(p, socket.connected ? "sending again…" : "waiting for connection…");
+        pumpOutbox();
+        return;
+      }
+      const error = (ack && ack.error) || {};
+      const code = error.code;
+      if (code === "rate_limited") {
+        setPendingStatus(p, "waiting (rate limit)…");
+        hold(Math.max(1, Number(error.retry_after) || 1) * 1000);
+      } else if (code === "forbidden" && !p.joinTried && isPublicRoom(p.room)) {
+        // Posting in a public room needs room:join first (e.g. a room picked
+        // from the saved list while offline): join once, then send again.
+        p.joinTried = true;
+        inFlight = p;
+        p.attempt += 1; // a reconnect meanwhile sends again: then this join is stale
+        const joining = p.attempt;
+        call("room:join", { room: p.room }).then(() => {
+          if (inFlight === p && p.attempt === joining) inFlight = null;
+          pumpOutbox();
+        });
+      } else if (code && code !== "internal" && code !== "unauthorized") {
+        failPending(p, errorText(ack, "The message was not sent."));
+        pumpOutbox();
+      } else {
+        // A server fault (or a session being renewed): keep it and retry later.
+        sendFailures += 1;
+        setPendingStatus(p, "not sent yet, retrying…");
+        hold(Math.min(SEND_BACKOFF_MAX_MS, 1000 * 2 ** Math.min(sendFailures, 5)));
+      }
     });
+  }
+
+  function isPublicRoom(roomId) {
+    const room = rooms.get(roomId);
+    return !!room && room.kind === "public";
   }
 
   function setPendingStatus(p, text) {
@@ -1153,39 +1396,100 @@
     if (status) status.textContent = text;
   }
 
-  function flushPending() {
-    for (const p of pending.values()) {
-      // Re-sending is safe: the server answers a known client_id with the
-      // stored message ("duplicate") and stores nothing twice.
-      transmit(p);
-    }
+  /** The message left the outbox (stored, or refused for good). */
+  function settlePending(p) {
+    pending.delete(p.clientId);
+    outboxForget(p.clientId);
+    if (p.el) p.el.remove();
+    p.el = null;
+    if (inFlight === p) inFlight = null;
   }
 
-  /** A stored message arrived: drop the pending copy it stands for. */
+  /** A stored message arrived (ack, live event, sync): drop the pending copy it stands for. */
   function resolvePendingFor(message) {
     if (!message.client_id || !message.author || message.author.id !== me.id) return;
     const p = pending.get(message.client_id);
-    if (!p) return;
-    pending.delete(message.client_id);
-    if (p.el) p.el.remove();
+    if (p) settlePending(p);
   }
 
   function failPending(p, reason) {
-    pending.delete(p.clientId);
-    if (p.el) p.el.remove();
+    settlePending(p);
+    const raw = p.raw || p.text;
     if (p.room === currentRoom) {
       // Keep the text so nothing typed is lost.
       if (!el.composer.value.trim()) {
-        el.composer.value = p.raw;
+        el.composer.value = raw;
       } else if (el.composer.value.indexOf(p.text) === -1) {
-        el.composer.value = p.raw + "\n" + el.composer.value;
+        el.composer.value = raw + "\n" + el.composer.value;
       }
+      saveDraft();
       autoGrow();
       showError(el.composerError, reason);
       el.composer.focus();
     } else {
-      toast("Not sent: " + reason, "error");
+      // Back into that room's draft, and say where it went.
+      const drafts = readDrafts();
+      const prev = drafts[String(p.room)] || "";
+      if (prev.indexOf(p.text) === -1) {
+        drafts[String(p.room)] = prev.trim() ? raw + "\n" + prev : raw;
+        store.set(DRAFTS_KEY, drafts);
+      }
+      const snippet = p.text.length > 40 ? p.text.slice(0, 40) + "…" : p.text;
+      toast("Not sent to " + roomLabel(p.room, p.roomName) + ": " + reason + " (“" + snippet + "” is back in that room's composer)", "error");
     }
+  }
+
+  // ---------------------------------------------------------------------
+  // Drafts: the composer's unsent text, per room, survives a reload
+  // ---------------------------------------------------------------------
+  let draftRoom = null; // the room whose draft the composer holds
+
+  function readDrafts() {
+    const drafts = store.get(DRAFTS_KEY, {});
+    return drafts && typeof drafts === "object" && !Array.isArray(drafts) ? drafts : {};
+  }
+
+  function saveDraft() {
+    if (draftRoom === null) return;
+    const drafts = readDrafts();
+    const key = String(draftRoom);
+    const value = el.composer.value;
+    if (value.trim()) {
+      if (drafts[key] === value) return;
+      drafts[key] = value;
+    } else {
+      if (!(key in drafts)) return;
+      delete drafts[key];
+    }
+    store.set(DRAFTS_KEY, drafts);
+  }
+
+  /** The composer now writes to roomId: keep the old room's text, show the new one's. */
+  function switchDraft(roomId) {
+    if (draftRoom === roomId) return;
+    const carried = draftRoom === null ? el.composer.value : "";
+    saveDraft();
+    draftRoom = roomId;
+    const saved = readDrafts()[String(roomId)];
+    if (typeof saved === "string" && saved) {
+      el.composer.value = saved;
+    } else {
+      el.composer.value = carried; // typed before any room was shown: keep it
+      saveDraft();
+    }
+    autoGrow();
+  }
+
+  function pruneDrafts(roomIds) {
+    const drafts = readDrafts();
+    let changed = false;
+    for (const key of Object.keys(drafts)) {
+      if (!roomIds.has(Number(key)) || typeof drafts[key] !== "string") {
+        delete drafts[key];
+        changed = true;
+      }
+    }
+    if (changed) store.set(DRAFTS_KEY, drafts);
   }
 
   function autoGrow() {
@@ -1207,6 +1511,7 @@
   });
   el.composer.addEventListener("input", () => {
     autoGrow();
+    saveDraft();
     if (!el.composerError.hidden && el.composer.value.trim() === "") hideError(el.composerError);
     if (el.composer.value.trim()) noteTyping();
     else stopTyping();
@@ -1542,6 +1847,14 @@
     flash.appendChild(close);
   }
   renderOnline();
+  // What an earlier page left: unsent messages, the room list, the last room
+  // and its draft. Shown at once, even with no connection; sent and
+  // refreshed when the socket connects.
+  restoreOutbox();
+  restoreRooms();
+  const startRoom = pickStartRoom();
+  if (startRoom !== null) openRoom(startRoom);
+  else renderMessages();
   autoGrow();
 
   // For tests and debugging: read-only view of what the page holds.
@@ -1557,6 +1870,10 @@
     syncedRev(roomId) {
       const cache = caches.get(roomId);
       return cache ? cache.syncedRev : null;
+    },
+    /** The outbox, oldest first: [{clientId, room, text}]. */
+    outbox() {
+      return Array.from(pending.values(), (p) => ({ clientId: p.clientId, room: p.room, text: p.text }));
     },
   });
 })();

@@ -17,7 +17,6 @@ becomes ``internal`` plus a logged traceback, and the connection stays up.
 from __future__ import annotations
 
 import contextvars
-import functools
 import logging
 import time
 from dataclasses import dataclass
@@ -118,9 +117,13 @@ class AppNamespace(Namespace):
     def trigger_event(self, event_name: str, *args):
         if event_name in ("connect", "disconnect"):
             return super().trigger_event(event_name, *args)
+        # Events run in an app context only, not Flask-SocketIO's per-event
+        # request context with a copied session: handlers are given the
+        # connection record instead, and the request context cost showed up
+        # on the hot path. Connect and disconnect keep it (the session cookie).
         sid, *payload = args
-        handler = functools.partial(self.dispatch, event_name)
-        return self.socketio._handle_event(handler, event_name, self.namespace, sid, *payload)
+        with self.app.app_context():
+            return self.dispatch(sid, event_name, *payload)
 
     # -- connect / disconnect ---------------------------------------------
     def on_connect(self, auth=None):
@@ -186,12 +189,12 @@ class AppNamespace(Namespace):
         """Hook: these users' last connections died with another process."""
 
     # -- the event wrapper -----------------------------------------------
-    def dispatch(self, event_name: str, *args) -> Any:
+    def dispatch(self, sid: str, event_name: str, *args) -> Any:
         started = time.perf_counter()
         wants_ack = _ack_requested.get()
         spec = None
         try:
-            conn = self.state.get(request.sid, self.namespace)
+            conn = self.state.get(sid, self.namespace)
             if conn is None:
                 raise Unauthorized("This connection is not logged in.")
             try:
@@ -213,7 +216,7 @@ class AppNamespace(Namespace):
             reply = {"ok": False, "error": exc.to_dict()}
             if exc.code == "rate_limited":
                 metrics.RATE_LIMITED.labels(spec.limit if spec else "events").inc()
-                audit("rate_limited", sid=request.sid, namespace=self.namespace,
+                audit("rate_limited", sid=sid, namespace=self.namespace,
                       event=event_name, user_id=getattr(conn, "user_id", None))
         except Exception:
             log.exception("handler for %s %r failed", self.namespace, event_name)
@@ -226,7 +229,7 @@ class AppNamespace(Namespace):
         if not reply["ok"]:
             metrics.ERRORS.labels(reply["error"]["code"]).inc()
             if not wants_ack:
-                self.emit("error", {**reply["error"], "event": event_name}, to=request.sid)
+                self.emit("error", {**reply["error"], "event": event_name}, to=sid)
                 return None
         if not wants_ack or (spec is not None and not spec.ack):
             return None
@@ -253,6 +256,13 @@ class AppNamespace(Namespace):
             raise BadRequest(describe_validation_error(exc)) from None
 
     # -- helpers for subclasses -------------------------------------------
+    def join(self, conn: Connection, room: str) -> None:
+        """Put this connection in a Socket.IO room (no request context needed)."""
+        self.socketio.server.enter_room(conn.sid, room, namespace=self.namespace)
+
+    def leave(self, conn: Connection, room: str) -> None:
+        self.socketio.server.leave_room(conn.sid, room, namespace=self.namespace)
+
     def current_transport(self, sid: str, environ: dict | None = None) -> str:
         """websocket or polling, as of now (a polling connection may upgrade)."""
         try:

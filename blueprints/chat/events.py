@@ -6,7 +6,6 @@ the user belongs to, so live messages and unread counts reach every tab.
 """
 from __future__ import annotations
 
-from flask_socketio import join_room as sio_join, leave_room as sio_leave
 
 from blueprints.chat import schemas as s
 from blueprints.chat import service
@@ -29,7 +28,7 @@ class ChatNamespace(AppNamespace):
     def connected(self, conn: Connection, first: bool) -> None:
         room_ids = service.shared_room_ids(conn.user_id)
         for room_id in room_ids:
-            sio_join(room_channel(room_id))
+            self.join(conn, room_channel(room_id))
         if first and room_ids:
             self._presence(conn, "online", room_ids, skip_sid=conn.sid)
 
@@ -67,7 +66,7 @@ class ChatNamespace(AppNamespace):
     def room_create(self, conn: Connection, data: s.RoomCreate):
         room = service.create_room(conn.user_id, data.name, data.kind, data.members)
         view = service.room_view(conn.user_id, room)
-        sio_join(room_channel(room.id))
+        self.join(conn, room_channel(room.id))
         if room.kind == "public":
             # Everyone may join a public room: every /chat client learns of it.
             self.emit("room:added", service.room_dict(room), skip_sid=conn.sid)
@@ -80,7 +79,7 @@ class ChatNamespace(AppNamespace):
     @event("room:join", s.RoomRef)
     def room_join(self, conn: Connection, data: s.RoomRef):
         room, newly = service.join_room(conn.user_id, data.room)
-        sio_join(room_channel(room.id))
+        self.join(conn, room_channel(room.id))
         if newly:
             user = {"id": conn.user_id, "username": conn.username}
             self.emit("member:joined", {"room": room.id, "user": user},
@@ -90,7 +89,7 @@ class ChatNamespace(AppNamespace):
     @event("room:leave", s.RoomRef)
     def room_leave(self, conn: Connection, data: s.RoomRef):
         left = service.leave_room(conn.user_id, data.room)
-        sio_leave(room_channel(data.room))
+        self.leave(conn, room_channel(data.room))
         if left:
             user = {"id": conn.user_id, "username": conn.username}
             self.emit("member:left", {"room": data.room, "user": user}, to=room_channel(data.room))
@@ -108,7 +107,7 @@ class ChatNamespace(AppNamespace):
     @event("dm:open", s.DmOpen)
     def dm_open(self, conn: Connection, data: s.DmOpen):
         room, other, created = service.open_dm(conn.user_id, data.username)
-        sio_join(room_channel(room.id))
+        self.join(conn, room_channel(room.id))
         if created:
             self.emit("room:added", service.room_view(other.id, room), to=user_channel(other.id))
         return {"room": service.room_view(conn.user_id, room)}

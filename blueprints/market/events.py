@@ -7,7 +7,6 @@ whole namespace.
 """
 from __future__ import annotations
 
-from flask_socketio import join_room, leave_room
 
 from blueprints.market import schemas as s
 from blueprints.market import service
@@ -51,14 +50,14 @@ class MarketNamespace(AppNamespace):
         # Recorded before joining, so the feed does not push these same quotes again.
         self.feed.delivered(conn.sid, snapshot)
         for symbol in symbols:
-            join_room(symbol_room(symbol))
+            self.join(conn, symbol_room(symbol))
         return {"quotes": [snapshot[sym].quote.to_dict() for sym in symbols if sym in snapshot]}
 
     @event("unsubscribe", s.SymbolList)
     def unsubscribe(self, conn: Connection, data: s.SymbolList):
         symbols = self._known(data.symbols)
         for symbol in symbols:
-            leave_room(symbol_room(symbol))
+            self.leave(conn, symbol_room(symbol))
         self.feed.unsubscribed(conn.sid, symbols)
         return {}
 

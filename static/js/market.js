@@ -1,8 +1,8 @@
 /* Switchboard market page: live quotes, a live chart and paper trading.
  *
- * Plain browser JavaScript, no build step, no charting library: the chart
- * is drawn on a <canvas> here, so the page has no dependency to fetch and
- * works on a closed network. Talks to the /market Socket.IO namespace
+ * Plain browser JavaScript, no build step. The chart is uPlot, installed
+ * from npm and served from static/vendor (no CDN: the page works on a
+ * closed network). Talks to the /market Socket.IO namespace
  * (docs/protocol.md section 5, docs/market.md).
  *
  * Safety: data from the server reaches the DOM only through textContent
@@ -316,7 +316,7 @@
   }
 
   // ---------------------------------------------------------------------
-  // The chart (canvas, no library)
+  // The chart
   // ---------------------------------------------------------------------
   function renderChartHeader() {
     const entry = board.get(selected);
@@ -337,120 +337,55 @@
     return v || fallback;
   }
 
+  // uPlot (from npm, vendored into static/vendor): rebuilt when the size or
+  // the up/down colour changes, otherwise only handed new data.
+  let plot = null;
+  let plotKey = "";
+
   function drawChart() {
-    const canvas = el.chart;
     const entry = board.get(selected);
     const points = entry ? entry.history : [];
     el.chartEmpty.hidden = points.length > 1;
     const rect = el.chartBox.getBoundingClientRect();
-    const ratio = window.devicePixelRatio || 1;
     const w = Math.max(200, Math.floor(rect.width));
     const h = Math.max(120, Math.floor(rect.height));
-    if (canvas.width !== w * ratio || canvas.height !== h * ratio) {
-      canvas.width = w * ratio;
-      canvas.height = h * ratio;
-    }
-    const ctx = canvas.getContext("2d");
-    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
-    ctx.clearRect(0, 0, w, h);
-    if (points.length < 2) return;
-
-    const pad = { l: 8, r: 64, t: 12, b: 22 };
-    const open = entry.quote ? cents(entry.quote.price) - cents(entry.quote.change) : null;
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (const p of points) {
-      lo = Math.min(lo, p.c);
-      hi = Math.max(hi, p.c);
-    }
-    if (open !== null) {
-      lo = Math.min(lo, open);
-      hi = Math.max(hi, open);
-    }
-    if (hi === lo) {
-      hi += 1;
-      lo -= 1;
-    }
-    const span = hi - lo;
-    lo -= span * 0.08;
-    hi += span * 0.08;
-    const t0 = points[0].t;
-    const t1 = Math.max(points[points.length - 1].t, t0 + 1);
-    const x = (t) => pad.l + ((t - t0) / (t1 - t0)) * (w - pad.l - pad.r);
-    const y = (c) => pad.t + (1 - (c - lo) / (hi - lo)) * (h - pad.t - pad.b);
-
-    const last = points[points.length - 1].c;
-    const up = open === null ? last >= points[0].c : last >= open;
+    const open = entry && entry.quote ? cents(entry.quote.price) - cents(entry.quote.change) : null;
+    const last = points.length ? points[points.length - 1].c : null;
+    const up = open === null || last === null ? true : last >= open;
     const line = up ? cssVar("--mk-up", "#16a34a") : cssVar("--mk-down", "#dc2626");
-    const grid = cssVar("--border", "#e2e5eb");
-    const muted = cssVar("--muted", "#6b7280");
-
-    // grid and price labels
-    ctx.font = "11px " + cssVar("--mono", "monospace");
-    ctx.fillStyle = muted;
-    ctx.strokeStyle = grid;
-    ctx.lineWidth = 1;
-    ctx.textBaseline = "middle";
-    for (let i = 0; i <= 4; i++) {
-      const c = lo + ((hi - lo) * i) / 4;
-      const yy = Math.round(y(c)) + 0.5;
-      ctx.beginPath();
-      ctx.moveTo(pad.l, yy);
-      ctx.lineTo(w - pad.r, yy);
-      ctx.stroke();
-      ctx.fillText(fmt(Math.round(c), false), w - pad.r + 6, yy);
+    const data = [
+      points.map((p) => p.t / 1000),
+      points.map((p) => p.c / 100), // display only: money math stays in cents
+      points.map(() => (open === null ? null : open / 100)),
+    ];
+    const key = [w, h, line, selected].join("|");
+    if (plot && key === plotKey) {
+      plot.setData(data);
+      return;
     }
-    // time labels: first and last
-    ctx.textBaseline = "alphabetic";
-    ctx.fillText(timeOf(points[0].t), pad.l, h - 6);
-    const endLabel = timeOf(points[points.length - 1].t);
-    ctx.fillText(endLabel, w - pad.r - ctx.measureText(endLabel).width, h - 6);
-
-    // the open (reference) line
-    if (open !== null) {
-      ctx.save();
-      ctx.setLineDash([4, 4]);
-      ctx.strokeStyle = muted;
-      ctx.beginPath();
-      ctx.moveTo(pad.l, y(open));
-      ctx.lineTo(w - pad.r, y(open));
-      ctx.stroke();
-      ctx.restore();
-    }
-
-    // area and line
-    ctx.beginPath();
-    points.forEach((p, i) => (i ? ctx.lineTo(x(p.t), y(p.c)) : ctx.moveTo(x(p.t), y(p.c))));
-    ctx.lineTo(x(points[points.length - 1].t), h - pad.b);
-    ctx.lineTo(x(points[0].t), h - pad.b);
-    ctx.closePath();
-    const grad = ctx.createLinearGradient(0, pad.t, 0, h - pad.b);
-    grad.addColorStop(0, up ? "rgba(22,163,74,0.18)" : "rgba(220,38,38,0.18)");
-    grad.addColorStop(1, "rgba(255,255,255,0)");
-    ctx.fillStyle = grad;
-    ctx.fill();
-
-    ctx.beginPath();
-    points.forEach((p, i) => (i ? ctx.lineTo(x(p.t), y(p.c)) : ctx.moveTo(x(p.t), y(p.c))));
-    ctx.strokeStyle = line;
-    ctx.lineWidth = 2;
-    ctx.lineJoin = "round";
-    ctx.stroke();
-
-    // the last price
-    const lx = x(points[points.length - 1].t);
-    const ly = y(last);
-    ctx.fillStyle = line;
-    ctx.beginPath();
-    ctx.arc(lx, ly, 3.5, 0, Math.PI * 2);
-    ctx.fill();
-    const label = fmt(last, false);
-    ctx.font = "bold 11px " + cssVar("--mono", "monospace");
-    const lw = ctx.measureText(label).width + 8;
-    ctx.fillRect(w - pad.r + 2, ly - 9, lw, 18);
-    ctx.fillStyle = "#fff";
-    ctx.textBaseline = "middle";
-    ctx.fillText(label, w - pad.r + 6, ly);
+    if (plot) plot.destroy();
+    plotKey = key;
+    const grid = { stroke: cssVar("--border", "#e2e5eb"), width: 1 };
+    plot = new uPlot({
+      width: w,
+      height: h,
+      legend: { show: false },
+      cursor: { show: true, points: { show: false } },
+      scales: { x: { time: true } },
+      axes: [
+        { stroke: cssVar("--muted", "#6b7280"), grid, ticks: grid, space: 90,
+          values: (u, ticks) => ticks.map((t) => timeOf(t * 1000)) },
+        { side: 1, size: 64, stroke: cssVar("--muted", "#6b7280"), grid, ticks: grid,
+          values: (u, ticks) => ticks.map((v) => fmt(Math.round(v * 100), false)) },
+      ],
+      series: [
+        {},
+        { label: selected, stroke: line, width: 2, points: { show: false },
+          fill: up ? "rgba(22,163,74,0.12)" : "rgba(220,38,38,0.12)" },
+        { label: "open", stroke: cssVar("--muted", "#6b7280"), width: 1, dash: [4, 4],
+          points: { show: false } },
+      ],
+    }, data, el.chart);
   }
 
   let resizeTimer = null;

@@ -7,7 +7,6 @@ console error or Content-Security-Policy violation fails the test.
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
 from playwright.sync_api import expect
@@ -15,7 +14,7 @@ from playwright.sync_api import expect
 from tests.browser.conftest import PageWatch
 from tests.browser.helpers import new_context, register, unique
 from tests.conftest import require_binary
-from tests.support.server import OUTPUT, ROOT, ServerProcess
+from tests.support.server import OUTPUT, ServerProcess
 
 ROW = "#quote-rows tr[data-symbol='{}']"
 
@@ -110,11 +109,7 @@ def test_the_market_page_streams_prices_and_shows_a_filled_trade(browser, market
             page.wait_for_timeout(3000)  # some chart history for the picture
         OUTPUT.mkdir(exist_ok=True)
         shot = OUTPUT / ("market.png" if transport == "default" else "market-polling.png")
-        page.screenshot(path=str(shot))
-        if transport == "default":
-            docs = ROOT / "docs" / "screenshots"
-            docs.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(shot, docs / "market.png")
+        page.screenshot(path=str(shot))  # the README's copy is docs/screenshots/market.png
 
         assert watch.csp == [], watch.csp
         assert watch.errors == [], watch.errors

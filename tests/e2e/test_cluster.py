@@ -244,3 +244,55 @@ def test_sigkill_one_process_clients_fail_over_and_nothing_is_lost(failover_clus
     }
     (OUTPUT / "failover.json").write_text(json.dumps(figures, indent=2))
     assert offline["status"] == "offline"
+
+
+def lease_holder_pid(queue_url: str) -> int | None:
+    import redis
+
+    holder = redis.Redis.from_url(queue_url, decode_responses=True).get("sb:lease:market-feed")
+    return int(holder.split(":")[1]) if holder else None
+
+
+def test_the_quote_feed_moves_to_the_survivor(failover_cluster):
+    """The feed runs in one process (the lease holder); SIGKILL it and quotes keep flowing."""
+    cluster = failover_cluster
+    queue = cluster.env["MESSAGE_QUEUE"]
+    register(cluster.url, "quoter")
+    subscribers = {}
+    for node in ("node1", "node2"):
+        sio = socketio.Client(http_session=on_node(node), reconnection=False)
+        quotes: list[dict] = []
+        sio.on("quote", lambda q, quotes=quotes: quotes.append(q), namespace="/market")
+        sio.connect(cluster.url, namespaces=["/market"], transports=["websocket"],
+                    auth={"token": token(cluster.url, "quoter")}, wait_timeout=10)
+        assert sio.call("subscribe", {"symbols": ["ACME"]}, namespace="/market", timeout=10)["ok"]
+        subscribers[node] = (sio, quotes)
+        if node == "node1":
+            # node1 connected first: its feed takes the lease.
+            deadline = time.monotonic() + 15
+            while lease_holder_pid(queue) is None and time.monotonic() < deadline:
+                time.sleep(0.1)
+    try:
+        assert lease_holder_pid(queue) == cluster.procs["node1"].pid
+        survivor_quotes = subscribers["node2"][1]
+        deadline = time.monotonic() + 15
+        while not survivor_quotes and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert survivor_quotes, "quotes from node1's feed did not reach node2's subscriber"
+        cluster.kill_node("node1")
+        killed_at = time.monotonic()
+        seen = len(survivor_quotes)
+        deadline = killed_at + 20
+        while len(survivor_quotes) <= seen + 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(survivor_quotes) > seen + 2, "quotes stopped after the feed's process died"
+        resumed_after = time.monotonic() - killed_at
+        assert lease_holder_pid(queue) == cluster.procs["node2"].pid
+        figures = json.loads((OUTPUT / "failover.json").read_text()) \
+            if (OUTPUT / "failover.json").exists() else {}
+        figures["feed_resumed_after_seconds"] = round(resumed_after, 2)
+        (OUTPUT / "failover.json").write_text(json.dumps(figures, indent=2))
+    finally:
+        for sio, _ in subscribers.values():
+            if sio.connected:
+                sio.disconnect()

@@ -5,7 +5,7 @@
   "use strict";
 
   const HISTORY_SECONDS = 600;
-  const socket = io("/admin", { transports: ["polling", "websocket"] });
+  const socket = window.switchboardConnect("/admin");
   const $ = (id) => document.getElementById(id);
   const badge = $("conn-badge");
 

@@ -141,19 +141,7 @@
   // ---------------------------------------------------------------------
   // Socket
   // ---------------------------------------------------------------------
-  function chosenTransports() {
-    const wanted = new URLSearchParams(window.location.search).get("transport");
-    if (wanted === "polling") return ["polling"];
-    if (wanted === "websocket") return ["websocket"];
-    return ["polling", "websocket"];
-  }
-
-  const socket = window.io("/chat", {
-    transports: chosenTransports(),
-    reconnection: true,
-    reconnectionDelay: 500,
-    reconnectionDelayMax: 5000,
-  });
+  const socket = window.switchboardConnect("/chat");
   const manager = socket.io;
 
   const CALL_TIMEOUT_MS = 20000;

@@ -127,19 +127,7 @@
   // ---------------------------------------------------------------------
   // Socket
   // ---------------------------------------------------------------------
-  function chosenTransports() {
-    const wanted = new URLSearchParams(window.location.search).get("transport");
-    if (wanted === "polling") return ["polling"];
-    if (wanted === "websocket") return ["websocket"];
-    return ["polling", "websocket"];
-  }
-
-  const socket = window.io("/market", {
-    transports: chosenTransports(),
-    reconnection: true,
-    reconnectionDelay: 500,
-    reconnectionDelayMax: 5000,
-  });
+  const socket = window.switchboardConnect("/market");
   const manager = socket.io;
 
   /** Emit with an ack; resolves with the ack, or {ok:false, error:{code:"disconnected"}}. */

@@ -12,6 +12,11 @@ def app():
 
 @pytest.fixture
 def users(app):
-    from blueprints.auth.service import create_user
+    """Three accounts as plain rows: these tests never log in, so no password hashing."""
+    from extensions import db
+    from models import User
 
-    return [create_user(name, "password-123") for name in ("alice", "bob", "carol")]
+    made = [User(username=n, username_key=n, password_hash="-") for n in ("alice", "bob", "carol")]
+    db.session.add_all(made)
+    db.session.commit()
+    return made

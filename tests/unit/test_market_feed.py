@@ -21,17 +21,6 @@ T0 = datetime(2026, 1, 2, 9, 30, tzinfo=timezone.utc)
 SYMBOLS = (("ACME", D("100.00")), ("GLOBX", D("50.00")))
 
 
-@pytest.fixture
-def users(app):
-    """Three accounts as plain rows: these tests never log in, so no password hashing."""
-    from models import User
-
-    made = [User(username=n, username_key=n, password_hash="-") for n in ("alice", "bob", "carol")]
-    db.session.add_all(made)
-    db.session.commit()
-    return made
-
-
 class StepClock:
     def __init__(self):
         self.now = T0

@@ -15,17 +15,6 @@ from models import Account
 D = Decimal
 
 
-@pytest.fixture
-def users(app):
-    """Three accounts as plain rows: these tests never log in, so no password hashing."""
-    from models import User
-
-    made = [User(username=n, username_key=n, password_hash="-") for n in ("alice", "bob", "carol")]
-    db.session.add_all(made)
-    db.session.commit()
-    return made
-
-
 @pytest.mark.parametrize("raw,want", [
     ("101.25", "101.25"), ("101.2", "101.20"), ("101", "101.00"), ("0.01", "0.01"),
     ("1000000", "1000000.00"), (D("3.5"), "3.50"),

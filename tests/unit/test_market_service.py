@@ -19,17 +19,6 @@ D = Decimal
 
 
 @pytest.fixture
-def users(app):
-    """Three accounts as plain rows: these tests never log in, so no password hashing."""
-    from models import User
-
-    made = [User(username=n, username_key=n, password_hash="-") for n in ("alice", "bob", "carol")]
-    db.session.add_all(made)
-    db.session.commit()
-    return made
-
-
-@pytest.fixture
 def book():
     return MemoryBook()
 

@@ -21,6 +21,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix  # noqa: E402
 import logs  # noqa: E402
 from config import ConfigError, Settings, database_url, load_secret_key  # noqa: E402
 from extensions import csrf, db, limiter, login_manager, migrate, socketio  # noqa: E402
+from realtime.audit import audit  # noqa: E402
+from realtime.clientinfo import client_ip  # noqa: E402
 from realtime.ratelimit import EventLimiter  # noqa: E402
 from realtime.state import make_state  # noqa: E402
 
@@ -135,7 +137,8 @@ def _init_socketio(app: Flask, settings: Settings) -> None:
     # The market feed loop starts lazily on the first /market connection or page view.
     socketio.on_namespace(MarketNamespace("/market", app))
     # Outside the Socket.IO middleware: it must see requests before python-engineio.
-    app.wsgi_app = EngineIOGuard(app.wsgi_app, settings.MAX_PACKET_BYTES)
+    app.wsgi_app = EngineIOGuard(app.wsgi_app, settings.MAX_PACKET_BYTES,
+                                 settings.allowed_origins())
 
 
 def _init_http_extras(app: Flask, settings: Settings) -> None:
@@ -150,6 +153,8 @@ def _init_http_extras(app: Flask, settings: Settings) -> None:
 
     @app.errorhandler(429)
     def too_many(exc):
+        audit("rate_limited", ip=client_ip(request.environ), path=request.path,
+              reason=f"HTTP limit {exc.description}")
         if request.path.startswith("/api/"):
             return jsonify(error={"code": "rate_limited", "message": str(exc.description)}), 429
         return exc

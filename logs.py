@@ -34,6 +34,32 @@ class TextFormatter(logging.Formatter):
         return line
 
 
+class Throttle(logging.Filter):
+    """At most ``limit`` records a minute per logger and message template.
+
+    python-socketio logs an ERROR with a traceback for every malformed packet
+    a client sends; without this a client could fill the disk with them.
+    """
+
+    def __init__(self, limit: int = 5, window: float = 60.0) -> None:
+        super().__init__()
+        self.limit, self.window = limit, window
+        self.seen: dict[tuple[str, str], tuple[float, int]] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        key = (record.name, str(record.msg))
+        now = time.monotonic()
+        start, count = self.seen.get(key, (now, 0))
+        if now - start > self.window:
+            start, count = now, 0
+        self.seen[key] = (start, count + 1)
+        if len(self.seen) > 10_000:  # bound the memory of the filter itself
+            self.seen.clear()
+        if count == self.limit:
+            record.msg = f"{record.msg} (repeated; more like this suppressed for a minute)"
+        return count <= self.limit
+
+
 def configure(fmt: str, level: str) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
@@ -44,5 +70,7 @@ def configure(fmt: str, level: str) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     # The libraries log every packet at INFO; our audit log says what matters.
+    throttle = Throttle()
     for noisy in ("socketio", "engineio", "werkzeug", "socketio.server", "engineio.server"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+        logging.getLogger(noisy).addFilter(throttle)

@@ -18,6 +18,7 @@ import signal
 import socket
 
 from config import Settings
+from realtime.guard import CLOSE_CONNECTION
 
 log = logging.getLogger("switchboard.server")
 
@@ -95,9 +96,22 @@ def serve(app, settings: Settings) -> None:
         if settings.TLS_CERT:
             sock = eventlet.wrap_ssl(sock, certfile=settings.TLS_CERT, keyfile=settings.TLS_KEY,
                                      server_side=True)
+        class Protocol(eventlet.wsgi.HttpProtocol):
+            """Lets the guard close a connection without draining its body.
+
+            eventlet ignores an application's ``Connection: close`` and reads
+            the rest of an unread body to keep the connection: for a refused
+            oversize POST that body may never come.
+            """
+
+            def get_environ(self):
+                environ = super().get_environ()
+                environ[CLOSE_CONNECTION] = lambda: setattr(self, "close_connection", 1)
+                return environ
+
         log.info("Switchboard serving on %s (eventlet)", url)
         eventlet.wsgi.server(
-            sock, app, debug=False, log_output=False,
+            sock, app, debug=False, log_output=False, protocol=Protocol,
             max_size=settings.MAX_CONNECTIONS + 100,
             socket_timeout=socket_timeout(settings),
         )
@@ -122,8 +136,19 @@ def serve(app, settings: Settings) -> None:
             """Close the TCP connection once a WebSocket ends (RFC 6455 5.5.1).
 
             Otherwise gevent treats it as HTTP keep-alive and reads the
-            client's close frame as a new request, holding the slot.
+            client's close frame as a new request, holding the slot. Also
+            lets the guard close a connection without draining its body
+            (gevent reads the rest of an unread body, which may never come).
             """
+
+            def get_environ(self):
+                environ = super().get_environ()
+                environ[CLOSE_CONNECTION] = self._close_without_draining
+                return environ
+
+            def _close_without_draining(self):
+                self.close_connection = True
+                self.wsgi_input.position = self.wsgi_input.content_length or 0
 
             def run_application(self):
                 try:

@@ -2,11 +2,19 @@
 
 Measured against python-engineio 4.15.1 / eventlet 0.41.3 with defaults:
 - a long-polling POST whose Content-Length exceeds the packet limit, or whose
-  body starts with an unknown packet type, is never answered, and its
-  greenlet and file descriptor are never freed: ~1,000 of them stop the
-  whole server. We answer such requests at once (413 / 400) and close.
+  body holds a packet type a client may not send, is never answered, and
+  its greenlet and file descriptor are never freed: ~1,000 of them stop the
+  whole server. We answer such requests at once (413 / 400) and close the
+  connection without reading the body (servers.py lets us ask for that).
 - JSONP polling (``j=`` in the query) skips the origin check and no setting
   disables it: we refuse it.
+- a refused Origin is answered by python-engineio before the app sees it, so
+  it would never reach the audit log: we check the same explicit allow-list
+  here first and log the refusal.
+- a WebSocket handshake with a version other than 13 made gevent's stack
+  answer 500: we answer 426 with the version we speak.
+Every response under /socket.io/ also gets ``X-Content-Type-Options: nosniff``
+(polling bodies carry user text as text/plain from our origin).
 This runs in the single-process default too, not only behind nginx.
 """
 from __future__ import annotations
@@ -14,58 +22,99 @@ from __future__ import annotations
 import io
 from urllib.parse import parse_qs
 
-# Engine.IO v4 packet types: open close ping pong message upgrade noop; "b" is
-# a base64 binary message. Polling payloads join packets with \x1e.
-_PACKET_TYPES = frozenset(b"0123456b")
+from realtime.audit import audit
+from realtime.clientinfo import client_ip
+
+# Engine.IO v4 packets a client may send in a polling POST: close, pong,
+# message, upgrade, and "b" (a base64 binary message). python-engineio hangs
+# on the others (open, ping, noop) just as on unknown ones. Packets are
+# joined with \x1e.
+_CLIENT_PACKET_TYPES = frozenset(b"1345b")
+CLOSE_CONNECTION = "switchboard.close_connection"
 
 
-def _reply(start_response, status: str, text: str):
+def _reply(environ, start_response, status: str, text: str, extra_headers=()):
+    """Answer at once and close the connection without reading the body."""
+    close = environ.get(CLOSE_CONNECTION)
+    if close is not None:
+        close()
     body = text.encode()
     start_response(status, [
         ("Content-Type", "text/plain; charset=utf-8"),
         ("Content-Length", str(len(body))),
-        # Do not keep the connection: the unread body must not be drained.
+        ("X-Content-Type-Options", "nosniff"),
         ("Connection", "close"),
+        *extra_headers,
     ])
     return [body]
 
 
 class EngineIOGuard:
-    def __init__(self, app, max_packet_bytes: int, path: str = "/socket.io/") -> None:
+    def __init__(self, app, max_packet_bytes: int, allowed_origins, path: str = "/socket.io/") -> None:
         self.app = app
         self.max_bytes = max_packet_bytes
+        # A list, "*" (any), or None (python-engineio decides): as given to it.
+        self.origins = set(allowed_origins) if isinstance(allowed_origins, list) else allowed_origins
         self.path = path
 
     def __call__(self, environ, start_response):
         if not environ.get("PATH_INFO", "").startswith(self.path):
             return self.app(environ, start_response)
-        query = parse_qs(environ.get("QUERY_STRING", ""))
-        if "j" in query:
-            return _reply(start_response, "400 Bad Request", "JSONP polling is not supported.")
+        refusal = self._refusal(environ)
+        if refusal is not None:
+            return refusal(start_response)
         if environ.get("REQUEST_METHOD") == "POST":
             return self._check_post(environ, start_response)
-        return self.app(environ, start_response)
+        return self.app(environ, self._nosniff(start_response))
+
+    def _refusal(self, environ):
+        query = parse_qs(environ.get("QUERY_STRING", ""))
+        if "j" in query:
+            return lambda sr: _reply(environ, sr, "400 Bad Request",
+                                     "JSONP polling is not supported.")
+        origin = environ.get("HTTP_ORIGIN")
+        if origin and isinstance(self.origins, set) and origin.rstrip("/") not in self.origins:
+            audit("connect_refused", reason="origin", origin=origin[:200],
+                  ip=client_ip(environ), transport=query.get("transport", ["?"])[0])
+            return lambda sr: _reply(environ, sr, "400 Bad Request", "Not an accepted origin.")
+        if environ.get("HTTP_UPGRADE", "").lower() == "websocket" and \
+                environ.get("HTTP_SEC_WEBSOCKET_VERSION", "13") != "13":
+            return lambda sr: _reply(environ, sr, "426 Upgrade Required",
+                                     "WebSocket version 13 only.",
+                                     [("Sec-WebSocket-Version", "13")])
+        return None
+
+    @staticmethod
+    def _nosniff(start_response):
+        def start(status, headers, exc_info=None):
+            if not any(name.lower() == "x-content-type-options" for name, _ in headers):
+                headers = [*headers, ("X-Content-Type-Options", "nosniff")]
+            return start_response(status, headers, exc_info)
+
+        return start
 
     def _check_post(self, environ, start_response):
         raw_length = environ.get("CONTENT_LENGTH") or ""
         try:
             length = int(raw_length)
         except ValueError:
-            return _reply(start_response, "411 Length Required", "Content-Length is required.")
+            return _reply(environ, start_response, "411 Length Required",
+                          "Content-Length is required.")
         if length < 0:
-            return _reply(start_response, "400 Bad Request", "Bad Content-Length.")
+            return _reply(environ, start_response, "400 Bad Request", "Bad Content-Length.")
         if length > self.max_bytes:
-            return _reply(start_response, "413 Payload Too Large",
+            return _reply(environ, start_response, "413 Payload Too Large",
                           f"At most {self.max_bytes} bytes per request.")
         try:
             body = environ["wsgi.input"].read(length) if length else b""
         except OSError:  # the socket timeout: the client stopped sending
-            return _reply(start_response, "408 Request Timeout", "The body did not arrive.")
+            return _reply(environ, start_response, "408 Request Timeout",
+                          "The body did not arrive.")
         if len(body) != length:
-            return _reply(start_response, "400 Bad Request", "The body ended early.")
+            return _reply(environ, start_response, "400 Bad Request", "The body ended early.")
         if not body or any(
-            not packet or packet[0] not in _PACKET_TYPES for packet in body.split(b"\x1e")
+            not packet or packet[0] not in _CLIENT_PACKET_TYPES for packet in body.split(b"\x1e")
         ):
-            return _reply(start_response, "400 Bad Request", "Not an Engine.IO payload.")
+            return _reply(environ, start_response, "400 Bad Request", "Not an Engine.IO payload.")
         environ["wsgi.input"] = io.BytesIO(body)
-        return self.app(environ, start_response)
+        return self.app(environ, self._nosniff(start_response))

@@ -17,8 +17,13 @@ from __future__ import annotations
 import logging
 import time
 
+from sqlalchemy import select
+
+from extensions import db
+from models import User
 from realtime import metrics
 from realtime.audit import audit
+from realtime.sessions import close_connection
 from realtime.stats import ProcessStats
 
 log = logging.getLogger("switchboard.housekeeping")
@@ -59,6 +64,33 @@ def run_round(app, state, socketio, settings) -> None:
                 log.info("%d users of %s went offline with a dead process", len(user_ids), namespace)
                 handler.users_went_offline(user_ids)
     close_old_connections(state, socketio, settings.MAX_CONNECTION_AGE)
+    close_revoked_connections(state, socketio)
+
+
+def close_revoked_connections(state, socketio) -> int:
+    """Disconnect connections whose user was disabled, logged out or changed password.
+
+    Those actions disconnect at once where they can (realtime/sessions.py),
+    but one made elsewhere (``flask users disable`` in another process, with
+    no message queue to reach us) only shows in the database: its epoch moved.
+    """
+    conns = state.local_connections()
+    if not conns:
+        return 0
+    current: dict[int, tuple[int, bool]] = {}
+    user_ids = sorted({c.user_id for c in conns})
+    for start in range(0, len(user_ids), 500):
+        chunk = user_ids[start:start + 500]
+        for uid, epoch, active in db.session.execute(
+                select(User.id, User.auth_epoch, User.active).where(User.id.in_(chunk))):
+            current[uid] = (epoch, active)
+    revoked = [c for c in conns
+               if current.get(c.user_id) != (c.auth_epoch, True)]
+    for conn in revoked:
+        audit("session_revoked", user=conn.username, user_id=conn.user_id, sid=conn.sid,
+              namespace=conn.namespace, ip=conn.ip, transport=conn.transport)
+        close_connection(socketio, conn, local=True)
+    return len(revoked)
 
 
 def refresh_transports(state, socketio) -> None:
@@ -80,6 +112,7 @@ def close_old_connections(state, socketio, max_age: int) -> int:
     old = [c for c in state.local_connections() if c.connected_at < cutoff]
     for conn in old:
         audit("connection_expired", user=conn.username, user_id=conn.user_id, sid=conn.sid,
-              namespace=conn.namespace, ip=conn.ip, age=round(time.time() - conn.connected_at))
-        socketio.server.disconnect(conn.sid, namespace=conn.namespace)
+              namespace=conn.namespace, ip=conn.ip, transport=conn.transport,
+              age=round(time.time() - conn.connected_at))
+        close_connection(socketio, conn, local=True, reconnect=True)
     return len(old)

@@ -60,6 +60,11 @@ def install_ack_tracking(server) -> None:
     original = server._handle_event_internal
 
     def handle(srv, sid, eio_sid, data, namespace, id):
+        if data and data[0] in RESERVED_EVENTS:
+            # A client-sent "connect" or "disconnect" event would otherwise
+            # reach on_connect/on_disconnect: re-run admission, or drop the
+            # connection's record while its socket stays in its rooms.
+            data = [RESERVED_PREFIX + str(data[0]), *data[1:]]
         token = _ack_requested.set(id is not None)
         try:
             return original(srv, sid, eio_sid, data, namespace, id)
@@ -67,6 +72,10 @@ def install_ack_tracking(server) -> None:
             _ack_requested.reset(token)
 
     server._handle_event_internal = handle
+
+
+RESERVED_EVENTS = frozenset({"connect", "disconnect", "connect_error"})
+RESERVED_PREFIX = "reserved:"
 
 
 @dataclass(frozen=True)
@@ -151,7 +160,8 @@ class AppNamespace(Namespace):
                 )
         except AppError as exc:
             audit("connect_refused", namespace=self.namespace, ip=ip, reason=exc.code,
-                  user=getattr(user, "username", None))
+                  detail=exc.message, user=getattr(user, "username", None), sid=request.sid,
+                  transport=self.current_transport(request.sid, environ))
             metrics.ERRORS.labels(exc.code).inc()
             # socket.io-client exposes the second argument as err.data: {code, message}.
             raise ConnectionRefusedError(exc.message, exc.to_dict()) from None
@@ -160,6 +170,7 @@ class AppNamespace(Namespace):
         conn = Connection(
             sid=request.sid, namespace=self.namespace, user_id=user.id,
             username=user.username, is_admin=user.is_admin, transport=transport, ip=ip,
+            auth_epoch=user.auth_epoch,
         )
         count = self.state.add(conn)
         ensure_started(self.app, self.socketio)
@@ -200,6 +211,9 @@ class AppNamespace(Namespace):
             try:
                 entry = self.handlers.get(event_name)
                 if entry is None:
+                    if event_name.startswith(RESERVED_PREFIX):
+                        raise BadRequest(f"{event_name[len(RESERVED_PREFIX):]!r} is a reserved "
+                                         "event name; clients may not send it.")
                     raise BadRequest(f"Unknown event {event_name!r} on {self.namespace}.")
                 spec, handler = entry
                 data = self._validate(spec, args)
@@ -216,8 +230,11 @@ class AppNamespace(Namespace):
             reply = {"ok": False, "error": exc.to_dict()}
             if exc.code == "rate_limited":
                 metrics.RATE_LIMITED.labels(spec.limit if spec else "events").inc()
-                audit("rate_limited", sid=sid, namespace=self.namespace,
-                      event=event_name, user_id=getattr(conn, "user_id", None))
+                audit("rate_limited", sid=sid, namespace=self.namespace, event=event_name,
+                      user=getattr(conn, "username", None), user_id=getattr(conn, "user_id", None),
+                      ip=getattr(conn, "ip", None), transport=getattr(conn, "transport", None),
+                      reason=f"{spec.limit if spec else 'events'} limit",
+                      retry_after=exc.extra.get("retry_after"))
         except Exception:
             log.exception("handler for %s %r failed", self.namespace, event_name)
             reply = {"ok": False, "error": Internal().to_dict()}

@@ -1,23 +1,38 @@
-"""Ending a user's live connections (logout, password change, disable, kick)."""
+"""Ending live connections: logout, password change, disable, kick, expiry."""
 from __future__ import annotations
 
 from flask import current_app
 
 from extensions import socketio
 from realtime.audit import audit
+from realtime.state import Connection
+
+
+def close_connection(sio, conn: Connection, local: bool, reconnect: bool = False) -> None:
+    """Close one connection.
+
+    ``reconnect``: close only the Engine.IO transport, which clients take for
+    a network drop: they reconnect, and authenticate again, by themselves
+    (connection age). Otherwise the namespace is disconnected first (clients
+    then stay away) and, when this process holds the connection, the
+    transport is closed too: a client that kept an Engine.IO session open
+    with no namespace would keep its slot. A connection held by another
+    process is disconnected through the message queue.
+    """
+    eio_sid = sio.server.manager.eio_sid_from_sid(conn.sid, conn.namespace) if local else None
+    if not reconnect or eio_sid is None:
+        sio.server.disconnect(conn.sid, namespace=conn.namespace)
+    if eio_sid is not None:
+        sio.server.eio.disconnect(eio_sid)
 
 
 def disconnect_user(user_id: int, reason: str) -> int:
-    """Disconnect every socket of the user, in every namespace and process.
-
-    With a message queue python-socketio forwards the disconnect of a sid
-    held by another process to that process.
-    """
+    """Disconnect every socket of the user, in every namespace and process."""
     state = current_app.extensions["switchboard.state"]
     count = 0
     for conn in state.connections():
         if conn.user_id == user_id:
-            socketio.server.disconnect(conn.sid, namespace=conn.namespace)
+            close_connection(socketio, conn, local=state.get(conn.sid, conn.namespace) is not None)
             count += 1
     if count:
         audit("disconnect_user", user_id=user_id, reason=reason, sockets=count)

@@ -28,6 +28,7 @@ class Connection:
     transport: str
     ip: str
     connected_at: float = field(default_factory=time.time)
+    auth_epoch: int = 0  # the user's epoch at connect: a newer one revokes this connection
 
     def to_dict(self) -> dict:
         return asdict(self)

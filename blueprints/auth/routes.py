@@ -50,7 +50,8 @@ def login():
             login_user(user, remember=form.remember.data)
             audit("login", user=user.username, user_id=user.id, ip=client_ip(request.environ))
             return redirect(_safe_next(request.args.get("next")))
-        audit("auth_failed", ip=client_ip(request.environ), via="login")
+        audit("auth_failed", ip=client_ip(request.environ), via="login",
+              user=(form.username.data or "")[:32], reason="bad_credentials")
         error = "Wrong username or password."
     elif request.method == "POST":
         error = "Wrong username or password." if not form.csrf_token.errors else \
@@ -106,7 +107,8 @@ def change_password():
     if form.validate_on_submit():
         user = current_user._get_current_object()
         if service.authenticate(user.username, form.current_password.data) is None:
-            audit("auth_failed", user=user.username, ip=client_ip(request.environ), via="password")
+            audit("auth_failed", user=user.username, ip=client_ip(request.environ), via="password",
+                  reason="bad_current_password")
             error = "The current password is wrong."
         else:
             # Every other session, token and socket of the user ends here.
@@ -129,7 +131,8 @@ def api_token():
         return _json_error(400, "bad_request", 'Send JSON {"username", "password"}.')
     user = service.authenticate(body.get("username"), body.get("password"))
     if user is None:
-        audit("auth_failed", ip=client_ip(request.environ), via="token")
+        audit("auth_failed", ip=client_ip(request.environ), via="token",
+              user=str(body.get("username") or "")[:32], reason="bad_credentials")
         return _json_error(401, "unauthorized", "Wrong username or password.")
     token, ttl = service.issue_token(user)
     return jsonify(token=token, expires_in=ttl)

@@ -1,0 +1,213 @@
+"""Mutants: Switchboard with one defence removed, to show the suite notices.
+
+    SB_SECURITY_MUTANT=no_guard .venv/bin/python -m pytest tests/security
+
+With SB_SECURITY_MUTANT set, every server this suite starts runs this file
+instead of ``app.py``: it applies the named patch (in memory, nothing on
+disk changes), then runs app.py as ``__main__``. The same patch is applied in
+the pytest process too, for the in-process (test client) tests. A test that
+still passes against the mutant of its defence proves nothing; the table in
+SECURITY.md lists which tests fail for each mutant.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import runpy
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+ENV = "SB_SECURITY_MUTANT"
+
+
+def _settings(**changes):
+    import config
+
+    original = config.Settings.from_env.__func__
+
+    def from_env(cls, env=None):
+        return dataclasses.replace(original(cls, env), **changes)
+
+    config.Settings.from_env = classmethod(from_env)
+
+
+def cors_star():
+    import config
+    config.Settings.allowed_origins = lambda self: "*"
+
+
+def cors_from_host():  # python-engineio's default: Host / X-Forwarded-Host decide
+    import config
+    config.Settings.allowed_origins = lambda self: None
+
+
+def no_guard():
+    import realtime.guard as guard
+    guard.EngineIOGuard.__call__ = lambda self, environ, start_response: self.app(
+        environ, start_response)
+
+
+def guard_allows_jsonp():
+    import realtime.guard as guard
+    guard.parse_qs = lambda qs: {}
+
+
+def debug_on():
+    import eventlet.wsgi
+    original = eventlet.wsgi.server
+
+    def server(*args, **kwargs):
+        kwargs["debug"] = True
+        return original(*args, **kwargs)
+
+    eventlet.wsgi.server = server
+
+
+def no_socket_timeout():
+    import serving
+    serving.socket_timeout = lambda settings: None
+
+
+def no_security_headers():
+    from flask.sansio.scaffold import Scaffold
+    original = Scaffold.after_request
+
+    def after_request(self, f):
+        return f if getattr(f, "__name__", "") == "security_headers" else original(self, f)
+
+    Scaffold.after_request = after_request
+
+
+def lax_cookies():
+    from flask.sessions import SessionInterface
+    SessionInterface.get_cookie_httponly = lambda self, app: False
+    SessionInterface.get_cookie_samesite = lambda self, app: None
+    SessionInterface.get_cookie_secure = lambda self, app: False
+
+
+def no_event_limits():
+    from realtime.ratelimit import EventLimiter
+    EventLimiter.hit = lambda self, rule, key: None
+
+
+def per_connection_message_limit():
+    from realtime.namespace import AppNamespace
+
+    def _limit(self, rule, conn):
+        if rule in ("messages", "events"):  # the message limit keyed by connection
+            self.limiter.hit(rule, f"sid:{conn.sid}")
+
+    AppNamespace._limit = _limit
+
+
+def no_login_limit():
+    import flask_limiter
+    original = flask_limiter.Limiter.init_app
+
+    def init_app(self, app, *a, **k):
+        app.config["RATELIMIT_ENABLED"] = False
+        return original(self, app, *a, **k)
+
+    flask_limiter.Limiter.init_app = init_app
+
+
+def no_caps():
+    _settings(MAX_CONNECTIONS=10 ** 6, MAX_CONNECTIONS_PER_USER=10 ** 6)
+
+
+def no_text_limit():
+    _settings(MAX_MESSAGE_CHARS=10 ** 7)
+
+
+def no_packet_limit():
+    _settings(MAX_PACKET_BYTES=10 ** 8)
+
+
+def no_connection_age():
+    import realtime.housekeeping as hk
+    hk.close_old_connections = lambda *a, **k: 0
+
+
+def lax_schemas():
+    from pydantic import BaseModel
+
+    from realtime.schemas import Payload
+    original = BaseModel.model_validate.__func__
+
+    def model_validate(cls, obj, *, strict=None, **kwargs):
+        return original(cls, obj, strict=False, **kwargs)
+
+    Payload.model_validate = classmethod(model_validate)
+
+
+def no_token_expiry():
+    import blueprints.auth.service as service
+    original = service._serializer
+
+    class NoExpiry:
+        def __init__(self, inner):
+            self.inner = inner
+
+        def loads(self, token, max_age=None):
+            return self.inner.loads(token)
+
+        def dumps(self, data):
+            return self.inner.dumps(data)
+
+    service._serializer = lambda: NoExpiry(original())
+
+
+def no_epoch():
+    import blueprints.auth.service as service
+    from extensions import db
+    from models import User
+
+    def load_session_user(session_id):
+        try:
+            uid = int(str(session_id).split(":")[0])
+        except ValueError:
+            return None
+        return db.session.get(User, uid)
+
+    service.load_session_user = load_session_user
+
+
+def no_disconnect_on_logout():
+    import realtime.sessions as sessions
+    sessions.disconnect_user = lambda user_id, reason: 0
+
+
+def trust_proxy_headers():
+    _settings(TRUSTED_PROXIES=1)
+
+
+def no_audit():
+    import realtime.audit as audit
+    audit.log.disabled = True
+
+
+MUTANTS = {name: fn for name, fn in globals().items()
+           if callable(fn) and not name.startswith("_") and fn.__module__ == __name__
+           and name not in ("apply", "main")}
+
+
+def apply(name: str) -> None:
+    if name not in MUTANTS:
+        raise SystemExit(f"unknown mutant {name!r}; one of {', '.join(sorted(MUTANTS))}")
+    MUTANTS[name]()
+
+
+def main() -> None:
+    sys.path.insert(0, str(ROOT))
+    os.chdir(ROOT)
+    from patching import patch_for
+
+    patch_for()
+    apply(os.environ[ENV])
+    sys.argv = [str(ROOT / "app.py")]
+    runpy.run_path(str(ROOT / "app.py"), run_name="__main__")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,157 @@
+"""Item 7 - TLS (man-in-the-middle).
+
+Defence: serving.serve() wraps the listening socket with TLS_CERT/TLS_KEY
+(eventlet.wrap_ssl, or gevent's WSGIServer ssl args): ``python app.py``
+serves HTTPS and WSS only; the session cookie becomes Secure
+(Settings.secure_cookies) and the default origin allow-list uses https://.
+TLS at nginx for deployments is docs/deploy.md. The certificate here is
+self-signed, made by the test (openssl, or the cryptography package).
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+import requests
+import socketio
+
+from tests.conftest import require
+from tests.security.helpers import TLSServerProcess, http_request, raw_exchange, status_of, unique
+from tests.support.clients import DEFAULT_PASSWORD, csrf_token
+
+pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
+
+
+def make_cert(directory) -> tuple[str, str]:
+    cert, key = str(directory / "cert.pem"), str(directory / "key.pem")
+    try:  # the cryptography package, when the venv has it
+        _cert_with_cryptography(cert, key)
+        return cert, key
+    except ImportError:
+        pass
+    openssl = shutil.which("openssl")
+    require("openssl (or the cryptography package)", openssl is not None,
+            "needed to make a self-signed certificate")
+    subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", key, "-out", cert], check=True, capture_output=True, timeout=60)
+    return cert, key
+
+
+def _cert_with_cryptography(cert_path: str, key_path: str) -> None:
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=2))
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .sign(key, hashes.SHA256()))
+    with open(key_path, "wb") as fh:
+        fh.write(key.private_bytes(serialization.Encoding.PEM,
+                                   serialization.PrivateFormat.TraditionalOpenSSL,
+                                   serialization.NoEncryption()))
+    with open(cert_path, "wb") as fh:
+        fh.write(cert.public_bytes(serialization.Encoding.PEM))
+
+
+@pytest.fixture(scope="module")
+def cert(tmp_path_factory):
+    return make_cert(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture(scope="module", params=["eventlet", "gevent"])
+def tls_server(request, module_servers, cert):
+    return module_servers(env={"TLS_CERT": cert[0], "TLS_KEY": cert[1]}, mode=request.param,
+                          name="tls", cls=TLSServerProcess)
+
+
+def register_https(base: str, name: str) -> requests.Session:
+    http = requests.Session()
+    http.verify = False
+    http.trust_env = False  # REQUESTS_CA_BUNDLE in the environment would override verify
+    page = http.get(base + "/register", timeout=10)
+    r = http.post(base + "/register", data={"csrf_token": csrf_token(page.text), "username": name,
+                                            "password": DEFAULT_PASSWORD,
+                                            "confirm": DEFAULT_PASSWORD},
+                  # Flask-WTF checks the Referer over HTTPS, as a browser sends it
+                  headers={"Referer": base + "/register"},
+                  allow_redirects=False, timeout=10)
+    assert r.status_code == 302, r.status_code
+    return http
+
+
+def test_https_is_served_with_the_given_certificate(tls_server, cert):
+    """Verified against the test's own certificate: the server presents it."""
+    r = requests.get(tls_server.url + "/healthz", verify=cert[0], timeout=10)
+    assert r.status_code == 200 and r.json() == {"status": "ok"}
+
+
+def test_plain_http_is_not_served_on_the_tls_port(tls_server):
+    """No downgrade: a plaintext request gets no HTTP answer."""
+    response, _closed, _ = raw_exchange(tls_server.port, http_request("GET", "/healthz",
+                                                                      tls_server.port),
+                                        timeout=3)
+    assert status_of(response) != 200, response[:100]
+    assert requests.get(tls_server.url + "/healthz", verify=False, timeout=10).status_code == 200
+
+
+def test_session_cookie_is_secure_over_https(tls_server):
+    r = requests.get(tls_server.url + "/login", verify=False, timeout=10)
+    lines = r.raw.headers.getlist("Set-Cookie")
+    session = [c for c in lines if c.startswith("session=")]
+    assert session, lines
+    attrs = {a.strip().lower() for a in session[0].split(";")[1:]}
+    assert {"secure", "httponly", "samesite=lax"} <= attrs, session[0]
+
+
+@pytest.mark.parametrize("transport", ["websocket", "polling"])
+def test_socketio_over_wss_and_https_exchanges_messages(tls_server, transport):
+    """A python-socketio client (ssl_verify=False: the certificate is
+    self-signed) connects over WSS or HTTPS long-polling with a token, sends a
+    message and receives its broadcast; the default allow-list is the https://
+    origin (http:// of the same host and port is a different origin)."""
+    name = unique("tls")
+    http = register_https(tls_server.url, name)
+    token = http.post(tls_server.url + "/api/token", json={"username": name,
+                                                            "password": DEFAULT_PASSWORD},
+                      timeout=10).json()["token"]
+    got = []
+    insecure = requests.Session()
+    insecure.verify = False
+    insecure.trust_env = False  # REQUESTS_CA_BUNDLE in the environment would override verify
+    sio = socketio.Client(ssl_verify=False, reconnection=False, http_session=insecure,
+                          websocket_extra_options={"origin": tls_server.url})
+    sio.on("message", lambda m: got.append(m), namespace="/chat")
+    try:
+        sio.connect(tls_server.url, namespaces=["/chat"], transports=[transport],
+                    headers={"Origin": tls_server.url} if transport == "polling" else {},
+                    auth={"token": token}, wait_timeout=10)
+        assert sio.transport() == transport
+        assert sio.call("room:join", {"room": 1}, namespace="/chat", timeout=10)["ok"]
+        text = unique("over-tls")
+        reply = sio.call("message:send", {"room": 1, "text": text, "client_id": text},
+                         namespace="/chat", timeout=10)
+        assert reply["ok"], reply
+        for _ in range(50):
+            if any(m.get("text") == text for m in got):
+                break
+            sio.sleep(0.1)
+        assert any(m.get("text") == text for m in got), got
+    finally:
+        sio.disconnect()
+    plain_origin = tls_server.url.replace("https://", "http://")
+    r = requests.get(tls_server.url + "/socket.io/?EIO=4&transport=polling",
+                     headers={"Origin": plain_origin}, verify=False, timeout=10)
+    assert r.status_code == 400, f"Origin {plain_origin} over TLS: {r.status_code}"

@@ -198,13 +198,15 @@ def main() -> int:
         if os.environ.get(name):
             env[name] = os.environ[name]
     cluster = Cluster(args.processes, args.port, workdir=args.workdir, env=env)
+    # SIGTERM (a supervisor, `timeout`) stops everything we started, like Ctrl-C.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         cluster.start()
         print(f"Switchboard cluster: {args.processes} processes behind nginx at {cluster.url}")
         print(f"logs in {cluster.log_dir}; Ctrl-C stops it")
         while all(p.poll() is None for p in cluster.procs.values()):
             time.sleep(1)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, SystemExit):
         pass
     finally:
         cluster.stop()

@@ -23,7 +23,23 @@ def close_connection(sio, conn: Connection, local: bool, reconnect: bool = False
     if not reconnect or eio_sid is None:
         sio.server.disconnect(conn.sid, namespace=conn.namespace)
     if eio_sid is not None:
-        sio.server.eio.disconnect(eio_sid)
+        _close_transport(sio.server.eio, eio_sid)
+
+
+def _close_transport(eio, eio_sid: str) -> None:
+    """Close an Engine.IO session without waiting for the client.
+
+    python-engineio's ``Server.disconnect`` closes with ``wait=True``: for a
+    long-polling client it blocks until the client fetches the close packet,
+    which it may never do (a socket.io client that has just lost its last
+    namespace stops polling): that blocked the logout request for good.
+    """
+    try:
+        sock = eio._get_socket(eio_sid)
+    except KeyError:  # already gone
+        return
+    sock.close(wait=False, reason=eio.reason.SERVER_DISCONNECT)
+    eio.sockets.pop(eio_sid, None)
 
 
 def disconnect_user(user_id: int, reason: str) -> int:

@@ -7,7 +7,7 @@ PIP    := $(VENV)/bin/pip
 PROCESSES ?= 2
 PORT      ?= 8080
 
-.PHONY: run test test-fast setup dev bench cluster clean
+.PHONY: run test test-fast setup dev bench bench-smoke cluster clean
 
 run: setup
 	$(PY) app.py
@@ -35,14 +35,28 @@ node_modules/.installed: package.json package-lock.json
 static/vendor/socket.io.min.js: node_modules/.installed scripts/vendor.sh package-lock.json
 	bash scripts/vendor.sh
 
+bench/node_modules/.installed: bench/package.json bench/package-lock.json
+	npm ci --prefix bench --no-audit --no-fund --loglevel=error
+	touch $@
+
 # Every layer: unit, integration, e2e (real server, both transports, Node
-# client, eventlet and gevent), browser (Playwright + Debian's Chromium).
-test: dev
+# client, eventlet and gevent, PostgreSQL, a cluster behind nginx), browser
+# (Playwright + Debian's Chromium), security, and the benchmark's smoke mode.
+test: dev bench/node_modules/.installed
 	$(PY) -m pytest tests
 
 # Unit and integration only: seconds, for the edit-test loop.
 test-fast: dev
 	$(PY) -m pytest tests/unit tests/integration
+
+# The benchmark against bare python-socketio and Node's socket.io (~25 min);
+# writes bench/results/latest.{json,md} and docs/performance.md.
+bench: setup bench/node_modules/.installed
+	bash bench/run.sh
+
+# Every scenario and server at tiny scale, in seconds (make test runs it too).
+bench-smoke: setup bench/node_modules/.installed
+	bash bench/run.sh --smoke
 
 # N processes + nginx + Redis on this machine (docs/deploy.md).
 cluster: setup

@@ -56,11 +56,13 @@ def logout(page: Page) -> None:
 
 
 # -- the chat page ---------------------------------------------------------------
-def wait_connected(page: Page, transport: str | None = None) -> None:
+def wait_connected(page: Page, transport: str | None = None, timeout: float = 30_000) -> None:
+    """Connected (after going back online the client's backoff can reach 5 s,
+    and a loaded CI machine adds to it)."""
     selector = "#conn-badge[data-state=connected]"
     if transport:
         selector += f"[data-transport={transport}]"
-    page.wait_for_selector(selector)
+    page.wait_for_selector(selector, timeout=timeout)
 
 
 def wait_room_ready(page: Page, name: str = "general") -> int:

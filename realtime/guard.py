@@ -34,7 +34,9 @@ CLOSE_CONNECTION = "switchboard.close_connection"
 
 
 def _reply(environ, start_response, status: str, text: str, extra_headers=()):
-    """Answer at once and close the connection without reading the body."""
+    """Answer at once, audit the refusal, close the connection without reading the body."""
+    audit("request_refused", status=int(status.split()[0]), reason=text, ip=client_ip(environ),
+          method=environ.get("REQUEST_METHOD"), size=environ.get("CONTENT_LENGTH") or 0)
     close = environ.get(CLOSE_CONNECTION)
     if close is not None:
         close()

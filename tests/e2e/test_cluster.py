@@ -296,3 +296,42 @@ def test_the_quote_feed_moves_to_the_survivor(failover_cluster):
         for sio, _ in subscribers.values():
             if sio.connected:
                 sio.disconnect()
+
+
+def test_admin_stats_count_both_processes_and_kick_reaches_the_other(cluster):
+    import subprocess
+    import sys
+
+    from deploy.cluster import ROOT
+
+    # An operator account made with the CLI, as docs/deploy.md says.
+    subprocess.run([sys.executable, "-m", "flask", "--app", "app", "users", "create", "opsroot",
+                    "--admin"], input="correct-horse\ncorrect-horse\n", text=True, check=True,
+                   cwd=ROOT, env=cluster._env("node1"), capture_output=True)
+    for name in ("eve", "fay"):
+        register(cluster.url, name)
+    eve = Peer(cluster, "eve", "node2", "polling")
+    fay = Peer(cluster, "fay", "node1", "websocket")
+    admin = socketio.Client(http_session=on_node("node1"), reconnection=False)
+    try:
+        admin.connect(cluster.url, namespaces=["/admin"], transports=["websocket"],
+                      auth={"token": token(cluster.url, "opsroot")}, wait_timeout=10)
+        # Each process publishes its figures every housekeeping round (2 s).
+        deadline = time.monotonic() + 15
+        while True:
+            stats = admin.call("stats", {}, namespace="/admin", timeout=10)
+            if stats["processes"] == 2 or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        assert stats["ok"] and stats["processes"] == 2
+        assert stats["connections"]["by_namespace"].get("/chat", 0) >= 2
+        assert stats["connections"]["by_transport"]["polling"] >= 1
+        kicked = admin.call("kick", {"username": "eve"}, namespace="/admin", timeout=10)
+        assert kicked == {"ok": True, "disconnected": 1}
+        assert eve.disconnected.wait(10), "eve's socket on node2 stayed connected"
+        assert fay.sio.connected
+    finally:
+        for c in (eve, fay):
+            c.close()
+        if admin.connected:
+            admin.disconnect()

@@ -97,3 +97,17 @@ def test_sigterm_stops_the_server_with_clients_connected(async_mode, username):
         if srv.proc.poll() is None:
             srv.kill()  # by its PID: SIGTERM did not work
         srv.stop()
+
+
+def test_permessage_deflate_is_declined(server):
+    """Browsers offer compression; the server declines it (docs/performance.md: CPU per delivery)."""
+    url = server.url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+    ws = websocket.create_connection(url, timeout=10, origin=server.url, header=[
+        "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits"])
+    try:
+        assert ws.getstatus() == 101
+        accepted = {k.lower(): v for k, v in (ws.getheaders() or {}).items()}
+        assert "sec-websocket-extensions" not in accepted, accepted
+        assert ws.recv().startswith("0{")
+    finally:
+        ws.close()

@@ -695,16 +695,7 @@
   // Toasts and start
   // ---------------------------------------------------------------------
   function toast(text, kind) {
-    const node = document.createElement("div");
-    node.className = "toast" + (kind ? " toast-" + kind : "");
-    node.setAttribute("role", kind === "error" ? "alert" : "status");
-    node.textContent = text;
-    el.toasts.appendChild(node);
-    while (el.toasts.children.length > 4) el.toasts.firstElementChild.remove();
-    window.setTimeout(() => {
-      node.classList.add("leaving");
-      window.setTimeout(() => node.remove(), 400);
-    }, 6000);
+    window.switchboardToast(el.toasts, text, kind);
   }
 
   setConn(navigator.onLine === false ? "offline" : "reconnecting");

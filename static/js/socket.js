@@ -1,4 +1,4 @@
-/* Connecting a page to its Socket.IO namespace, the same way on every page.
+/* What every page shares: connecting to its Socket.IO namespace, and toasts.
  *
  * Transports: polling first, then upgrade to WebSocket where the network
  * allows; `?transport=polling` or `?transport=websocket` in the page URL
@@ -21,5 +21,19 @@
       reconnectionDelay: 500,
       reconnectionDelayMax: 5000,
     });
+  };
+
+  /** A short message at the corner of the page; text only, never HTML. */
+  window.switchboardToast = function (container, text, kind) {
+    const node = document.createElement("div");
+    node.className = "toast" + (kind ? " toast-" + kind : "");
+    node.setAttribute("role", kind === "error" ? "alert" : "status");
+    node.textContent = text;
+    container.appendChild(node);
+    while (container.children.length > 4) container.firstElementChild.remove();
+    window.setTimeout(() => {
+      node.classList.add("leaving");
+      window.setTimeout(() => node.remove(), 400);
+    }, 6000);
   };
 })();

@@ -197,7 +197,9 @@ def main() -> int:
         )
     app = create_app(settings)
     prepare_database(app)
-    from serving import install_stop_signals, serve
+    from serving import install_stop_signals, serve, tune_gc
+
+    tune_gc()
 
     # SIGTERM (systemd, `kill`) and Ctrl-C close every socket, tell the shared
     # state this process's connections are gone, and exit (serving.py).

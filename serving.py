@@ -12,6 +12,7 @@ Why not ``socketio.run()``:
 """
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import signal
@@ -27,6 +28,30 @@ BACKLOG = 2048
 
 def _tune(sock) -> None:
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+# Generation-0 threshold for the cyclic garbage collector (CPython's default is
+# 700). Every young collection promotes whatever is alive at that instant (the
+# frames, greenlets and packets of messages in flight) towards the oldest
+# generation, and the oldest generation is collected in full, with the whole
+# event loop stopped, once promotions reach a quarter of its size. With 1,000
+# connections that was ~320k objects: a 170-200 ms stop every ~7 s at 1,000
+# messages/s, which alone made ack p99 177 ms (bench/, small rooms). Collecting
+# the young generation 30x less often promotes 30x less, so the full
+# collections all but stop (ack p99 12 ms); cycles still get collected.
+GC_THRESHOLDS = (20_000, 20, 10)
+
+
+def tune_gc() -> None:
+    """Call once the app is built, before serving.
+
+    ``gc.freeze()`` moves everything created so far (modules, the app, its
+    caches) out of the collector's sight for good, so no collection ever walks
+    it again; CPython's docs recommend it for long-lived servers.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def socket_timeout(settings: Settings) -> int:

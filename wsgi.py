@@ -23,6 +23,10 @@ except ConfigError as exc:
 logs.configure(settings.LOG_FORMAT, settings.LOG_LEVEL)
 app = create_app(settings)
 
+from serving import tune_gc  # noqa: E402
+
+tune_gc()  # here rather than in serve(), so gunicorn's worker gets it too
+
 if __name__ == "__main__":
     from serving import install_stop_signals, serve
 

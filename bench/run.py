@@ -68,7 +68,7 @@ FULL = {
     "users": 1000,
     "fanout": {"clients": 200, "per_sender_rate": 5, "warmup_s": 1.0, "step_s": 4.0, "drain_s": 8.0,
                "pause_s": 1.0, "stop_p99_ms": 1000,
-               "rates": [10, 25, 50, 75, 100, 150, 200, 250, 300, 400, 500, 600, 700, 800, 900,
+               "rates": [10, 25, 50, 75, 100, 150, 200, 250, 300, 350, 400, 450, 500, 550, 600, 700, 800, 900,
                          1000, 1200, 1400, 1700, 2000, 2500, 3000]},
     "rooms": {"clients": 1000, "group": 10, "rate": 1000, "warmup_s": 5.0, "duration_s": 20.0,
               "drain_s": 10.0, "transport": "websocket"},

@@ -1,0 +1,38 @@
+"""serving.tune_gc: the collector settings a serving process runs with (see bench/)."""
+import gc
+
+import pytest
+
+from serving import GC_THRESHOLDS, tune_gc
+
+
+@pytest.fixture
+def restore_gc():
+    before = gc.get_threshold()
+    yield
+    gc.unfreeze()
+    gc.set_threshold(*before)
+
+
+def test_tune_gc_freezes_startup_objects_and_raises_the_young_threshold(restore_gc):
+    gc.unfreeze()
+    assert gc.get_freeze_count() == 0
+    tune_gc()
+    assert gc.get_threshold() == GC_THRESHOLDS
+    assert GC_THRESHOLDS[0] > 700  # CPython's default, which caused the full-collection pauses
+    assert gc.get_freeze_count() > 1000  # the modules imported so far, at least
+
+
+def test_cycles_are_still_collected_after_tuning(restore_gc):
+    tune_gc()
+
+    class Node:
+        pass
+
+    a, b = Node(), Node()
+    a.other, b.other = b, a
+    import weakref
+    probe = weakref.ref(a)
+    del a, b
+    gc.collect()
+    assert probe() is None

@@ -136,6 +136,9 @@ def _init_socketio(app: Flask, settings: Settings) -> None:
     socketio.on_namespace(AdminNamespace("/admin", app))
     # The market feed loop starts lazily on the first /market connection or page view.
     socketio.on_namespace(MarketNamespace("/market", app))
+    from blueprints.admin import socketio_ui
+
+    socketio_ui.install(socketio, app, settings)  # off unless SOCKETIO_ADMIN_UI is set
     # Outside the Socket.IO middleware: it must see requests before python-engineio.
     app.wsgi_app = EngineIOGuard(app.wsgi_app, settings.MAX_PACKET_BYTES,
                                  settings.allowed_origins())

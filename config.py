@@ -160,6 +160,13 @@ class Settings:
     COOKIE_SECURE: bool = field(metadata={"parse": _bool("COOKIE_SECURE", False)})
     NODE_NAME: str | None = field(metadata={"parse": _node_name})
     PRESENCE_EXPIRY: int = field(metadata={"parse": _int("PRESENCE_EXPIRY", 30, 3, 600)})
+    SOCKETIO_ADMIN_UI: str = field(
+        metadata={"parse": _choice("SOCKETIO_ADMIN_UI", "off", ("off", "read-only", "read-write"))}
+    )
+    SOCKETIO_ADMIN_UI_MODE: str = field(
+        metadata={"parse": _choice("SOCKETIO_ADMIN_UI_MODE", "production",
+                                   ("production", "development"))}
+    )
     INSTANCE_PATH: str = field(
         metadata={"parse": _str("INSTANCE_PATH", str(BASE_DIR / "instance"))}
     )

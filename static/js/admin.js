@@ -140,4 +140,18 @@
       if (reply.ok) $("announce-text").value = "";
     });
   });
+
+  // -- Socket.IO Admin UI (SOCKETIO_ADMIN_UI) ----------------------------------------
+  // The UI keeps its connection settings in localStorage (same origin as this
+  // page): point it at this site and namespace so it connects without asking.
+  const uiLink = $("socketio-ui-link");
+  if (uiLink) {
+    uiLink.addEventListener("click", () => {
+      try {
+        localStorage.setItem("server_url", window.location.origin);
+        localStorage.setItem("namespace", uiLink.dataset.namespace);
+        localStorage.setItem("path", "/socket.io");
+      } catch (err) { /* storage blocked: the UI asks instead */ }
+    });
+  }
 })();

@@ -90,3 +90,13 @@ def test_console_end_to_end(server, username):
         for c in (ws, poll, poll2, other):
             if c.connected:
                 c.disconnect()
+
+
+def test_socketio_admin_ui_is_off_by_default(server, username):
+    """SOCKETIO_ADMIN_UI unset: no namespace to connect to and no UI page, even for an admin."""
+    name = username("member")
+    http = register(server.url, name)
+    ui = Client(server.url, "websocket", token=token(server.url, name), namespace="/socketio-admin")
+    refused = ui.connect_refused()
+    assert refused is not None  # python-socketio: the namespace does not exist
+    assert http.get(server.url + "/admin/socketio/", timeout=10).status_code in (403, 404)

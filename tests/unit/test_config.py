@@ -20,6 +20,7 @@ def test_defaults_match_the_protocol():
     assert (s.MAX_CONNECTIONS, s.MAX_CONNECTIONS_PER_USER) == (10000, 20)
     assert (s.MAX_CONNECTION_AGE, s.MAX_ROOMS_PER_USER, s.TOKEN_TTL) == (7200, 50, 300)
     assert s.allowed_origins() == ["http://127.0.0.1:5000", "http://localhost:5000"]
+    assert (s.SOCKETIO_ADMIN_UI, s.SOCKETIO_ADMIN_UI_MODE) == ("off", "production")
 
 
 @pytest.mark.parametrize("env,fragment", [
@@ -28,6 +29,7 @@ def test_defaults_match_the_protocol():
     ({"ASYNC_MODE": "asyncio"}, "ASYNC_MODE='asyncio' must be one of"),
     ({"RATE_LIMIT_MESSAGES": "lots"}, "RATE_LIMIT_MESSAGES='lots' is not a rate"),
     ({"CORS_ALLOWED_ORIGINS": "example.com"}, "must start with http"),
+    ({"SOCKETIO_ADMIN_UI": "on"}, "SOCKETIO_ADMIN_UI='on' must be one of off, read-only, read-write"),
     ({"TLS_CERT": "/nonexistent.pem"}, "TLS_CERT='/nonexistent.pem': no such file"),
 ])
 def test_bad_values_name_the_setting(env, fragment):

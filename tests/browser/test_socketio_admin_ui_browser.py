@@ -1,0 +1,52 @@
+"""The Socket.IO Admin UI, opened from /admin in Chromium, connects and shows live figures."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.browser.helpers import close_contexts, console_problems, new_context, register, unique
+from tests.support.server import ServerProcess
+
+
+@pytest.fixture(scope="module")
+def ui_server():
+    with ServerProcess(async_mode="eventlet", env={"SOCKETIO_ADMIN_UI": "read-only"},
+                       name="browser-socketio-ui") as srv:
+        yield srv
+
+
+def test_admin_opens_the_socketio_admin_ui_from_the_console(browser, ui_server, watch, screenshot):
+    ctx = new_context(browser, ui_server)
+    try:
+        page = ctx.new_page()
+        seen = watch(page)
+        register(page, unique("uiadmin"))  # the server is fresh: the first account is the admin
+        page.goto("/admin")
+        frames: list[str] = []
+
+        def on_websocket(ws):
+            if "/socket.io/" in ws.url:
+                ws.on("framereceived", lambda payload: frames.append(
+                    payload if isinstance(payload, str) else payload.decode("utf-8", "replace")))
+
+        page.on("websocket", on_websocket)
+        page.click("#socketio-ui-link")
+        page.wait_for_url("**/admin/socketio/")
+
+        # The console pointed the UI at this site and namespace: it connects by itself,
+        # with the admin's session cookie, and receives the read-only feature list and stats.
+        page.wait_for_function("() => !document.body.innerText.includes('Server URL')",
+                               timeout=20_000)
+        page.get_by_text("Dashboard").first.wait_for(timeout=20_000)
+        page.wait_for_timeout(3_000)  # at least one server_stats round (every 2 s)
+        ui_frames = [f for f in frames if f.startswith("42/socketio-admin,")]
+        events = {json.loads(f.split(",", 1)[1])[0]: json.loads(f.split(",", 1)[1])[1]
+                  for f in ui_frames}
+        assert events["config"]["supportedFeatures"] == ["AGGREGATED_EVENTS"], ui_frames
+        assert events["server_stats"]["clientsCount"] >= 1
+        screenshot(page, "socketio-admin-ui")
+        assert not seen.csp, seen.csp
+        assert not console_problems(seen), seen.errors
+    finally:
+        close_contexts(ctx)

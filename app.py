@@ -141,7 +141,9 @@ def _init_socketio(app: Flask, settings: Settings) -> None:
     socketio_ui.install(socketio, app, settings)  # off unless SOCKETIO_ADMIN_UI is set
     # Outside the Socket.IO middleware: it must see requests before python-engineio.
     app.wsgi_app = EngineIOGuard(app.wsgi_app, settings.MAX_PACKET_BYTES,
-                                 settings.allowed_origins())
+                                 settings.allowed_origins(),
+                                 max_sessions=settings.MAX_CONNECTIONS,
+                                 session_count=lambda: len(socketio.server.eio.sockets))
 
 
 def _init_http_extras(app: Flask, settings: Settings) -> None:

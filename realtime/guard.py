@@ -13,6 +13,10 @@ Measured against python-engineio 4.15.1 / eventlet 0.41.3 with defaults:
   here first and log the refusal.
 - a WebSocket handshake with a version other than 13 made gevent's stack
   answer 500: we answer 426 with the version we speak.
+- MAX_CONNECTIONS counts Socket.IO connections, admitted at the namespace
+  connect; an Engine.IO session that never connects a namespace holds a
+  session and a greenlet for a ping timeout (45 s) uncounted. New sessions
+  are refused (503) while the process holds MAX_CONNECTIONS of them.
 permessage-deflate is declined (see docs/performance.md for the numbers).
 Every response under /socket.io/ also gets ``X-Content-Type-Options: nosniff``
 (polling bodies carry user text as text/plain from our origin).
@@ -34,10 +38,14 @@ _CLIENT_PACKET_TYPES = frozenset(b"1345b")
 CLOSE_CONNECTION = "switchboard.close_connection"
 
 
-def _reply(environ, start_response, status: str, text: str, extra_headers=()):
-    """Answer at once, audit the refusal, close the connection without reading the body."""
-    audit("request_refused", status=int(status.split()[0]), reason=text, ip=client_ip(environ),
-          method=environ.get("REQUEST_METHOD"), size=environ.get("CONTENT_LENGTH") or 0)
+def _reply(environ, start_response, status: str, text: str, extra_headers=(), *,
+           audited: bool = False):
+    """Answer at once, audit the refusal (unless the caller did), close the connection
+    without reading the body."""
+    if not audited:
+        audit("request_refused", status=int(status.split()[0]), reason=text,
+              ip=client_ip(environ), method=environ.get("REQUEST_METHOD"),
+              size=environ.get("CONTENT_LENGTH") or 0)
     close = environ.get(CLOSE_CONNECTION)
     if close is not None:
         close()
@@ -53,9 +61,12 @@ def _reply(environ, start_response, status: str, text: str, extra_headers=()):
 
 
 class EngineIOGuard:
-    def __init__(self, app, max_packet_bytes: int, allowed_origins, path: str = "/socket.io/") -> None:
+    def __init__(self, app, max_packet_bytes: int, allowed_origins, path: str = "/socket.io/",
+                 max_sessions: int | None = None, session_count=None) -> None:
         self.app = app
         self.max_bytes = max_packet_bytes
+        self.max_sessions = max_sessions
+        self.session_count = session_count  # () -> Engine.IO sessions this process holds
         # A list, "*" (any), or None (python-engineio decides): as given to it.
         self.origins = set(allowed_origins) if isinstance(allowed_origins, list) else allowed_origins
         self.path = path
@@ -83,12 +94,18 @@ class EngineIOGuard:
         if origin and isinstance(self.origins, set) and origin.rstrip("/") not in self.origins:
             audit("connect_refused", reason="origin", origin=origin[:200],
                   ip=client_ip(environ), transport=query.get("transport", ["?"])[0])
-            return lambda sr: _reply(environ, sr, "400 Bad Request", "Not an accepted origin.")
+            return lambda sr: _reply(environ, sr, "400 Bad Request", "Not an accepted origin.",
+                                     audited=True)
         if environ.get("HTTP_UPGRADE", "").lower() == "websocket" and \
                 environ.get("HTTP_SEC_WEBSOCKET_VERSION", "13") != "13":
             return lambda sr: _reply(environ, sr, "426 Upgrade Required",
                                      "WebSocket version 13 only.",
                                      [("Sec-WebSocket-Version", "13")])
+        if "sid" not in query and self.max_sessions is not None \
+                and self.session_count() >= self.max_sessions:
+            return lambda sr: _reply(environ, sr, "503 Service Unavailable",
+                                     "The server is at its connection limit.",
+                                     [("Retry-After", "5")])
         return None
 
     @staticmethod

@@ -28,6 +28,7 @@ from tests.security.helpers import (
     http_request,
     make_user,
     raw_exchange,
+    raw_ws_upgrade,
     status_of,
     unique,
     wait_audit,
@@ -278,6 +279,36 @@ def test_connections_are_capped_per_user_and_per_process(servers, clients):
             break
         assert time.monotonic() < deadline, f"a closed connection did not free its slot: {data}"
         time.sleep(0.3)
+
+
+def test_engineio_sessions_without_a_namespace_are_capped_too(servers):
+    """MAX_CONNECTIONS=3 also caps Engine.IO sessions (realtime/guard.py): three
+    handshakes that never connect a namespace fill the process, so the fourth
+    is answered 503 with Retry-After, over polling and websocket alike, and
+    audited; requests of the open sessions still get through, and closing one
+    frees a slot. Without the cap each such session holds a greenlet and its
+    state for a ping timeout, uncounted."""
+    srv = servers(env={"MAX_CONNECTIONS": "3"}, name="limits-sessions")
+    held = [PollingSession(srv.url, origin=srv.url) for _ in range(3)]
+    refused = requests.get(srv.url + "/socket.io/?EIO=4&transport=polling",
+                           headers={"Origin": srv.url}, timeout=HTTP_TIMEOUT)
+    assert refused.status_code == 503, refused.text[:200]
+    assert refused.headers.get("Retry-After") == "5"
+    with pytest.raises(AssertionError, match="503"):
+        raw_ws_upgrade(srv.port, srv.url)
+    assert wait_audit(srv, "request_refused", status=503)
+    assert requests.get(srv.url + "/healthz", timeout=HTTP_TIMEOUT).status_code == 200
+    assert held[1].post("3").status_code == 200  # a pong on an open session is not refused
+    assert held[0].post("1").status_code == 200  # Engine.IO close
+    deadline = time.monotonic() + 5
+    while True:
+        again = requests.get(srv.url + "/socket.io/?EIO=4&transport=polling",
+                             headers={"Origin": srv.url}, timeout=HTTP_TIMEOUT)
+        if again.status_code == 200:
+            assert again.text.startswith("0{")
+            break
+        assert time.monotonic() < deadline, f"a closed session did not free its slot: {again.status_code}"
+        time.sleep(0.2)
 
 
 # -- connection age -------------------------------------------------------------------

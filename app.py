@@ -113,7 +113,7 @@ def _init_socketio(app: Flask, settings: Settings) -> None:
     from blueprints.admin.events import AdminNamespace
     from blueprints.chat.events import ChatNamespace
     from blueprints.market.events import MarketNamespace
-    from realtime.guard import EngineIOGuard
+    from realtime.guard import SESSION_HEADROOM, EngineIOGuard
     from realtime.namespace import install_ack_tracking
 
     # Flask-SocketIO keeps the queue's client manager from an earlier
@@ -142,8 +142,13 @@ def _init_socketio(app: Flask, settings: Settings) -> None:
     # Outside the Socket.IO middleware: it must see requests before python-engineio.
     app.wsgi_app = EngineIOGuard(app.wsgi_app, settings.MAX_PACKET_BYTES,
                                  settings.allowed_origins(),
-                                 max_sessions=settings.MAX_CONNECTIONS,
-                                 session_count=lambda: len(socketio.server.eio.sockets))
+                                 max_sessions=settings.MAX_CONNECTIONS + SESSION_HEADROOM,
+                                 session_count=_open_engineio_sessions)
+
+
+def _open_engineio_sessions() -> int:
+    # Closed sessions stay in the dict until python-engineio's sweep (up to PING_TIMEOUT).
+    return sum(1 for s in list(socketio.server.eio.sockets.values()) if not s.closed)
 
 
 def _init_http_extras(app: Flask, settings: Settings) -> None:

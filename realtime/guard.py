@@ -16,7 +16,9 @@ Measured against python-engineio 4.15.1 / eventlet 0.41.3 with defaults:
 - MAX_CONNECTIONS counts Socket.IO connections, admitted at the namespace
   connect; an Engine.IO session that never connects a namespace holds a
   session and a greenlet for a ping timeout (45 s) uncounted. New sessions
-  are refused (503) while the process holds MAX_CONNECTIONS of them.
+  are refused (503) while the process holds MAX_CONNECTIONS + SESSION_HEADROOM
+  of them (the headroom lets a refused namespace connect say why, with its
+  connect_error code, instead of failing at the handshake).
 permessage-deflate is declined (see docs/performance.md for the numbers).
 Every response under /socket.io/ also gets ``X-Content-Type-Options: nosniff``
 (polling bodies carry user text as text/plain from our origin).
@@ -36,6 +38,8 @@ from realtime.clientinfo import client_ip
 # joined with \x1e.
 _CLIENT_PACKET_TYPES = frozenset(b"1345b")
 CLOSE_CONNECTION = "switchboard.close_connection"
+# Below serving.py's pool slack (100), so plain HTTP (/healthz) still gets a greenlet.
+SESSION_HEADROOM = 50
 
 
 def _reply(environ, start_response, status: str, text: str, extra_headers=(), *,

@@ -52,3 +52,8 @@ def install(socketio, app, settings) -> None:
     # would run instead of the namespace class; move it behind our admission.
     ui_connect = server.handlers[NAMESPACE].pop("connect")
     socketio.on_namespace(SocketIOAdminUINamespace(NAMESPACE, app, ui_connect))
+    # Its server_stats count sockets only in namespaces that have plain handlers;
+    # ours are classes. An empty entry lists them and changes no dispatch (an
+    # event with no plain handler goes on to the namespace class).
+    for namespace in server.namespace_handlers:
+        server.handlers.setdefault(namespace, {})

@@ -36,8 +36,13 @@ def test_admin_opens_the_socketio_admin_ui_from_the_console(browser, ui_server, 
 
         # The console pointed the UI at this site and namespace: it connects by itself,
         # with the admin's session cookie, and receives the read-only feature list and stats.
-        page.wait_for_function("() => !document.body.innerText.includes('Server URL')",
-                               timeout=20_000)
+        try:
+            page.wait_for_function(
+                "() => /Status:\\s*connected/i.test(document.body.innerText)", timeout=20_000)
+        except Exception:
+            screenshot(page, "socketio-admin-ui-failed")
+            raise AssertionError(f"the UI did not connect; console: {seen.errors} csp: {seen.csp} "
+                                 f"frames: {frames[:10]}") from None
         page.get_by_text("Dashboard").first.wait_for(timeout=20_000)
         page.wait_for_timeout(3_000)  # at least one server_stats round (every 2 s)
         ui_frames = [f for f in frames if f.startswith("42/socketio-admin,")]
@@ -45,6 +50,9 @@ def test_admin_opens_the_socketio_admin_ui_from_the_console(browser, ui_server, 
                   for f in ui_frames}
         assert events["config"]["supportedFeatures"] == ["AGGREGATED_EVENTS"], ui_frames
         assert events["server_stats"]["clientsCount"] >= 1
+        # The Namespaces card lists ours (classes, not plain handlers: socketio_ui.install).
+        page.get_by_text("/chat", exact=True).first.wait_for()
+        page.get_by_text("/socketio-admin", exact=True).first.wait_for()
         screenshot(page, "socketio-admin-ui")
         assert not seen.csp, seen.csp
         assert not console_problems(seen), seen.errors

@@ -59,10 +59,10 @@ def clients():
 def test_only_admins_are_admitted(server, member, clients):
     refused = ui_client(server, member)
     clients.append(refused)
-    assert refused.connect_refused()["code"] == "forbidden"
+    assert refused.connect_refused()["data"]["code"] == "forbidden"
     anonymous = ui_client(server, requests.Session())
     clients.append(anonymous)
-    assert anonymous.connect_refused()["code"] == "unauthorized"
+    assert anonymous.connect_refused()["data"]["code"] == "unauthorized"
 
 
 def test_admin_gets_the_read_only_feed_with_live_figures(server, admin, member, clients):

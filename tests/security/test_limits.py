@@ -21,6 +21,7 @@ import requests
 import socketio
 
 from config import ConfigError, Settings
+from realtime.guard import SESSION_HEADROOM
 from tests.security.helpers import (
     PollingSession,
     refusal_code,
@@ -282,14 +283,14 @@ def test_connections_are_capped_per_user_and_per_process(servers, clients):
 
 
 def test_engineio_sessions_without_a_namespace_are_capped_too(servers):
-    """MAX_CONNECTIONS=3 also caps Engine.IO sessions (realtime/guard.py): three
-    handshakes that never connect a namespace fill the process, so the fourth
-    is answered 503 with Retry-After, over polling and websocket alike, and
-    audited; requests of the open sessions still get through, and closing one
-    frees a slot. Without the cap each such session holds a greenlet and its
-    state for a ping timeout, uncounted."""
-    srv = servers(env={"MAX_CONNECTIONS": "3"}, name="limits-sessions")
-    held = [PollingSession(srv.url, origin=srv.url) for _ in range(3)]
+    """MAX_CONNECTIONS=3 also caps Engine.IO sessions (realtime/guard.py): 3 +
+    SESSION_HEADROOM handshakes that never connect a namespace fill the
+    process, so the next is answered 503 with Retry-After, over polling and
+    websocket alike, and audited; requests of the open sessions still get
+    through, and closing one frees a slot. Without the cap each such session
+    holds a greenlet and its state for a ping timeout, uncounted."""
+    srv = servers(env={"MAX_CONNECTIONS": "3", "LOG_FORMAT": "json"}, name="limits-sessions")
+    held = [PollingSession(srv.url, origin=srv.url) for _ in range(3 + SESSION_HEADROOM)]
     refused = requests.get(srv.url + "/socket.io/?EIO=4&transport=polling",
                            headers={"Origin": srv.url}, timeout=HTTP_TIMEOUT)
     assert refused.status_code == 503, refused.text[:200]

@@ -169,9 +169,6 @@ def serve(app, settings: Settings) -> None:
             def get_environ(self):
                 environ = super().get_environ()
                 environ[CLOSE_CONNECTION] = self._close_without_draining
-                if environ.get("HTTP_UPGRADE", "").lower() == "websocket" \
-                        and type(self.socket) is gsocket.socket:
-                    self.socket.__class__ = _SocketWithoutDup
                 return environ
 
             def _close_without_draining(self):
@@ -184,18 +181,6 @@ def serve(app, settings: Settings) -> None:
                 finally:
                     if self.environ.get("HTTP_UPGRADE", "").lower() == "websocket":
                         self.close_connection = True
-
-        class _SocketWithoutDup(gsocket.socket):
-            """simple-websocket ``dup()``s gevent's socket for every WebSocket, so
-            each one held two descriptors (10,000 websockets: 20,000, this
-            machine's hard limit; see docs/performance.md). When ``dup()`` is not
-            implemented it uses the socket itself, which is safe here because
-            the Handler closes the TCP connection once the WebSocket ends."""
-
-            __slots__ = ()
-
-            def dup(self):
-                raise NotImplementedError
 
         class TimeoutWSGIServer(WSGIServer):
             """gevent's server has no socket timeout setting: set it per connection."""

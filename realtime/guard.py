@@ -18,7 +18,8 @@ Measured against python-engineio 4.15.1 / eventlet 0.41.3 with defaults:
   session and a greenlet for a ping timeout (45 s) uncounted. New sessions
   are refused (503) while the process holds MAX_CONNECTIONS + SESSION_HEADROOM
   of them (the headroom lets a refused namespace connect say why, with its
-  connect_error code, instead of failing at the handshake).
+  connect_error code, instead of failing at the handshake). A closed session
+  counts until python-engineio's sweep drops it, within PING_TIMEOUT.
 permessage-deflate is declined (see docs/performance.md for the numbers).
 Every response under /socket.io/ also gets ``X-Content-Type-Options: nosniff``
 (polling bodies carry user text as text/plain from our origin).

@@ -65,14 +65,18 @@ def test_only_admins_are_admitted(server, member, clients):
     assert anonymous.connect_refused()["data"]["code"] == "unauthorized"
 
 
-def test_admin_gets_the_read_only_feed_with_live_figures(server, admin, member, clients):
-    chat = Client(server.url, "polling", http=member)
-    clients.append(chat)
-    chat.connect()
+def chat_and_ui(server, admin, member, clients, chat_transport) -> tuple[Client, Client]:
+    """A member's /chat client and the admin's UI client, both connected."""
+    chat = Client(server.url, chat_transport, http=member)
     ui = ui_client(server, admin)
-    clients.append(ui)
-    ui.connect()
+    for client in (chat, ui):
+        clients.append(client)
+        client.connect()
+    return chat, ui
 
+
+def test_admin_gets_the_read_only_feed_with_live_figures(server, admin, member, clients):
+    _, ui = chat_and_ui(server, admin, member, clients, "polling")
     config = ui.wait_for("config", timeout=10)
     # read-only + production: figures only, no emit/join/leave/disconnect actions
     assert config["supportedFeatures"] == ["AGGREGATED_EVENTS"]
@@ -86,12 +90,7 @@ def test_admin_gets_the_read_only_feed_with_live_figures(server, admin, member, 
 
 
 def test_read_only_ui_cannot_emit_to_chat_users(server, admin, member, clients):
-    chat = Client(server.url, "websocket", http=member)
-    clients.append(chat)
-    chat.connect()
-    ui = ui_client(server, admin)
-    clients.append(ui)
-    ui.connect()
+    chat, ui = chat_and_ui(server, admin, member, clients, "websocket")
     ui.wait_for("config", timeout=10)
     # What the UI's "emit" action sends when the feature is on.
     ui.emit("emit", ["/chat", None, "system", {"text": "from the admin UI"}])

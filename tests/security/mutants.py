@@ -116,6 +116,17 @@ def no_caps():
     _settings(MAX_CONNECTIONS=10 ** 6, MAX_CONNECTIONS_PER_USER=10 ** 6)
 
 
+def no_session_cap():
+    import realtime.guard as guard
+    original = guard.EngineIOGuard.__init__
+
+    def __init__(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        self.max_sessions = None
+
+    guard.EngineIOGuard.__init__ = __init__
+
+
 def no_text_limit():
     _settings(MAX_MESSAGE_CHARS=10 ** 7)
 

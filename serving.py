@@ -95,17 +95,41 @@ def install_stop_signals(app, settings: Settings) -> None:
     """
     from extensions import socketio
 
-    def stop(*_):
-        socketio.start_background_task(graceful_stop, app, socketio)
-
     if settings.ASYNC_MODE == "gevent":
         import gevent
 
+        def stop(*_):
+            socketio.start_background_task(graceful_stop, app, socketio)
+
         for sig in (signal.SIGTERM, signal.SIGINT):
-            gevent.signal_handler(sig, stop)
-    else:
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, stop)
+            gevent.signal_handler(sig, stop)  # a libev watcher: wakes the loop itself
+        return
+
+    # eventlet: Python runs a signal handler when epoll_wait is interrupted,
+    # then waits again with what is left of its timeout, up to 60 s on an
+    # idle server, so a greenlet spawned by the handler would wait that long
+    # (Ctrl-C on an idle `make run` took up to a minute). The handler writes
+    # to a pipe the hub watches instead, which ends the wait at once.
+    from eventlet.hubs import trampoline
+    from eventlet.patcher import original
+
+    real_write = original("os").write  # the green one would wait in the hub: not in a handler
+    read_fd, write_fd = os.pipe()
+    os.set_blocking(write_fd, False)
+
+    def wait_for_signal():
+        trampoline(read_fd, read=True)
+        graceful_stop(app, socketio)
+
+    def stop(*_):
+        try:
+            real_write(write_fd, b"x")
+        except BlockingIOError:  # a stop is already on its way
+            pass
+
+    socketio.start_background_task(wait_for_signal)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, stop)
 
 
 def serve(app, settings: Settings) -> None:

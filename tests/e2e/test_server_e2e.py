@@ -16,6 +16,7 @@ from __future__ import annotations
 import signal
 import socket
 import subprocess
+import time
 
 import pytest
 import websocket
@@ -96,6 +97,29 @@ def test_sigterm_stops_the_server_with_clients_connected(async_mode, username):
                 pass
         if srv.proc.poll() is None:
             srv.kill()  # by its PID: SIGTERM did not work
+        srv.stop()
+
+
+@pytest.mark.parametrize("async_mode", ["eventlet", "gevent"])
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_an_idle_server_stops_at_once(async_mode, sig):
+    """No connection, no page with a timer behind it: eventlet's hub may sleep
+    60 s in epoll_wait, and a greenlet spawned by a plain signal handler
+    waited that long (Ctrl-C on a fresh `make run` took up to a minute)."""
+    srv = ServerProcess(async_mode=async_mode, name="idle-stop").start()
+    try:
+        time.sleep(1)  # the hub settles into its long wait
+        srv.proc.send_signal(sig)
+        try:
+            code = srv.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"[{async_mode}] an idle server still runs 10 s after {sig.name}\n"
+                        f"{srv.log()[-1500:]}")
+        assert code == 0, f"exit status {code}\n{srv.log()[-1500:]}"
+        assert "stopping: closing 0 connections" in srv.log()
+    finally:
+        if srv.proc.poll() is None:
+            srv.kill()
         srv.stop()
 
 

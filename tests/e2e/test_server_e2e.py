@@ -69,6 +69,17 @@ def test_server_closes_tcp_after_websocket_close_handshake(server, who_closes):
         ws.shutdown()
 
 
+def _stops_cleanly(srv: ServerProcess, sig: signal.Signals, while_: str) -> None:
+    """Send ``sig``; the server must exit with status 0 within 10 s."""
+    srv.proc.send_signal(sig)
+    try:
+        code = srv.proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"[{srv.async_mode}] still running 10 s after {sig.name} {while_}\n"
+                    f"{srv.log()[-1500:]}")
+    assert code == 0, f"exit status {code}\n{srv.log()[-1500:]}"
+
+
 @pytest.mark.parametrize("async_mode", ["eventlet", "gevent"])
 def test_sigterm_stops_the_server_with_clients_connected(async_mode, username):
     srv = ServerProcess(async_mode=async_mode, name="sigterm").start()
@@ -80,13 +91,7 @@ def test_sigterm_stops_the_server_with_clients_connected(async_mode, username):
             client = Client(srv.url, transport, http=user.http).connect()
             assert client.call("rooms:list")["ok"] is True
             clients.append(client)
-        srv.proc.send_signal(signal.SIGTERM)
-        try:
-            code = srv.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            pytest.fail(f"[{async_mode}] still running 10 s after SIGTERM with a long-polling "
-                        f"and a websocket client connected\n{srv.log()[-1500:]}")
-        assert code == 0, f"exit status {code}\n{srv.log()[-1500:]}"
+        _stops_cleanly(srv, signal.SIGTERM, "with a long-polling and a websocket client connected")
         for client in clients:
             assert client.wait_disconnected(10), f"{client.transport} client still connected"
     finally:
@@ -109,13 +114,7 @@ def test_an_idle_server_stops_at_once(async_mode, sig):
     srv = ServerProcess(async_mode=async_mode, name="idle-stop").start()
     try:
         time.sleep(1)  # the hub settles into its long wait
-        srv.proc.send_signal(sig)
-        try:
-            code = srv.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            pytest.fail(f"[{async_mode}] an idle server still runs 10 s after {sig.name}\n"
-                        f"{srv.log()[-1500:]}")
-        assert code == 0, f"exit status {code}\n{srv.log()[-1500:]}"
+        _stops_cleanly(srv, sig, "while idle")
         assert "stopping: closing 0 connections" in srv.log()
     finally:
         if srv.proc.poll() is None:

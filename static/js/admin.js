@@ -7,27 +7,17 @@
   const HISTORY_SECONDS = 600;
   const socket = window.switchboardConnect("/admin");
   const $ = (id) => document.getElementById(id);
-  const badge = $("conn-badge");
 
-  // -- connection badge ------------------------------------------------------
-  function setBadge(state) {
-    const transport = socket.io.engine ? socket.io.engine.transport.name : "";
-    badge.dataset.state = state;
-    badge.dataset.transport = state === "connected" ? transport : "";
-    badge.textContent = state === "connected" ? `● connected · ${transport}` : `● ${state}`;
-  }
-  socket.on("connect", () => {
-    setBadge("connected");
-    socket.io.engine.on("upgrade", () => setBadge("connected"));
-    refresh();
-  });
-  socket.on("disconnect", () => setBadge("reconnecting"));
-  socket.io.on("reconnect_attempt", () => setBadge("reconnecting"));
+  // -- connection badge (static/js/socket.js) -----------------------------------
+  const badge = window.switchboardBadge(socket, $("conn-badge"));
+  socket.on("connect", () => refresh());
   socket.on("connect_error", (err) => {
     const code = err && err.data && err.data.code;
     if (code === "unauthorized") window.location = "/login?next=/admin";
-    else if (code === "forbidden") badge.textContent = "● admins only";
-    setBadge(code ? "offline" : "reconnecting");
+    else if (code === "forbidden") {
+      badge.set("offline");
+      $("conn-badge").textContent = "● admins only";
+    }
   });
 
   // -- charts -------------------------------------------------------------------

@@ -122,8 +122,6 @@
 
   let currentRoom = null; // id of the room shown
   let openToken = 0; // guards against out-of-order room switches
-  let everConnected = false;
-  let transportName = "";
   /** Users online in the shown room: id -> User. */
   const online = new Map();
   /** Users known to be members of the shown room (for presence events). */
@@ -174,48 +172,18 @@
   }
 
   // ---------------------------------------------------------------------
-  // Connection badge
+  // Connection badge (static/js/socket.js)
   // ---------------------------------------------------------------------
-  function setConn(state) {
-    if (!el.badge) return;
-    el.badge.dataset.state = state;
-    if (transportName) el.badge.dataset.transport = transportName;
-    let text;
-    if (state === "connected") text = "● connected" + (transportName ? " · " + transportName : "");
-    else if (state === "reconnecting") text = everConnected ? "● reconnecting…" : "● connecting…";
-    else text = "● offline";
-    el.badge.textContent = text;
-    el.badge.title = state === "offline" ? "No connection; messages you send wait and go out when it is back." : "";
-    document.body.dataset.conn = state;
-  }
-
-  function updateTransport() {
-    const engine = manager.engine;
-    if (engine && engine.transport && engine.transport.name) {
-      transportName = engine.transport.name;
-    }
-    if (socket.connected) setConn("connected");
-  }
-
-  manager.on("open", () => {
-    const engine = manager.engine;
-    if (engine) engine.on("upgrade", updateTransport);
+  window.switchboardBadge(socket, el.badge, {
+    offlineTitle: "No connection; messages you send wait and go out when it is back.",
   });
-  manager.on("reconnect_attempt", () => {
-    setConn(navigator.onLine === false ? "offline" : "reconnecting");
-  });
-  manager.on("reconnect", () => updateTransport());
 
   socket.on("connect", () => {
     window.clearTimeout(retryTimer);
-    everConnected = true;
-    updateTransport();
-    setConn("connected");
     onConnected();
   });
 
   socket.on("disconnect", (reason) => {
-    setConn(navigator.onLine === false ? "offline" : "reconnecting");
     clearAllTyping();
     typingActive = false;
     // Whatever was in flight gets no answer now: the next connect sends it
@@ -236,7 +204,6 @@
       window.location.assign("/login?next=/chat");
       return;
     }
-    setConn(navigator.onLine === false ? "offline" : "reconnecting");
     if (data && data.message) toast(data.message, "error");
     if (!socket.active) {
       // Refused by the server (not a network error): the client does not
@@ -286,14 +253,8 @@
     });
   }
 
-  window.addEventListener("offline", () => setConn("offline"));
   window.addEventListener("online", () => {
-    if (socket.connected) {
-      setConn("connected");
-    } else {
-      setConn("reconnecting");
-      socket.connect();
-    }
+    if (!socket.connected) socket.connect();
   });
 
   // ---------------------------------------------------------------------
@@ -1811,7 +1772,6 @@
   // ---------------------------------------------------------------------
   // Start
   // ---------------------------------------------------------------------
-  setConn(navigator.onLine === false ? "offline" : "reconnecting");
   for (const flash of document.querySelectorAll(".flash")) {
     const close = document.createElement("button");
     close.type = "button";

@@ -121,14 +121,11 @@
   let trades = [];
   let pendingOrder = null; // an order sent but not answered (resent on reconnect, same client_id)
   let portfolioTimer = null;
-  let everConnected = false;
-  let transportName = "";
 
   // ---------------------------------------------------------------------
   // Socket
   // ---------------------------------------------------------------------
   const socket = window.switchboardConnect("/market");
-  const manager = socket.io;
 
   /** Emit with an ack; resolves with the ack, or {ok:false, error:{code:"disconnected"}}. */
   function call(event, payload) {
@@ -144,38 +141,11 @@
     return (ack && ack.error && ack.error.message) || fallback || "Something went wrong.";
   }
 
-  function setConn(state) {
-    if (!el.badge) return;
-    el.badge.dataset.state = state;
-    if (transportName) el.badge.dataset.transport = transportName;
-    let text;
-    if (state === "connected") text = "● live" + (transportName ? " · " + transportName : "");
-    else if (state === "reconnecting") text = everConnected ? "● reconnecting…" : "● connecting…";
-    else text = "● offline";
-    el.badge.textContent = text;
-    document.body.dataset.conn = state;
-  }
+  window.switchboardBadge(socket, el.badge, { connectedLabel: "live" });
 
-  function updateTransport() {
-    const engine = manager.engine;
-    if (engine && engine.transport && engine.transport.name) transportName = engine.transport.name;
-    if (socket.connected) setConn("connected");
-  }
-
-  manager.on("open", () => {
-    if (manager.engine) manager.engine.on("upgrade", updateTransport);
-  });
-  manager.on("reconnect_attempt", () => setConn(navigator.onLine === false ? "offline" : "reconnecting"));
-
-  socket.on("connect", () => {
-    everConnected = true;
-    updateTransport();
-    setConn("connected");
-    onConnected();
-  });
+  socket.on("connect", onConnected);
 
   socket.on("disconnect", (reason) => {
-    setConn(navigator.onLine === false ? "offline" : "reconnecting");
     if (reason === "io server disconnect") window.setTimeout(() => socket.connect(), 1000);
   });
 
@@ -185,12 +155,10 @@
       window.location.assign("/login?next=/market");
       return;
     }
-    setConn(navigator.onLine === false ? "offline" : "reconnecting");
     if (data && data.message) toast(data.message, "error");
     if (!socket.active) window.setTimeout(() => socket.connect(), 5000);
   });
 
-  window.addEventListener("offline", () => setConn("offline"));
   window.addEventListener("online", () => {
     if (!socket.connected) socket.connect();
   });
@@ -698,7 +666,6 @@
     window.switchboardToast(el.toasts, text, kind);
   }
 
-  setConn(navigator.onLine === false ? "offline" : "reconnecting");
   updateTicket();
   renderPositions();
   renderOrders();

@@ -21,7 +21,7 @@ import requests
 import websocket
 
 from tests.support.clients import User, register
-from tests.support.server import ROOT, ServerProcess
+from tests.support.server import ServerProcess
 
 SECRET_KEY = "e2e-secret-key"  # what ServerProcess sets
 TOKEN_SALT = "switchboard.socket-token"  # blueprints/auth/service.py
@@ -42,30 +42,10 @@ MUTANT = os.environ.get("SB_SECURITY_MUTANT")  # see mutants.py
 class SecServerProcess(ServerProcess):
     """ServerProcess that runs a mutant (one defence removed) when SB_SECURITY_MUTANT is set."""
 
-    verify_tls = True
-
     def command(self) -> list[str]:
         if MUTANT:
             return [sys.executable, str(Path(__file__).with_name("mutants.py"))]
-        return [sys.executable, "app.py"]
-
-    def start(self, timeout: float = 30.0) -> "SecServerProcess":
-        with open(self.log_path, "ab") as log:  # the child keeps its own descriptor
-            self.proc = subprocess.Popen(self.command(), cwd=ROOT, env=self.env(),
-                                         stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log()}")
-            try:
-                if requests.get(self.url + "/healthz", timeout=1,
-                                verify=self.verify_tls).status_code == 200:
-                    return self
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"server did not answer within {timeout}s:\n{self.log()}")
+        return super().command()
 
     def stop(self, grace: float = 3.0) -> None:
         """SIGTERM, then SIGKILL after ``grace`` seconds: the server waits for idle

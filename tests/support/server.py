@@ -55,16 +55,22 @@ class ServerProcess:
         env.update(self.extra_env)
         return env
 
+    verify_tls = True  # a subclass serving a self-signed certificate turns this off
+
+    def command(self) -> list[str]:
+        return [sys.executable, "app.py"]
+
     def start(self, timeout: float = 30.0) -> "ServerProcess":
-        log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=self.env(),
-                                     stdout=log, stderr=subprocess.STDOUT)
+        with open(self.log_path, "ab") as log:  # the child keeps its own descriptor
+            self.proc = subprocess.Popen(self.command(), cwd=ROOT, env=self.env(),
+                                         stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log()}")
             try:
-                if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
+                if requests.get(self.url + "/healthz", timeout=1,
+                                verify=self.verify_tls).status_code == 200:
                     return self
             except requests.RequestException:
                 pass

@@ -39,6 +39,19 @@ def redis_db(number: int):
         client.close()
 
 
+MARKET_REDIS_URL = f"{REDIS_URL}/11"  # the market tests' own database
+
+
+def market_redis_book():
+    """A RedisBook on the market tests' database, emptied (Redis required)."""
+    from blueprints.market.quotes import RedisBook
+
+    require("Redis on 127.0.0.1:6379", redis_available())
+    book = RedisBook(MARKET_REDIS_URL)
+    book.redis.flushdb()
+    return book
+
+
 def pg_available() -> bool:
     import psycopg
 

@@ -6,12 +6,9 @@ import subprocess
 import sys
 from decimal import Decimal
 
-from blueprints.market.quotes import RedisBook
-from tests.conftest import require
 from tests.support.app import make_app
 from tests.support.server import ROOT
-
-REDIS_URL = "redis://127.0.0.1:6379/11"
+from tests.support.services import MARKET_REDIS_URL, market_redis_book
 
 
 def test_publish_without_a_message_queue_fails_with_a_clear_message():
@@ -24,17 +21,11 @@ def test_publish_without_a_message_queue_fails_with_a_clear_message():
 
 
 def test_publish_writes_each_line_to_the_book_and_reports_bad_ones(tmp_path):
-    try:
-        book = RedisBook(REDIS_URL)
-        book.redis.ping()
-    except Exception:
-        book = None
-    require("Redis on 127.0.0.1:6379", book is not None)
-    book.redis.flushdb()
+    book = market_redis_book()
     # A real process, as operators run it (an app with a message queue in this
     # process would also leave Flask-SocketIO's shared object bound to Redis).
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "MARKET_"))}
-    env.update(MESSAGE_QUEUE=REDIS_URL, MARKET_SYMBOLS="ACME:100.00,GLOBX", ASYNC_MODE="threading",
+    env.update(MESSAGE_QUEUE=MARKET_REDIS_URL, MARKET_SYMBOLS="ACME:100.00,GLOBX", ASYNC_MODE="threading",
                INSTANCE_PATH=str(tmp_path), SECRET_KEY="cli-test", FLASK_APP="app")
     lines = "\n".join([
         '{"symbol": "ACME", "price": "101.25", "volume": 500}',

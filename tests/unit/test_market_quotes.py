@@ -12,16 +12,14 @@ from blueprints.market.quotes import (
     PublishError,
     Quote,
     RandomWalk,
-    RedisBook,
     parse_published,
 )
 from blueprints.market.settings import DEFAULT_SYMBOLS, MarketSettings
 from config import ConfigError
-from tests.conftest import require
+from tests.support.services import market_redis_book
 
 D = Decimal
 T0 = datetime(2026, 1, 2, 9, 30, tzinfo=timezone.utc)
-REDIS_URL = "redis://127.0.0.1:6379/11"  # the market tests' own database
 
 
 class StepClock:
@@ -190,20 +188,11 @@ def test_bad_published_lines_say_what_is_wrong(line, needle):
 
 # -- the book -------------------------------------------------------------------------------
 
-def redis_book():
-    try:
-        book = RedisBook(REDIS_URL)
-        book.redis.ping()
-    except Exception:
-        book = None
-    require("Redis on 127.0.0.1:6379", book is not None)
-    book.redis.flushdb()
-    return book
 
 
 @pytest.fixture(params=["memory", "redis"])
 def book(request):
-    return MemoryBook() if request.param == "memory" else redis_book()
+    return MemoryBook() if request.param == "memory" else market_redis_book()
 
 
 def test_the_book_keeps_the_newest_quote_per_symbol_with_growing_versions(book):

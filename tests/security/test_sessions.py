@@ -187,7 +187,10 @@ def test_tampered_and_foreign_tokens_are_unauthorized(server):
     forged_payload = base64.urlsafe_b64encode(
         json.dumps({"uid": victim_data["uid"], "epoch": victim_data["epoch"]},
                    separators=(",", ":")).encode()).decode().rstrip("=")
-    flipped = tok[:-1] + ("A" if tok[-1] != "A" else "B")
+    # Flip the signature's first character: the last one also carries base64's
+    # unused low bits, and 'B' -> 'A' there decodes to the very same signature.
+    signed, signature = tok.rsplit(".", 1)
+    flipped = f"{signed}.{'A' if signature[0] != 'A' else 'B'}{signature[1:]}"
     cookie = next(c.value for c in victim.http.cookies if c.name == "session")
     candidates = {
         "flipped signature": flipped,

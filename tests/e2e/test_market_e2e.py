@@ -386,12 +386,14 @@ def test_a_stalled_polling_client_gets_the_newest_quote_not_a_backlog(pub_server
 def _stall_and_resume(client: "RawPolling", symbols: list[str]) -> None:
     client.post(f"42{NS},1" + json.dumps(["subscribe", {"symbols": symbols}]))
     client.poll_until(lambda p: p.startswith(f"43{NS},1"))
-    # Polling normally: quotes keep coming, a few per poll at most.
+    # Polling normally: quotes keep coming, a few per poll at most. Polls until
+    # each symbol has streamed 4 (about 0.4 s at a 0.1 s tick), with room for a slow machine.
     streamed = []
-    until = time.monotonic() + 1.0
-    while time.monotonic() < until:
+    per_symbol = dict.fromkeys(symbols, 0)
+    until = time.monotonic() + 10.0
+    while min(per_symbol.values()) < 4 and time.monotonic() < until:
         streamed += RawPolling.quotes(client.poll())
-    per_symbol = {s: sum(q["symbol"] == s for q in streamed) for s in symbols}
+        per_symbol = {s: sum(q["symbol"] == s for q in streamed) for s in symbols}
     assert all(n >= 4 for n in per_symbol.values()), per_symbol
 
     stall = 2.0

@@ -81,10 +81,7 @@ def main() -> int:
     pinning = shutil.which("taskset") is not None
     warm = 3.0
     try:
-        subprocess.run([sys.executable, str(BENCH / "seed.py"), "--instance", str(workdir / "instance"),
-                        "--users", str(clients), "--prefix", bench.PREFIX, "--password", bench.PASSWORD,
-                        "--secret-key", bench.SECRET_KEY], check=True, timeout=300,
-                       stdout=subprocess.DEVNULL)
+        bench.seed_instance(workdir / "instance", clients)
         server = bench.Server(args.server, procs, pinning, workdir / "instance",
                               out_dir / "logs", clients + 100)
         server.start()
@@ -97,16 +94,14 @@ def main() -> int:
             params = {"clients": clients, "group": 10, "rate": args.rate, "warmup_s": warm,
                       "duration_s": args.seconds + 4, "drain_s": 10, "transport": "websocket"}
             scenario = "rooms"
-        config = {"label": "profile", "url": server.url, "server_pid": server.pid,
-                  "clk_tck": 100, "auth": "token" if args.server in bench.SWITCHBOARD else "none",
-                  "users": {"prefix": bench.PREFIX, "password": bench.PASSWORD, "count": clients},
-                  "scenario": scenario, "params": params, "deadline_s": 600, "settle_s": 0.5}
+        config = bench.generator_config("profile", server, scenario, params, clients,
+                                        deadline_s=600, settle_s=0.5)
         cfg = workdir / "config.json"
         cfg.write_text(json.dumps(config))
         gen_log = workdir / "gen.log"
         with open(gen_log, "w") as log_fh:
-            gen = procs.start([*bench.pin(1, pinning), "node", str(BENCH / "loadgen.js"), str(cfg),
-                               str(workdir / "result.json")], stderr=log_fh, stdout=log_fh)
+            gen = procs.start(bench.generator_argv(server, cfg, workdir / "result.json"),
+                              stderr=log_fh, stdout=log_fh)
         deadline = time.monotonic() + 300
         while "clients connected" not in gen_log.read_text():
             if gen.poll() is not None or time.monotonic() > deadline:

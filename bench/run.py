@@ -28,7 +28,6 @@ import shlex
 import shutil
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -159,6 +158,8 @@ def wait_quiet(limit_s: float, threshold_pct: float = 20.0) -> dict:
     starts while they run measures them too. What was waited and seen is
     recorded with the results.
     """
+    if limit_s <= 0:
+        return {"waited_s": 0.0, "busy_pct_at_start": None}
     started = time.monotonic()
     busy = machine_busy_pct(1.0)
     while busy > threshold_pct and time.monotonic() - started < limit_s:
@@ -252,9 +253,9 @@ class Server:
 
     def start(self, timeout: float = 60.0) -> "Server":
         argv, env = self.argv_env()
-        log_file = open(self.log_path, "ab")
-        self.proc = self.procs.start(argv, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
-        log_file.close()
+        with open(self.log_path, "ab") as log_file:
+            self.proc = self.procs.start(argv, cwd=ROOT, env=env, stdout=log_file,
+                                         stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -279,17 +280,6 @@ class Server:
         except OSError:
             return ""
 
-    def stored_messages(self) -> int | None:
-        """Rows in the messages table: what Switchboard stored (after the server stopped)."""
-        if self.instance is None:
-            return None
-        db = self.instance / "switchboard.db"
-        try:
-            with sqlite3.connect(db) as conn:
-                return conn.execute("SELECT count(*) FROM messages").fetchone()[0]
-        except sqlite3.Error:
-            return None
-
     def stop(self) -> None:
         # Nothing measured depends on a graceful exit (SQLite keeps what was
         # committed either way), so do not wait long for one.
@@ -303,30 +293,47 @@ class Server:
 
 # -- one scenario against one server ----------------------------------------------
 
-def run_generator(procs: Processes, server: Server, scenario: str, plan: dict, pinning: bool,
-                  workdir: Path, users: int) -> dict:
-    config = {
-        "label": f"{scenario}/{server.name}",
+def seed_instance(instance: Path, users: int) -> None:
+    """A Switchboard instance folder with ``users`` accounts the generator logs in as."""
+    subprocess.run([sys.executable, str(BENCH / "seed.py"), "--instance", str(instance),
+                    "--users", str(users), "--prefix", PREFIX, "--password", PASSWORD,
+                    "--secret-key", SECRET_KEY], cwd=ROOT, env=child_env(), check=True,
+                   timeout=300, stdout=subprocess.DEVNULL)
+
+
+def generator_config(label: str, server: Server, loadgen_scenario: str, params: dict, users: int,
+                     deadline_s: float, settle_s: float) -> dict:
+    """What bench/loadgen.js reads: where to connect, how to log in, what load to run."""
+    return {
+        "label": label,
         "url": server.url,
         "server_pid": server.pid,
         "clk_tck": os.sysconf("SC_CLK_TCK"),
         "auth": "token" if server.name in SWITCHBOARD else "none",
         "users": {"prefix": PREFIX, "password": PASSWORD, "count": users},
-        "scenario": LOADGEN_SCENARIO[scenario],
-        "params": plan[scenario],
-        "deadline_s": plan["deadline_s"],
-        "settle_s": plan["settle_s"],
+        "scenario": loadgen_scenario,
+        "params": params,
+        "deadline_s": deadline_s,
+        "settle_s": settle_s,
     }
+
+
+def generator_argv(server: Server, config_path: Path, out_path: Path) -> list[str]:
+    """The load generator, pinned to the core the server does not use."""
+    return [*pin(1, server.pinning), "node", "--max-old-space-size=4096", str(BENCH / "loadgen.js"),
+            str(config_path), str(out_path)]
+
+
+def run_generator(procs: Processes, server: Server, scenario: str, plan: dict, workdir: Path) -> dict:
+    config = generator_config(f"{scenario}/{server.name}", server, LOADGEN_SCENARIO[scenario],
+                              plan[scenario], plan["users"], plan["deadline_s"], plan["settle_s"])
     cfg_path = workdir / f"{scenario}-{server.name}.config.json"
     out_path = workdir / f"{scenario}-{server.name}.result.json"
     cfg_path.write_text(json.dumps(config))
-    argv = [*pin(1, pinning), "node", "--max-old-space-size=4096", str(BENCH / "loadgen.js"),
-            str(cfg_path), str(out_path)]
-    proc = procs.start(argv, cwd=ROOT, env=child_env())
+    proc = procs.start(generator_argv(server, cfg_path, out_path), cwd=ROOT, env=child_env())
     try:
         proc.wait(plan["deadline_s"] + 30)
     except subprocess.TimeoutExpired:
-        Processes.stop(proc)
         return {"ok": False, "error": "load generator did not finish in time"}
     finally:
         Processes.stop(proc)
@@ -376,7 +383,7 @@ def fanout_summary(steps: list[dict]) -> dict:
     }
 
 
-def summarize(scenario: str, raw: dict, stored: int | None) -> dict:
+def summarize(scenario: str, raw: dict) -> dict:
     r = raw["result"]
     if scenario == "fanout":
         return {**fanout_summary(r["steps"]), "steps": r["steps"]}
@@ -399,8 +406,6 @@ def summarize(scenario: str, raw: dict, stored: int | None) -> dict:
             "errors": r["errors"],
             "raw": r,
         }
-        if stored is not None:
-            out["stored_rows_total"] = stored
         return out
     if scenario == "idle":
         levels = r["levels"]
@@ -443,6 +448,19 @@ def idle_figures(plan: dict) -> list[tuple[str, str, str]]:
 
 
 OTHER_LABEL = "other processes' CPU, worst window (% of a core)"
+ROOMS_FIGURES = [
+    ("deliveries_per_s", "deliveries/s", "higher"),
+    ("stored_msgs_per_s", "messages acked (stored)/s", "higher"),
+    ("ack_p50_ms", "ack p50 (ms)", "lower"),
+    ("ack_p99_ms", "ack p99 (ms)", "lower"),
+    ("delivery_p50_ms", "delivery p50 (ms)", "lower"),
+    ("delivery_p99_ms", "delivery p99 (ms)", "lower"),
+    ("server_cpu_pct", "server CPU (% of a core)", "lower"),
+    ("server_cpu_us_per_delivery", "server CPU per delivery (us)", "lower"),
+    ("unacked", "messages unanswered after the drain", "lower"),
+    ("gen_cpu_pct", "generator CPU (%)", "info"),
+    ("other_cpu_pct", OTHER_LABEL, "info"),
+]
 
 
 def figures(plan: dict) -> dict[str, list[tuple[str, str, str]]]:
@@ -456,32 +474,12 @@ def figures(plan: dict) -> dict[str, list[tuple[str, str, str]]]:
             ("gen_cpu_pct_max", "generator CPU, highest step (%)", "info"),
             ("other_cpu_pct", OTHER_LABEL, "info"),
         ],
-        "rooms": [
-            ("deliveries_per_s", "deliveries/s", "higher"),
-            ("stored_msgs_per_s", "messages acked (stored)/s", "higher"),
-            ("ack_p50_ms", "ack p50 (ms)", "lower"),
-            ("ack_p99_ms", "ack p99 (ms)", "lower"),
-            ("delivery_p50_ms", "delivery p50 (ms)", "lower"),
-            ("delivery_p99_ms", "delivery p99 (ms)", "lower"),
-            ("server_cpu_pct", "server CPU (% of a core)", "lower"),
-            ("server_cpu_us_per_delivery", "server CPU per delivery (us)", "lower"),
-            ("unacked", "messages unanswered after the drain", "lower"),
-            ("gen_cpu_pct", "generator CPU (%)", "info"),
-            ("other_cpu_pct", OTHER_LABEL, "info"),
-        ],
+        "rooms": ROOMS_FIGURES,
         "idle": idle_figures(plan) + [("gen_cpu_pct", "generator CPU, connecting (%)", "info"),
                                       ("other_cpu_pct", OTHER_LABEL, "info"),],
-        "polling": [
-            ("deliveries_per_s", "deliveries/s", "higher"),
-            ("ack_p50_ms", "ack p50 (ms)", "lower"),
-            ("ack_p99_ms", "ack p99 (ms)", "lower"),
-            ("delivery_p50_ms", "delivery p50 (ms)", "lower"),
-            ("delivery_p99_ms", "delivery p99 (ms)", "lower"),
-            ("server_cpu_pct", "server CPU (% of a core)", "lower"),
-            ("unacked", "messages unanswered after the drain", "lower"),
-            ("gen_cpu_pct", "generator CPU (%)", "info"),
-            ("other_cpu_pct", OTHER_LABEL, "info"),
-        ],
+        # Small rooms' rows, less the two that matter only there.
+        "polling": [row for row in ROOMS_FIGURES
+                    if row[0] not in ("stored_msgs_per_s", "server_cpu_us_per_delivery")],
         "deflate": [
             ("negotiated", "server accepted permessage-deflate", "info"),
             ("cpu_us_per_delivery_plain", "server CPU per delivery, no deflate (us)", "lower"),
@@ -536,9 +534,14 @@ def evaluate_targets(results: dict, plan: dict, smoke: bool) -> list[dict]:
         return sc.get(scenario, {}).get("servers", {}).get(server, {}).get(key)
 
     top_idle = plan["idle"]["levels"][-1]
+    bare_sat = get("fanout", "bare-python", "saturation_deliveries_per_s")
+    rooms_rate = plan["rooms"]["rate"]
+
+    def ms(v):
+        return "none answered in time" if v is None else f"{v:,.1f} ms"
+
     targets = []
     for sb in SWITCHBOARD:
-        bare_sat = get("fanout", "bare-python", "saturation_deliveries_per_s")
         sat = get("fanout", sb, "saturation_deliveries_per_s")
         held = get("fanout", sb, "held_p99_100ms_deliveries_per_s")
         held_offered = get("fanout", sb, "held_p99_100ms_offered_per_s")
@@ -549,9 +552,6 @@ def evaluate_targets(results: dict, plan: dict, smoke: bool) -> list[dict]:
         rss = get("idle", sb, f"rss_per_conn_kib_{top_idle}")
         conns = get("idle", sb, f"connected_{top_idle}")
         poll99 = get("polling", sb, "ack_p99_ms")
-        rooms_rate = plan["rooms"]["rate"]
-        def ms(v):
-            return "none answered in time" if v is None else f"{v:,.1f} ms"
 
         rows = [
             ("fan-out: 80k deliveries/s held with p99 < 100 ms",
@@ -645,7 +645,7 @@ def render_markdown(results: dict, plan: dict) -> str:
         f"- pinning: {meta['pinning']}"
         + (f"; both at nice -{meta['boost']} in sessions of their own (--boost)" if meta.get("boost") else ""),
         f"- software: {', '.join(f'{k} {v}' for k, v in meta['versions'].items())}",
-        f"- Switchboard settings changed for the run: "
+        "- Switchboard settings changed for the run: "
         + ", ".join(f"`{k}={v}`" for k, v in meta["switchboard_env"].items()),
         "- clients: socket.io-client over websocket only (polling only in the polling scenario), "
         "not offering permessage-deflate except in the deflate scenario",
@@ -777,20 +777,16 @@ def update_docs(markdown: str) -> None:
 
 
 def run_one(results: dict, procs: Processes, server: Server, scenario: str, plan: dict,
-            pinning: bool, workdir: Path, fresh: bool) -> None:
+            workdir: Path) -> None:
     """One scenario against one running server; the result goes into ``results``."""
     log(f"{scenario} / {server.name}")
     block = results["scenarios"][scenario]
-    raw = run_generator(procs, server, scenario, plan, pinning, workdir, plan["users"])
+    raw = run_generator(procs, server, scenario, plan, workdir)
     if server.proc.poll() is not None:
         raw = {"ok": False, "error": f"server exited with {server.proc.returncode} during the run: "
                                      f"{server.tail(600)}"}
-    stored = None
-    if fresh and scenario in ("rooms", "polling") and server.name in SWITCHBOARD:
-        server.stop()  # then the database file is complete
-        stored = server.stored_messages()
     if raw.get("ok"):
-        block["servers"][server.name] = summarize(scenario, raw, stored)
+        block["servers"][server.name] = summarize(scenario, raw)
         block["servers"][server.name]["gen_elapsed_s"] = raw["elapsed_s"]
     else:
         block["servers"][server.name] = {"error": raw.get("error", "unknown")}
@@ -1075,7 +1071,6 @@ def main(argv: list[str] | None = None) -> int:
             "boost": BOOST,
             "switchboard_env": {**SWITCHBOARD_BENCH_ENV, "MAX_CONNECTIONS": str(top_idle + 100)},
             "plan": plan,
-            "client_offers_deflate": False,
             "fd_limit": fd_limit,
             "code": code_state(),
         },
@@ -1092,43 +1087,31 @@ def main(argv: list[str] | None = None) -> int:
         instance_template = workdir / "instance"
         if any(s in SWITCHBOARD for s in servers):
             log(f"seeding {plan['users']} users")
-            subprocess.run([sys.executable, str(BENCH / "seed.py"), "--instance", str(instance_template),
-                            "--users", str(plan["users"]), "--prefix", PREFIX, "--password", PASSWORD,
-                            "--secret-key", SECRET_KEY], cwd=ROOT, env=child_env(), check=True,
-                           timeout=300, stdout=subprocess.DEVNULL)
+            seed_instance(instance_template, plan["users"])
         for scenario in scenarios:
             results["scenarios"][scenario] = {"servers": {}}
-        if plan["reuse_servers"]:
-            for name in servers:
-                server = Server(name, procs, pinning, instance_template, logs, top_idle + 100)
-                try:
-                    server.start()
-                    for scenario in scenarios:
-                        run_one(results, procs, server, scenario, plan, pinning, workdir, fresh=False)
-                except Exception as exc:
-                    for scenario in scenarios:
-                        results["scenarios"][scenario]["servers"].setdefault(name, {"error": str(exc)[:2000]})
-                    results["failures"].append(f"{name}: {str(exc)[:500]}")
-                    log(f"{name} failed: {exc}")
-                finally:
-                    server.stop()
-                    server.cleanup()
-        else:
-            for scenario in scenarios:
-                for name in servers:
-                    server = Server(name, procs, pinning, instance_template, logs, top_idle + 100)
-                    try:
-                        quiet = wait_quiet(args.quiet_wait)
-                        server.start()
-                        run_one(results, procs, server, scenario, plan, pinning, workdir, fresh=True)
+        # Smoke: one server start for every scenario. Full: a fresh server per
+        # scenario, once the machine is quiet.
+        reuse = plan["reuse_servers"]
+        batches = ([(name, scenarios) for name in servers] if reuse
+                   else [(name, [scenario]) for scenario in scenarios for name in servers])
+        for name, batch in batches:
+            server = Server(name, procs, pinning, instance_template, logs, top_idle + 100)
+            try:
+                quiet = None if reuse else wait_quiet(args.quiet_wait)
+                server.start()
+                for scenario in batch:
+                    run_one(results, procs, server, scenario, plan, workdir)
+                    if quiet is not None:
                         results["scenarios"][scenario]["servers"][name]["machine_before"] = quiet
-                    except Exception as exc:  # one failure must not lose the other results
-                        results["scenarios"][scenario]["servers"][name] = {"error": str(exc)[:2000]}
-                        results["failures"].append(f"{scenario}/{name}: {str(exc)[:500]}")
-                        log(f"{scenario}/{name} failed: {exc}")
-                    finally:
-                        server.stop()
-                        server.cleanup()
+            except Exception as exc:  # one failure must not lose the other results
+                for scenario in batch:
+                    results["scenarios"][scenario]["servers"].setdefault(name, {"error": str(exc)[:2000]})
+                results["failures"].append(f"{'/'.join(batch)}/{name}: {str(exc)[:500]}")
+                log(f"{'/'.join(batch)}/{name} failed: {exc}")
+            finally:
+                server.stop()
+                server.cleanup()
     except KeyboardInterrupt as exc:
         results["failures"].append(f"interrupted: {exc}")
         log("interrupted; stopping every process started")

@@ -1,13 +1,12 @@
-from pathlib import Path
-
 from flask import abort, current_app, render_template, send_from_directory
 from flask_login import current_user, login_required
 
 from blueprints.admin import bp
 from blueprints.admin.socketio_ui import NAMESPACE as SOCKETIO_UI_NAMESPACE
+from config import BASE_DIR
 
 # The Socket.IO Admin UI's built files (npm @socket.io/admin-ui), copied by scripts/vendor.sh.
-SOCKETIO_UI_DIR = Path(__file__).resolve().parents[2] / "static" / "vendor" / "socketio-admin-ui"
+SOCKETIO_UI_DIR = BASE_DIR / "static" / "vendor" / "socketio-admin-ui"
 
 # The UI is a Vue/Vuetify app: Vuetify sets inline styles, and its icon font is vendored.
 SOCKETIO_UI_CSP = (

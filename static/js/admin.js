@@ -14,10 +14,7 @@
   socket.on("connect_error", (err) => {
     const code = err && err.data && err.data.code;
     if (code === "unauthorized") window.location = "/login?next=/admin";
-    else if (code === "forbidden") {
-      badge.set("offline");
-      $("conn-badge").textContent = "● admins only";
-    }
+    else if (code === "forbidden") badge.set("offline", "admins only");
   });
 
   // -- charts -------------------------------------------------------------------

@@ -27,8 +27,8 @@
   /**
    * The header's connection badge: `data-state` (connected | reconnecting |
    * offline) and `data-transport` on the badge, `data-conn` on <body>, and its
-   * text. Follows the socket by itself; returns `set(state)` for pages that
-   * know more (a refusal, say).
+   * text. Follows the socket by itself; returns `set(state, text?)` for pages
+   * that know more (a refusal, say).
    */
   window.switchboardBadge = function (socket, badge, options) {
     const opts = options || {};
@@ -37,12 +37,13 @@
     let everConnected = false;
     let transport = "";
 
-    function set(state) {
+    function set(state, text) {
       document.body.dataset.conn = state;
       if (!badge) return;
       badge.dataset.state = state;
       if (transport) badge.dataset.transport = transport;
-      if (state === "connected") badge.textContent = "● " + connectedLabel + (transport ? " · " + transport : "");
+      if (text) badge.textContent = "● " + text;
+      else if (state === "connected") badge.textContent = "● " + connectedLabel + (transport ? " · " + transport : "");
       else if (state === "reconnecting") badge.textContent = everConnected ? "● reconnecting…" : "● connecting…";
       else badge.textContent = "● offline";
       badge.title = state === "offline" && opts.offlineTitle ? opts.offlineTitle : "";

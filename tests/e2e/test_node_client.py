@@ -9,61 +9,19 @@ transport, plus the browsers' default: polling first, then the upgrade.
 """
 from __future__ import annotations
 
-import json
 import subprocess
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import require_binary
 from tests.support.clients import Client
-from tests.support.server import ROOT
-
-SCRIPT = Path(__file__).parent / "node" / "chat_client.mjs"
-NODE_TIMEOUT_MS = 15000
+from tests.support.node_client import finish_node, node_binary, start_node, stop
 
 
 @pytest.fixture(scope="module")
 def node() -> str:
-    path = require_binary("node")  # CI=true: missing node fails; elsewhere it skips
-    package = ROOT / "node_modules" / "socket.io-client" / "package.json"
-    if not package.is_file():
-        pytest.fail(f"{package} is missing: run `npm ci` in {ROOT} (`make setup` does; "
-                    "CI runs `make test`, which installs it)")
-    return path
-
-
-def start_node(node: str, config: dict) -> subprocess.Popen:
-    config = {"timeout_ms": NODE_TIMEOUT_MS, **config}
-    return subprocess.Popen([node, str(SCRIPT), json.dumps(config)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def finish_node(proc: subprocess.Popen, timeout: float = NODE_TIMEOUT_MS / 1000 + 5) -> dict:
-    """Wait for the script (bounded), then return its JSON result; fail with its output."""
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, err = proc.communicate()
-        pytest.fail(f"node did not exit within {timeout}s\nstdout: {out}\nstderr: {err}")
-    lines = [line for line in out.splitlines() if line.strip()]
-    try:
-        result = json.loads(lines[-1])
-    except (IndexError, json.JSONDecodeError):
-        pytest.fail(f"node printed no JSON result (exit {proc.returncode})\n"
-                    f"stdout: {out}\nstderr: {err}")
-    assert proc.returncode == 0 and result.get("ok") is True, \
-        f"node failed (exit {proc.returncode}): {json.dumps(result, indent=1)}\nstderr: {err}"
-    return result
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.kill()
-        proc.communicate()
+    return node_binary()
 
 
 def wait_for_while_running(client: Client, proc: subprocess.Popen, event: str, predicate,

@@ -10,6 +10,7 @@
 //     text:        "...", client_id: "...",    // chat: the message to send
 //     expect_text: "...", expect_author: "...", // chat: the message to wait for
 //     expect_upgrade: false,                   // chat: wait until upgraded to websocket
+//     insecure_tls: false,                     // https://: accept a self-signed certificate
 //     timeout_ms:  15000
 //   }
 // Prints one JSON object on stdout: {"ok": true, ...results} and exits 0, or
@@ -75,6 +76,7 @@ async function main() {
     timeout: 10000,
     // What a page served by the app sends (Node does not add it by itself).
     extraHeaders: { Origin: config.url },
+    rejectUnauthorized: !config.insecure_tls,
   });
 
   const received = [];

@@ -100,11 +100,15 @@ class Cluster:
         env.setdefault("SECRET_KEY", "cluster-secret-" + self.workdir.name)
         return env
 
+    def flask(self, *args: str, input: str | None = None) -> subprocess.CompletedProcess:
+        """A `flask` command against the cluster's database and settings (e.g. `users create`)."""
+        return subprocess.run([sys.executable, "-m", "flask", "--app", "app", *args],
+                              cwd=ROOT, env=self._env(next(iter(self.nodes))), input=input,
+                              text=True, check=True, capture_output=True)
+
     def migrate(self) -> None:
         """`flask db upgrade` once, before any process starts."""
-        env = self._env(next(iter(self.nodes)))
-        subprocess.run([sys.executable, "-m", "flask", "--app", "app", "db", "upgrade"],
-                       cwd=ROOT, env=env, check=True, capture_output=True)
+        self.flask("db", "upgrade")
 
     def start_node(self, name: str) -> None:
         log = open(self.log_dir / f"{name}.log", "ab")

@@ -137,10 +137,16 @@ def test_markdown_table_and_targets(smoke):
 def test_render_medians_of_saved_runs(smoke, tmp_path):
     """``--render`` rebuilds the tables from saved JSON, as medians when given several runs."""
     results, _ = smoke
-    saved = tmp_path / "run.json"
-    saved.write_text(json.dumps(results))
+    # Three runs whose bare Node saturation is half, the same and ten times the
+    # smoke run's: only the median gives back the smoke run's figure.
+    saved = []
+    for i, factor in enumerate((0.5, 1, 10)):
+        run = json.loads(json.dumps(results))
+        run["scenarios"]["fanout"]["servers"]["bare-node"]["saturation_deliveries_per_s"] *= factor
+        saved.append(tmp_path / f"run{i}.json")
+        saved[-1].write_text(json.dumps(run))
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "run.py"), "--render", str(saved), str(saved), str(saved),
+        [sys.executable, str(ROOT / "bench" / "run.py"), "--render", *map(str, saved),
          "--out", str(tmp_path / "out"), "--no-docs"],
         cwd=ROOT, capture_output=True, text=True, timeout=60,
     )

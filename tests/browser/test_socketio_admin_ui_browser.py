@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -44,10 +45,13 @@ def test_admin_opens_the_socketio_admin_ui_from_the_console(browser, ui_server, 
             raise AssertionError(f"the UI did not connect; console: {seen.errors} csp: {seen.csp} "
                                  f"frames: {frames[:10]}") from None
         page.get_by_text("Dashboard").first.wait_for(timeout=20_000)
-        page.wait_for_timeout(3_000)  # at least one server_stats round (every 2 s)
-        ui_frames = [f for f in frames if f.startswith("42/socketio-admin,")]
-        events = {json.loads(f.split(",", 1)[1])[0]: json.loads(f.split(",", 1)[1])[1]
-                  for f in ui_frames}
+        prefix = "42/socketio-admin,"
+        deadline = time.monotonic() + 10  # server_stats are pushed every 2 s
+        while not any(f.startswith(prefix + '["server_stats"') for f in frames) \
+                and time.monotonic() < deadline:
+            page.wait_for_timeout(200)
+        ui_frames = [f for f in frames if f.startswith(prefix)]
+        events = dict(json.loads(f[len(prefix):])[:2] for f in ui_frames)
         assert events["config"]["supportedFeatures"] == ["AGGREGATED_EVENTS"], ui_frames
         assert events["server_stats"]["clientsCount"] >= 1
         # The Namespaces card lists ours (classes, not plain handlers: socketio_ui.install).

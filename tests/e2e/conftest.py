@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from tests.support.clients import Client, User, register
+from tests.support.clients import Client, User, disconnect_all, register
 from tests.support.server import ServerProcess
 from tests.support.services import postgres_database
 
@@ -68,7 +68,15 @@ def connect(server, transport):
         return client.connect()
 
     yield _connect
-    _disconnect_all(made)
+    disconnect_all(made)
+
+
+@pytest.fixture
+def clients():
+    """A list for the test's own clients: each one is disconnected when the test ends."""
+    made: list[Client] = []
+    yield made
+    disconnect_all(made)
 
 
 @pytest.fixture
@@ -82,12 +90,4 @@ def unconnected(server, transport):
         return client
 
     yield _make
-    _disconnect_all(made)
-
-
-def _disconnect_all(clients: list[Client]) -> None:
-    for client in clients:
-        try:
-            client.disconnect(wait=False)
-        except Exception:  # teardown must not hide the test's own failure
-            pass
+    disconnect_all(made)

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import time
 
+import pytest
 import requests
 import socketio
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.support.clients import Client, register, token
+from tests.support.clients import Client, login, register, token
 
 GENERAL = 1
 
@@ -29,10 +30,14 @@ def metric(url: str, name: str, **labels) -> float:
     return 0.0
 
 
-def test_console_end_to_end(server, username):
-    # The module's server is fresh: the first account registered is the admin.
-    root = username("root")
-    register(server.url, root)
+@pytest.fixture(scope="module")
+def root(server):
+    """The module's server is fresh: the first account registered is the admin."""
+    register(server.url, "root")
+    return "root"
+
+
+def test_console_end_to_end(server, root, username):
     users = [username("chatter") for _ in range(3)]
     for u in users:
         register(server.url, u)
@@ -92,11 +97,10 @@ def test_console_end_to_end(server, username):
                 c.disconnect()
 
 
-def test_socketio_admin_ui_is_off_by_default(server, username):
+def test_socketio_admin_ui_is_off_by_default(server, root):
     """SOCKETIO_ADMIN_UI unset: no namespace to connect to and no UI page, even for an admin."""
-    name = username("member")
-    http = register(server.url, name)
-    ui = Client(server.url, "websocket", token=token(server.url, name), namespace="/socketio-admin")
+    http = login(server.url, root).http
+    ui = Client(server.url, "websocket", token=token(server.url, root), namespace="/socketio-admin")
     refused = ui.connect_refused()
     assert refused is not None  # python-socketio: the namespace does not exist
     assert http.get(server.url + "/admin/socketio/", timeout=10).status_code in (403, 404)

@@ -299,15 +299,8 @@ def test_the_quote_feed_moves_to_the_survivor(failover_cluster):
 
 
 def test_admin_stats_count_both_processes_and_kick_reaches_the_other(cluster):
-    import subprocess
-    import sys
-
-    from deploy.cluster import ROOT
-
     # An operator account made with the CLI, as docs/deploy.md says.
-    subprocess.run([sys.executable, "-m", "flask", "--app", "app", "users", "create", "opsroot",
-                    "--admin"], input="correct-horse\ncorrect-horse\n", text=True, check=True,
-                   cwd=ROOT, env=cluster._env("node1"), capture_output=True)
+    cluster.flask("users", "create", "opsroot", "--admin", input="correct-horse\ncorrect-horse\n")
     for name in ("eve", "fay"):
         register(cluster.url, name)
     eve = Peer(cluster, "eve", "node2", "polling")

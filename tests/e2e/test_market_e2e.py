@@ -103,17 +103,6 @@ class Publisher:
             self.proc.wait(5)
 
 
-@pytest.fixture
-def clients():
-    made: list[Client] = []
-    yield made
-    for client in made:
-        try:
-            client.disconnect(wait=False)
-        except Exception:  # teardown must not hide the test's own failure
-            pass
-
-
 def new_user(server) -> User:
     name = f"mkt{next(_names)}"
     return User(server.url, name, register(server.url, name))

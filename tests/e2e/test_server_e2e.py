@@ -21,7 +21,7 @@ import time
 import pytest
 import websocket
 
-from tests.support.clients import Client, User, register
+from tests.support.clients import Client, User, disconnect_all, register
 from tests.support.server import ServerProcess
 
 CLOSE = 0x8
@@ -95,11 +95,7 @@ def test_sigterm_stops_the_server_with_clients_connected(async_mode, username):
         for client in clients:
             assert client.wait_disconnected(10), f"{client.transport} client still connected"
     finally:
-        for client in clients:
-            try:
-                client.disconnect(wait=False)
-            except Exception:
-                pass
+        disconnect_all(clients)
         if srv.proc.poll() is None:
             srv.kill()  # by its PID: SIGTERM did not work
         srv.stop()

@@ -269,3 +269,12 @@ class Client:
     @property
     def connected(self) -> bool:
         return self.sio.connected
+
+
+def disconnect_all(clients: list[Client]) -> None:
+    """Teardown: disconnect every client, never hiding the test's own failure."""
+    for client in clients:
+        try:
+            client.disconnect(wait=False)
+        except Exception:
+            pass

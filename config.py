@@ -6,6 +6,7 @@ operator never has to read a traceback to find a typo in a unit file.
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import secrets
@@ -104,6 +105,31 @@ def _node_name(env: dict[str, str]) -> str | None:
     return value
 
 
+def _networks(name: str, default: str):
+    def parse(env: dict[str, str]) -> tuple[str, ...]:
+        raw = (env.get(name) or default).strip()
+        nets = []
+        for item in (part.strip() for part in raw.split(",")):
+            if not item:
+                continue
+            try:
+                nets.append(str(ipaddress.ip_network(item, strict=False)))
+            except ValueError:
+                raise ConfigError(
+                    f"{name} entry {item!r} is not an address or network such as 10.0.0.0/8"
+                ) from None
+        return tuple(nets)
+
+    return parse
+
+
+def _deployment(env: dict[str, str]) -> str | None:
+    value = env.get("DEPLOYMENT") or None
+    if value is not None and not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", value):
+        raise ConfigError(f"DEPLOYMENT={value!r} must be 1-64 letters, digits, '.', '_' or '-'")
+    return value
+
+
 def _file(name: str):
     def parse(env: dict[str, str]) -> str | None:
         value = env.get(name)
@@ -137,12 +163,18 @@ class Settings:
     )
     RATE_LIMIT_EVENTS: str = field(metadata={"parse": _rate("RATE_LIMIT_EVENTS", "300/minute")})
     RATE_LIMIT_LOGIN: str = field(metadata={"parse": _rate("RATE_LIMIT_LOGIN", "10/minute")})
+    RATE_LIMIT_PACKETS: str = field(
+        metadata={"parse": _rate("RATE_LIMIT_PACKETS", "50/second")}
+    )
     MAX_MESSAGE_CHARS: int = field(metadata={"parse": _int("MAX_MESSAGE_CHARS", 4000, 1)})
     MAX_PACKET_BYTES: int = field(metadata={"parse": _int("MAX_PACKET_BYTES", 65536, 1024)})
     MAX_CONNECTIONS: int = field(metadata={"parse": _int("MAX_CONNECTIONS", 10000, 1)})
     MAX_CONNECTIONS_PER_USER: int = field(
         metadata={"parse": _int("MAX_CONNECTIONS_PER_USER", 20, 1)}
     )
+    CONNECT_TIMEOUT: int = field(metadata={"parse": _int("CONNECT_TIMEOUT", 10, 1, 300)})
+    MAX_PENDING_PER_IP: int = field(metadata={"parse": _int("MAX_PENDING_PER_IP", 50, 1)})
+    HEADER_TIMEOUT: int = field(metadata={"parse": _int("HEADER_TIMEOUT", 10, 1, 300)})
     MAX_CONNECTION_AGE: int = field(metadata={"parse": _int("MAX_CONNECTION_AGE", 7200, 10)})
     MAX_ROOMS_PER_USER: int = field(metadata={"parse": _int("MAX_ROOMS_PER_USER", 50, 0)})
     TOKEN_TTL: int = field(metadata={"parse": _int("TOKEN_TTL", 300, 10, 86400)})
@@ -159,6 +191,10 @@ class Settings:
     TLS_KEY: str | None = field(metadata={"parse": _file("TLS_KEY")})
     COOKIE_SECURE: bool = field(metadata={"parse": _bool("COOKIE_SECURE", False)})
     NODE_NAME: str | None = field(metadata={"parse": _node_name})
+    DEPLOYMENT: str | None = field(metadata={"parse": _deployment})
+    METRICS_ALLOW: tuple[str, ...] = field(
+        metadata={"parse": _networks("METRICS_ALLOW", "127.0.0.1/32,::1/128")}
+    )
     PRESENCE_EXPIRY: int = field(metadata={"parse": _int("PRESENCE_EXPIRY", 30, 3, 600)})
     SOCKETIO_ADMIN_UI: str = field(
         metadata={"parse": _choice("SOCKETIO_ADMIN_UI", "off", ("off", "read-only", "read-write"))}

@@ -1,4 +1,6 @@
 # Switchboard: `make run` serves on http://127.0.0.1:5000, `make test` runs every test.
+# Running needs Python only (static/vendor/ is committed); Node and npm are for
+# `make test`, `make bench` and `make vendor`.
 PYTHON ?= python3.11
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
@@ -7,12 +9,12 @@ PIP    := $(VENV)/bin/pip
 PROCESSES ?= 2
 PORT      ?= 8080
 
-.PHONY: run test test-fast setup dev bench bench-smoke cluster clean
+.PHONY: run test test-fast setup dev vendor bench bench-smoke cluster clean
 
 run: setup
 	$(PY) app.py
 
-setup: $(VENV)/.runtime static/vendor/socket.io.min.js
+setup: $(VENV)/.runtime
 
 dev: setup $(VENV)/.dev
 
@@ -32,7 +34,12 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-static/vendor/socket.io.min.js: node_modules/.installed scripts/vendor.sh package-lock.json
+# Refresh the committed browser builds in static/vendor/ from package-lock.json
+# (after changing a version there): a clean `npm ci`, then the copy. Commit
+# static/vendor/ with the lock; tests/unit/test_vendor.py fails until you do.
+vendor:
+	npm ci --no-audit --no-fund --loglevel=error
+	touch node_modules/.installed
 	bash scripts/vendor.sh
 
 bench/node_modules/.installed: bench/package.json bench/package-lock.json
@@ -42,7 +49,7 @@ bench/node_modules/.installed: bench/package.json bench/package-lock.json
 # Every layer: unit, integration, e2e (real server, both transports, Node
 # client, eventlet and gevent, PostgreSQL, a cluster behind nginx), browser
 # (Playwright + Debian's Chromium), security, and the benchmark's smoke mode.
-test: dev bench/node_modules/.installed
+test: dev node_modules/.installed bench/node_modules/.installed
 	$(PY) -m pytest tests
 
 # Unit and integration only: seconds, for the edit-test loop.
@@ -63,4 +70,4 @@ cluster: setup
 	$(PY) deploy/cluster.py --processes $(PROCESSES) --port $(PORT)
 
 clean:
-	rm -rf $(VENV) node_modules static/vendor test-output
+	rm -rf $(VENV) node_modules test-output

@@ -24,8 +24,8 @@ def node_binary() -> str:
     path = require_binary("node")  # CI=true: missing node fails; elsewhere it skips
     package = ROOT / "node_modules" / "socket.io-client" / "package.json"
     if not package.is_file():
-        pytest.fail(f"{package} is missing: run `npm ci` in {ROOT} (`make setup` does; "
-                    "CI runs `make test`, which installs it)")
+        pytest.fail(f"{package} is missing: run `npm ci` in {ROOT} (`make test` does; "
+                    "so does `make vendor`)")
     return path
 
 

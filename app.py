@@ -80,6 +80,7 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
 
     _init_socketio(app, settings)
     _init_http_extras(app, settings)
+    _init_error_pages(app)
     return app
 
 
@@ -186,6 +187,31 @@ def _init_http_extras(app: Flask, settings: Settings) -> None:
         return response
 
 
+def _init_error_pages(app: Flask) -> None:
+    """403, 404 and 500 as pages of the site with a way back (Werkzeug's bare
+    ones left a newcomer on a white page); under /api/ the JSON error envelope
+    its clients parse, with the codes of realtime/errors.py."""
+    from flask import render_template
+    from werkzeug.exceptions import HTTPException
+
+    codes = {403: "forbidden", 404: "not_found", 500: "internal"}
+
+    def error_page(exc: HTTPException):
+        status = exc.code or 500
+        # A 500's description is Werkzeug's generic text, never the exception.
+        if request.path.startswith("/api/"):
+            return jsonify(error={"code": codes[status], "message": exc.description}), status
+        try:
+            return render_template(f"errors/{status}.html", status=status,
+                                   description=exc.description), status
+        except Exception:  # noqa: BLE001 - e.g. a 500 from a dead database fails again in the layout
+            app.logger.exception("the %d page could not be rendered", status)
+            return exc
+
+    for status in codes:
+        app.register_error_handler(status, error_page)
+
+
 def prepare_database(app: Flask) -> None:
     """Bring the schema to the current migration and create the default rooms."""
     from flask_migrate import upgrade
@@ -197,6 +223,21 @@ def prepare_database(app: Flask) -> None:
         ensure_default_rooms()
 
 
+def _announce_empty_install(app: Flask, settings: Settings, log: logging.Logger) -> None:
+    """A new install has no accounts: say how to make the first one (it becomes the admin)."""
+    from blueprints.auth.service import has_users
+
+    with app.app_context():
+        if has_users():
+            return
+    if settings.REGISTRATION == "open":
+        log.info("no accounts yet: register at %s://%s:%s/register; the first account becomes "
+                 "the admin", settings.scheme, settings.HOST, settings.PORT)
+    else:
+        log.info("no accounts yet and REGISTRATION=closed: create the first (admin) account with "
+                 "`flask --app app users create NAME --admin`")
+
+
 def main() -> int:
     try:
         settings = Settings.from_env()
@@ -204,12 +245,18 @@ def main() -> int:
         print(f"switchboard: configuration error: {exc}", file=sys.stderr)
         return 2
     logs.configure(settings.LOG_FORMAT, settings.LOG_LEVEL)
+    log = logging.getLogger("switchboard")
     if settings.ASYNC_MODE == "eventlet":
-        logging.getLogger("switchboard").info(
-            "eventlet is in maintenance-only mode upstream; ASYNC_MODE=gevent is the tested alternative"
-        )
+        log.info("serving with eventlet (the default); gevent is the tested alternative: ASYNC_MODE=gevent")
     app = create_app(settings)
+    import vendored
+
+    problem = vendored.check(os.path.join(app.static_folder, "vendor"))
+    if problem:
+        print(f"switchboard: {problem}", file=sys.stderr)
+        return 2
     prepare_database(app)
+    _announce_empty_install(app, settings, log)
     from serving import install_stop_signals, serve, tune_gc
 
     tune_gc()

@@ -57,7 +57,8 @@ def login():
         error = "Wrong username or password." if not form.csrf_token.errors else \
             "The form expired; please try again."
     return render_template("auth/login.html", form=form, error=error,
-                           registration_open=_registration_open())
+                           registration_open=_registration_open(),
+                           empty_install=not service.has_users())
 
 
 def _registration_open() -> bool:

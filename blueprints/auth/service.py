@@ -36,6 +36,11 @@ def find_user(username: str) -> User | None:
     return db.session.scalar(select(User).where(User.username_key == username.lower()))
 
 
+def has_users() -> bool:
+    """False on a new install: the login page and the start-up log then say how to begin."""
+    return db.session.scalar(select(User.id).limit(1)) is not None
+
+
 def create_user(username: str, password: str, is_admin: bool | None = None) -> User:
     """Create an account. The first account ever created is an admin."""
     validate_username(username)

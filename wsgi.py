@@ -23,6 +23,15 @@ except ConfigError as exc:
 logs.configure(settings.LOG_FORMAT, settings.LOG_LEVEL)
 app = create_app(settings)
 
+import os  # noqa: E402
+
+import vendored  # noqa: E402
+
+_problem = vendored.check(os.path.join(app.static_folder, "vendor"))
+if _problem:  # the pages would load without their socket.io client: stop, naming the file
+    print(f"switchboard: {_problem}", file=sys.stderr)
+    sys.exit(2)
+
 from serving import tune_gc  # noqa: E402
 
 tune_gc()  # here rather than in serve(), so gunicorn's worker gets it too

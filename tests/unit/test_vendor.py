@@ -27,7 +27,6 @@ import pytest
 
 import vendored
 from tests.conftest import require
-from tests.support.checkout import copy_tracked
 from tests.support.server import ROOT
 
 VENDOR = ROOT / "static" / "vendor"
@@ -166,8 +165,11 @@ def test_check_passes_a_complete_folder_and_names_a_missing_file(vendor_copy):
 
 @pytest.fixture(scope="module")
 def checkout_without_socketio(tmp_path_factory) -> Path:
-    """A copy of the repository (never the real folder: other tests serve it) missing one file."""
-    repo = copy_tracked(tmp_path_factory.mktemp("checkout"))
+    """A copy of the app (never the real folder: other tests serve it) missing one file."""
+    repo = tmp_path_factory.mktemp("checkout") / "switchboard"
+    shutil.copytree(ROOT, repo, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "node_modules", "instance", "test-output", "__pycache__", "tests", "bench",
+        "docs", ".pytest_cache", ".hypothesis"))
     (repo / "static" / "vendor" / "socket.io.min.js").unlink()
     return repo
 

@@ -42,7 +42,8 @@ def socketio_ui(filename: str):
     if _socketio_ui_mode() == "off":
         abort(404, description="The Socket.IO Admin UI is off; set SOCKETIO_ADMIN_UI to turn it on.")
     if not (SOCKETIO_UI_DIR / "index.html").is_file():
-        abort(404, description="The Socket.IO Admin UI files are missing; run `make setup`.")
+        abort(404, description="The Socket.IO Admin UI files are missing from static/vendor; "
+                               "restore them (`git checkout -- static/vendor`) or run `make vendor`.")
     response = send_from_directory(SOCKETIO_UI_DIR, filename)
     response.headers["Content-Security-Policy"] = SOCKETIO_UI_CSP
     return response

@@ -69,7 +69,10 @@ add @socket.io/admin-ui LICENSE licenses/socket.io-admin-ui.LICENSE
 add @mdi/font LICENSE licenses/mdi-font.LICENSE
 
 # Start from an empty folder (a new version renames hashed files), keeping the
-# hand-written README.md.
+# hand-written README.md. Only a vendor folder is emptied: not a mistyped DEST.
+if [[ "$dest" != "$root/static/vendor" && -n "$(ls -A "$dest" 2>/dev/null)" && ! -f "$dest/VERSIONS.json" ]]; then
+    die "$dest is not empty and holds no VERSIONS.json; refusing to empty it."
+fi
 mkdir -p "$dest"
 find "$dest" -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +
 for e in "${entries[@]}"; do

@@ -75,7 +75,9 @@ def register():
         try:
             user = service.create_user(form.username.data, form.password.data)
         except AppError as exc:
-            error = exc.message
+            # Shown at the username field; the form renders again with the
+            # name as typed (password fields are never sent back).
+            form.username.errors = [*form.username.errors, exc.message]
         else:
             login_user(user)
             audit("register", user=user.username, user_id=user.id,

@@ -19,11 +19,32 @@ there is no hub to keep free, and a pool would only add threads).
 """
 from __future__ import annotations
 
+import os
 from typing import Callable, TypeVar
 
 from flask import current_app, has_app_context
 
 T = TypeVar("T")
+
+# At most this many hashes at once, whatever the pool size: with 20 running
+# on 2 cores the hub thread was one of 21 runnable threads and /healthz still
+# waited up to 0.6 s. One core stays free for the event loop; a burst of
+# logins then queues here (each waits its turn, as it did on the loop), and
+# nothing else waits for it.
+SLOTS = max(1, (os.cpu_count() or 2) - 1)
+_slots = None
+
+
+def _slot():
+    # Made on first use, after patching.py ran: under eventlet or gevent the
+    # threading module is monkey-patched and this semaphore is a green one,
+    # so a greenlet waiting for a slot yields instead of blocking the hub.
+    global _slots
+    if _slots is None:
+        import threading
+
+        _slots = threading.BoundedSemaphore(SLOTS)
+    return _slots
 
 
 def _mode() -> str:
@@ -40,11 +61,13 @@ def offload(fn: Callable[..., T], *args) -> T:
         from eventlet import patcher, tpool
 
         if patcher.is_monkey_patched("thread"):
-            return tpool.execute(fn, *args)
+            with _slot():
+                return tpool.execute(fn, *args)
     elif mode == "gevent":
         import gevent
         from gevent import monkey
 
         if monkey.is_module_patched("threading"):
-            return gevent.get_hub().threadpool.apply(fn, args)
+            with _slot():
+                return gevent.get_hub().threadpool.apply(fn, args)
     return fn(*args)

@@ -192,3 +192,29 @@ def test_migration_0003_backfills_keys_and_sets_clashing_rows_apart(app):
     db.session.remove()
     downgrade(revision="88cda9017691")
     upgrade()
+
+
+def test_an_announcement_of_invisible_characters_only_is_refused(app):
+    """What an admin announces is shown to everyone: the same blank rule as messages."""
+    from blueprints.auth import service
+    from extensions import socketio
+
+    token, _ = service.issue_token(service.create_user("root", "password-1"))  # the admin
+    admin = socketio.test_client(app, namespace="/admin", auth={"token": token})
+    for text in ("\u200b", "\u2060\ufeff \u200d"):
+        ack = admin.emit("announce", {"text": text}, namespace="/admin", callback=True)
+        assert ack["ok"] is False and ack["error"]["code"] == "bad_request", (repr(text), ack)
+    admin.disconnect("/admin")
+
+
+def test_every_regex_validation_matches_the_whole_value(app):
+    """``^...$`` with ``re.match`` accepts a trailing newline; every check uses fullmatch."""
+    from blueprints.auth.service import validate_username
+    from blueprints.market.quotes import parse_money
+    from realtime.errors import BadRequest
+
+    with pytest.raises(BadRequest):
+        validate_username("root\n")
+    with pytest.raises(ValueError):
+        parse_money("101.25\n", "price")
+    assert str(parse_money("101.25", "price")) == "101.25"

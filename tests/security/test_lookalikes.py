@@ -121,6 +121,36 @@ def app():
         yield app
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_db_app(request):
+    """The app on SQLite, then on a fresh PostgreSQL database (the migration runs on both)."""
+    from tests.support.app import make_app
+    from tests.support.services import postgres_database
+
+    if request.param == "sqlite":
+        app = make_app()
+        with app.app_context():
+            yield app
+        return
+    with postgres_database() as url:
+        app = make_app(DATABASE_URL=url)
+        with app.app_context():
+            yield app
+            from extensions import db
+            db.session.remove()
+            db.engine.dispose()
+
+
+USER_INSERT = sa.text(
+    "INSERT INTO users (username, username_key, password_hash, is_admin, active, auth_epoch, "
+    "created_at) VALUES (:n, :k, '-', :no, :yes, 0, CURRENT_TIMESTAMP)"
+).bindparams(no=False, yes=True)
+ROOM_INSERT = sa.text(
+    "INSERT INTO rooms (name, name_key, kind, last_seq, last_rev, created_at) "
+    "VALUES (:n, :k, :kind, 0, 0, CURRENT_TIMESTAMP)"
+)
+
+
 def test_cli_users_create_refuses_a_look_alike_naming_the_clash(app):
     runner = app.test_cli_runner()
     assert runner.invoke(args=["users", "create", "root"],
@@ -133,7 +163,7 @@ def test_cli_users_create_refuses_a_look_alike_naming_the_clash(app):
     assert "'root'" in result.output and "already exists" in result.output, result.output
 
 
-def test_the_database_refuses_a_raw_insert_of_a_clashing_key(app):
+def test_the_database_refuses_a_raw_insert_of_a_clashing_key(any_db_app):
     """The invariant holds without the service: UNIQUE on the canonical keys."""
     from blueprints.auth import service
     from extensions import db
@@ -142,47 +172,38 @@ def test_the_database_refuses_a_raw_insert_of_a_clashing_key(app):
     service.create_user("root", "password-1")
     assert name_key("ｒｏｏｔ\u200b") == "root"
     with pytest.raises(IntegrityError):
-        db.session.execute(sa.text(
-            "INSERT INTO users (username, username_key, password_hash, is_admin, active, "
-            "auth_epoch, created_at) VALUES (:n, :k, '-', 0, 1, 0, CURRENT_TIMESTAMP)"),
-            {"n": "ｒｏｏｔ\u200b", "k": name_key("ｒｏｏｔ\u200b")})
+        db.session.execute(USER_INSERT, {"n": "ｒｏｏｔ\u200b", "k": name_key("ｒｏｏｔ\u200b")})
         db.session.commit()
     db.session.rollback()
     with pytest.raises(IntegrityError):
-        db.session.execute(sa.text(
-            "INSERT INTO rooms (name, name_key, kind, last_seq, last_rev, created_at) "
-            "VALUES (:n, :k, 'private', 0, 0, CURRENT_TIMESTAMP)"),
-            {"n": "Ｇｅｎｅｒａｌ", "k": name_key("Ｇｅｎｅｒａｌ")})
+        db.session.execute(ROOM_INSERT, {"n": "Ｇｅｎｅｒａｌ", "k": name_key("Ｇｅｎｅｒａｌ"),
+                                         "kind": "private"})
         db.session.commit()
     db.session.rollback()
 
 
-def test_migration_0003_backfills_keys_and_sets_clashing_rows_apart(app):
+def test_migration_0003_backfills_keys_and_sets_clashing_rows_apart(any_db_app):
     """Rows made before 0003 (keys were lower(name)): after the upgrade every key
     is the name_key; of a clashing pair the older row keeps it, the newer user
-    is disabled and signed out, the newer room renamed; downgrade and upgrade
-    again work."""
+    is disabled and signed out, the newer room renamed; a room named like a
+    placeholder ("~1") keeps its name; downgrade and upgrade again work."""
     from flask_migrate import downgrade, upgrade
 
     from extensions import db
 
     downgrade(revision="88cda9017691")
-    rows = [("root", "root"), ("root\n", "root\n"), ("ｒｏｏｔ", "ｒｏｏｔ"), ("alice", "alice")]
-    for name, key in rows:
-        db.session.execute(sa.text(
-            "INSERT INTO users (username, username_key, password_hash, is_admin, active, "
-            "auth_epoch, created_at) VALUES (:n, :k, '-', 0, 1, 0, CURRENT_TIMESTAMP)"),
-            {"n": name, "k": key})
+    for name, key in [("root", "root"), ("root\n", "root\n"), ("ｒｏｏｔ", "ｒｏｏｔ"),
+                      ("alice", "alice")]:
+        db.session.execute(USER_INSERT, {"n": name, "k": key})
     for name in ("Ops", "ｏｐｓ", "gen\u200beral", "~1"):
-        db.session.execute(sa.text(
-            "INSERT INTO rooms (name, name_key, kind, last_seq, last_rev, created_at) "
-            "VALUES (:n, :k, 'public', 0, 0, CURRENT_TIMESTAMP)"), {"n": name, "k": name.lower()})
+        db.session.execute(ROOM_INSERT, {"n": name, "k": name.lower(), "kind": "public"})
     db.session.commit()
     db.session.remove()
     upgrade()
     users = db.session.execute(sa.text(
         "SELECT username, username_key, active, auth_epoch FROM users ORDER BY id")).all()
-    assert users[0] == ("root", "root", True, 0) and users[3] == ("alice", "alice", True, 0)
+    assert tuple(users[0]) == ("root", "root", True, 0), users
+    assert tuple(users[3]) == ("alice", "alice", True, 0), users
     for name, key, active, epoch in users[1:3]:
         assert key.startswith("root\x1f") and not active and epoch == 1, (name, key)
     rooms = dict(db.session.execute(sa.text("SELECT name, name_key FROM rooms")).all())
@@ -192,6 +213,7 @@ def test_migration_0003_backfills_keys_and_sets_clashing_rows_apart(app):
     db.session.remove()
     downgrade(revision="88cda9017691")
     upgrade()
+    db.session.remove()
 
 
 def test_an_announcement_of_invisible_characters_only_is_refused(app):

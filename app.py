@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from datetime import timedelta
 
 if __name__ == "__main__":
     from patching import patch_for
@@ -42,6 +43,9 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_SECURE=settings.secure_cookies,
+        # Flask-Login's default is 365 days: a stolen or forgotten "keep me
+        # signed in" cookie would outlive most staff changes. 30 days.
+        REMEMBER_COOKIE_DURATION=timedelta(days=30),
         WTF_CSRF_TIME_LIMIT=None,  # tied to the session instead of a clock
         RATELIMIT_STORAGE_URI=settings.MESSAGE_QUEUE or "memory://",
         RATELIMIT_HEADERS_ENABLED=True,

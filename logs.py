@@ -1,10 +1,37 @@
-"""Logging: plain text for people, JSON lines for log collectors (LOG_FORMAT)."""
+"""Logging: plain text for people, JSON lines for log collectors (LOG_FORMAT).
+
+One record is one line, whatever a client typed: every logged value (the
+message, each audit field) goes through ``textnorm.escape_for_log``, which
+writes CR, LF, every other control (Cc), format (Cf: zero-width, bidi
+overrides) and line/paragraph separator as ``\\xNN``/``\\uNNNN``. An attack
+run sent ``{"username": "x\\n<time> INFO switchboard.audit: login user=admin"}``
+to /api/token and got a forged "login" line in the text log.
+"""
 from __future__ import annotations
 
 import json
 import logging
 import sys
 import time
+
+from textnorm import escape_for_log
+
+
+def _clean(value):
+    """A logged value, escaped if it is text (numbers, booleans and None stay typed)."""
+    if isinstance(value, str):
+        return escape_for_log(value)
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    return escape_for_log(str(value))
+
+
+def _text_field(value) -> str:
+    """``k=v`` in the text format: quoted when a value could pass for another field."""
+    text = "None" if value is None else str(_clean(value))
+    if not text or any(ch in text for ch in ' ="'):
+        return '"' + text.replace('"', '\\"') + '"'
+    return text
 
 
 class JsonFormatter(logging.Formatter):
@@ -17,20 +44,25 @@ class JsonFormatter(logging.Formatter):
         }
         audit = getattr(record, "audit", None)
         if audit:
-            entry.update(audit)
+            entry.update({k: _clean(v) for k, v in audit.items()})
         else:
-            entry["message"] = record.getMessage()
+            entry["message"] = escape_for_log(record.getMessage())
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)
 
 
 class TextFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        line = super().format(record)
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        # record.message is the %-formatted message with its arguments (which
+        # may hold what a client sent); the traceback, appended after this by
+        # Formatter.format, stays multi-line on purpose.
+        record.message = escape_for_log(record.message)
+        line = super().formatMessage(record)
         audit = getattr(record, "audit", None)
         if audit:
-            line += " " + " ".join(f"{k}={v}" for k, v in audit.items() if k != "action")
+            line += " " + " ".join(f"{escape_for_log(str(k))}={_text_field(v)}"
+                                   for k, v in audit.items() if k != "action")
         return line
 
 

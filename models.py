@@ -51,8 +51,10 @@ class User(UserMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(32))
-    # Usernames are unique case-insensitively; the lower-cased copy carries
-    # the constraint so it holds on SQLite and PostgreSQL alike.
+    # textnorm.name_key(username): equal for names a reader cannot tell apart
+    # (case, NFKC compatibility forms, invisible characters). The UNIQUE
+    # constraint on it refuses look-alike accounts on SQLite and PostgreSQL
+    # alike, whatever code path inserts (migration 0003 backfilled it).
     username_key: Mapped[str] = mapped_column(String(32), unique=True)
     password_hash: Mapped[str] = mapped_column(String(256))
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -79,8 +81,10 @@ class Room(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(64))
-    # Public and private room names are unique case-insensitively; dm rooms
-    # use "dm:<low id>:<high id>" so a pair has exactly one.
+    # Public and private rooms: textnorm.name_key(name), unique across both
+    # kinds (a private "General" beside the public "general" would be the
+    # same look-alike). dm rooms use "dm:<low id>:<high id>", so a pair has
+    # exactly one; no other room's key may start with "dm:".
     name_key: Mapped[str] = mapped_column(String(80), unique=True)
     kind: Mapped[str] = mapped_column(String(8))  # public | private | dm
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

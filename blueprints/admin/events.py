@@ -10,6 +10,7 @@ from realtime.housekeeping import ROUND_SECONDS
 from realtime.namespace import AppNamespace, event
 from realtime.sessions import disconnect_user
 from realtime.state import Connection
+from textnorm import is_blank
 
 ADMINS = "admins"
 MAX_ANNOUNCEMENT = 1000
@@ -60,7 +61,7 @@ class AdminNamespace(AppNamespace):
     @event("announce", s.Announce)
     def announce(self, conn: Connection, data: s.Announce):
         text = data.text.strip()
-        if not text:
+        if is_blank(text):  # only invisible characters: an announcement nobody sees
             raise BadRequest("text: must not be empty")
         if len(text) > MAX_ANNOUNCEMENT:
             raise TooLarge(f"text: at most {MAX_ANNOUNCEMENT} characters", limit=MAX_ANNOUNCEMENT)

@@ -1,8 +1,19 @@
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length, Regexp
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
-from blueprints.auth.service import MIN_PASSWORD, USERNAME_RE
+from blueprints.auth.service import MIN_PASSWORD, validate_username
+from realtime.errors import BadRequest
+
+
+def _username_rule(form, field) -> None:
+    """The service's own check (USERNAME_RE with fullmatch). WTForms' ``Regexp``
+    validator calls ``re.match``, which accepts any string that merely starts
+    with a valid name ("root\n" passed with ``^...$``)."""
+    try:
+        validate_username(field.data)
+    except BadRequest:
+        raise ValidationError("3-32 letters, digits, '_', '.' or '-'.") from None
 
 
 class LoginForm(FlaskForm):
@@ -16,7 +27,7 @@ class RegisterForm(FlaskForm):
         "Username",
         validators=[
             DataRequired(),
-            Regexp(USERNAME_RE, message="3-32 letters, digits, '_', '.' or '-'."),
+            _username_rule,
         ],
     )
     password = PasswordField(

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import (abort, current_app, flash, g, jsonify, redirect, render_template, request,
+                   session, url_for)
 from flask_login import current_user, login_required, login_user, logout_user
 
 from blueprints.auth import bp, service
@@ -17,6 +18,27 @@ from realtime.sessions import disconnect_user
 
 def _login_rate() -> str:
     return current_app.extensions["switchboard.settings"].RATE_LIMIT_LOGIN
+
+
+# ONE budget of RATE_LIMIT_LOGIN per client address for every route that
+# hashes a password (PROTOCOL section 17). With a limit per route, one address
+# had 10/minute on each of /login, /register and /api/token: 30 hashes a
+# minute (40 with the password form), each ~80 ms of CPU. Flask-Limiter's
+# shared_limit keeps one counter for the scope "login" whichever route is hit.
+login_budget = limiter.shared_limit(_login_rate, scope="login", methods=["POST"])
+
+
+def _signed_in(user, remember: bool = False) -> None:
+    """login_user, then a new CSRF secret: a token read before sign-in (by a
+    page an attacker planted, or on a shared computer) must not validate after.
+
+    Flask-WTF keeps the raw secret in ``session["csrf_token"]`` and the signed
+    token of this request in ``g.csrf_token`` (flask_wtf.csrf.generate_csrf's
+    docstring); it has no rotate call, so both are dropped here and the next
+    form gets a fresh secret."""
+    login_user(user, remember=remember)
+    session.pop("csrf_token", None)
+    g.pop("csrf_token", None)
 
 
 def _safe_next(target: str | None) -> str:
@@ -38,7 +60,7 @@ def index():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_rate, methods=["POST"])
+@login_budget
 def login():
     if current_user.is_authenticated and request.method == "GET":
         return redirect(_safe_next(request.args.get("next")))
@@ -47,7 +69,7 @@ def login():
     if form.validate_on_submit():
         user = service.authenticate(form.username.data, form.password.data)
         if user is not None:
-            login_user(user, remember=form.remember.data)
+            _signed_in(user, remember=form.remember.data)
             audit("login", user=user.username, user_id=user.id, ip=client_ip(request.environ))
             return redirect(_safe_next(request.args.get("next")))
         audit("auth_failed", ip=client_ip(request.environ), via="login",
@@ -66,7 +88,7 @@ def _registration_open() -> bool:
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit(_login_rate, methods=["POST"])
+@login_budget
 def register():
     if not _registration_open():
         abort(403, description="Registration is closed; ask an admin for an account.")
@@ -76,9 +98,11 @@ def register():
         try:
             user = service.create_user(form.username.data, form.password.data)
         except AppError as exc:
-            error = exc.message
+            # Shown at the username field; the form renders again with the
+            # name as typed (password fields are never sent back).
+            form.username.errors = [*form.username.errors, exc.message]
         else:
-            login_user(user)
+            _signed_in(user)
             audit("register", user=user.username, user_id=user.id,
                   ip=client_ip(request.environ), admin=user.is_admin)
             flash(f"Welcome, {user.username}!" +
@@ -95,13 +119,14 @@ def logout():
     service.end_sessions(user)
     disconnect_user(user.id, reason="logout")
     logout_user()
+    session.pop("csrf_token", None)  # the next sign-in on this browser starts afresh
     audit("logout", user=user.username, user_id=user.id, ip=client_ip(request.environ))
     return redirect(url_for("auth.login"))
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
-@limiter.limit(_login_rate, methods=["POST"])
+@login_budget  # it hashes twice: the same budget as signing in
 def change_password():
     form = PasswordForm()
     error = None
@@ -115,7 +140,7 @@ def change_password():
             # Every other session, token and socket of the user ends here.
             service.change_password(user, form.new_password.data)
             disconnect_user(user.id, reason="password_changed")
-            login_user(user)  # this browser stays signed in, with the new epoch
+            _signed_in(user)  # this browser stays signed in, with the new epoch
             audit("password_changed", user=user.username, user_id=user.id,
                   ip=client_ip(request.environ))
             flash("Password changed. You were signed out everywhere else.")
@@ -125,7 +150,7 @@ def change_password():
 
 @bp.post("/api/token")
 @csrf.exempt  # JSON API for non-browser clients: no cookie is used, so no CSRF.
-@limiter.limit(_login_rate)
+@login_budget
 def api_token():
     body = request.get_json(silent=True)
     if not isinstance(body, dict):

@@ -9,11 +9,16 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from blocking import offload
 from extensions import db
 from models import User
 from realtime.errors import BadRequest, Conflict, Unauthorized
+from textnorm import name_key
 
-USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{3,32}$")
+# Used with ``fullmatch`` only: ``^...$`` with ``match`` let "root\n" through,
+# because ``$`` also matches before a final newline; the page then showed a
+# second "root".
+USERNAME_RE = re.compile(r"[A-Za-z0-9_.-]{3,32}")
 MIN_PASSWORD = 8
 # A fixed hash to check against when the user does not exist, so that a wrong
 # username and a wrong password take the same time to refuse.
@@ -21,9 +26,18 @@ _DUMMY_HASH = generate_password_hash("switchboard-timing-equaliser")
 
 
 def validate_username(username: str) -> str:
-    if not isinstance(username, str) or not USERNAME_RE.match(username):
+    if not isinstance(username, str) or not USERNAME_RE.fullmatch(username):
         raise BadRequest("username: 3-32 characters of letters, digits, '_', '.' or '-'")
     return username
+
+
+def _hash(password: str) -> str:
+    # Off the event loop: a hash holds the only OS thread for ~80 ms (blocking.py).
+    return offload(generate_password_hash, password)
+
+
+def _check(pwhash: str, password: str) -> bool:
+    return offload(check_password_hash, pwhash, password)
 
 
 def validate_password(password: str) -> str:
@@ -33,7 +47,8 @@ def validate_password(password: str) -> str:
 
 
 def find_user(username: str) -> User | None:
-    return db.session.scalar(select(User).where(User.username_key == username.lower()))
+    """The account whose name looks like ``username`` (same ``name_key``), if any."""
+    return db.session.scalar(select(User).where(User.username_key == name_key(username)))
 
 
 def has_users() -> bool:
@@ -45,37 +60,51 @@ def create_user(username: str, password: str, is_admin: bool | None = None) -> U
     """Create an account. The first account ever created is an admin."""
     validate_username(username)
     validate_password(password)
+    key = name_key(username)
+    existing = db.session.scalar(select(User.username).where(User.username_key == key))
+    if existing is not None:
+        raise _taken(username, existing)
     if is_admin is None:
         is_admin = db.session.scalar(select(func.count(User.id))) == 0
     user = User(
         username=username,
-        username_key=username.lower(),
-        password_hash=generate_password_hash(password),
+        username_key=key,
+        password_hash=_hash(password),
         is_admin=is_admin,
     )
     db.session.add(user)
     try:
         db.session.commit()
-    except IntegrityError:
+    except IntegrityError:  # registered at the same moment: the UNIQUE index decides
         db.session.rollback()
-        raise Conflict("That username is taken.") from None
+        existing = db.session.scalar(select(User.username).where(User.username_key == key))
+        raise _taken(username, existing or username) from None
     return user
+
+
+def _taken(username: str, existing: str) -> Conflict:
+    if existing == username:
+        return Conflict(f"The username {username!r} is taken.")
+    return Conflict(f"The username {username!r} is taken: an account named {existing!r} "
+                    "already exists and looks the same.")
 
 
 def authenticate(username: str, password: str) -> User | None:
     """The user for this username and password, or None (never says which was wrong)."""
     user = find_user(username) if isinstance(username, str) else None
+    if not isinstance(password, str):  # JSON may send a number or a list
+        password = ""
     if user is None:
-        check_password_hash(_DUMMY_HASH, password or "")
+        _check(_DUMMY_HASH, password or "")
         return None
-    if not check_password_hash(user.password_hash, password or "") or not user.active:
+    if not _check(user.password_hash, password or "") or not user.active:
         return None
     return user
 
 
 def change_password(user: User, new_password: str) -> None:
     validate_password(new_password)
-    user.password_hash = generate_password_hash(new_password)
+    user.password_hash = _hash(new_password)
     end_sessions(user)
 
 

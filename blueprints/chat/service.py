@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from extensions import db
 from models import Membership, Message, Room, User, iso, utcnow
 from realtime.errors import AppError, BadRequest, Conflict, Forbidden, NotFound, TooLarge
+from textnorm import control_in_name, is_blank, name_key
 
 DEFAULT_ROOMS = ("general", "random")
 SYNC_PAGE = 500
@@ -31,7 +32,7 @@ def ensure_default_rooms() -> None:
     existing = set(db.session.scalars(select(Room.name_key).where(Room.name_key.in_(DEFAULT_ROOMS))))
     for name in DEFAULT_ROOMS:
         if name not in existing:
-            db.session.add(Room(name=name, name_key=name, kind="public"))
+            db.session.add(Room(name=name, name_key=name_key(name), kind="public"))
     try:
         db.session.commit()
     except IntegrityError:  # another process created them first
@@ -108,33 +109,62 @@ def list_rooms(user_id: int) -> list[dict]:
     return [room_dict(room, last_read) for room, last_read in rows]
 
 
-def _check_room_name(name: str) -> str:
+ROOM_KEY_MAX = 80  # rooms.name_key is VARCHAR(80); NFKC can lengthen a name (U+FDFA: 18 letters)
+
+
+def _check_room_name(name: str) -> tuple[str, str]:
+    """The name as shown (trimmed) and its ``name_key`` (textnorm.py), or ``BadRequest``."""
     name = name.strip()
-    if not name or len(name) > 64 or any(ch in name for ch in "\n\r\t"):
-        raise BadRequest("name: 1-64 characters on one line")
-    if name.lower().startswith("dm:"):
+    bad = control_in_name(name)
+    if bad is not None:
+        # Line breaks and direction overrides make the name shown differ from
+        # the name read ("\u202eroot" shows as "toor"): refused, not stripped.
+        raise BadRequest(f"name: must be one line without control or direction characters "
+                         f"(found U+{ord(bad):04X})")
+    if is_blank(name) or len(name) > 64:
+        raise BadRequest("name: 1-64 characters on one line, not only invisible ones")
+    key = name_key(name)
+    if len(key) > ROOM_KEY_MAX:
+        raise BadRequest("name: too long once written in its plain form (NFKC)")
+    if key.startswith("dm:"):  # direct-message rooms own the "dm:<id>:<id>" keys
         raise BadRequest("name: may not start with 'dm:'")
-    return name
+    return name, key
+
+
+def _room_named(key: str) -> str | None:
+    return db.session.scalar(select(Room.name).where(Room.name_key == key))
+
+
+def _room_exists(name: str, existing: str | None) -> Conflict:
+    if existing is None or existing == name:
+        return Conflict(f"A room named {name!r} already exists.")
+    return Conflict(f"A room named {existing!r} already exists; {name!r} looks the same.")
 
 
 def create_room(user_id: int, name: str, kind: str, members: list[str]) -> Room:
-    name = _check_room_name(name)
+    """A public or private room. Names are unique across both kinds by ``name_key``
+    (UNIQUE in the database): a private "General" beside the public one would
+    be the same look-alike. Direct-message rooms keep their own "dm:" keys."""
+    name, key = _check_room_name(name)
     limit = _settings().MAX_ROOMS_PER_USER
     owned = db.session.scalar(
         select(func.count(Room.id)).where(Room.created_by == user_id, Room.kind != "dm")
     )
     if owned >= limit:
         raise Conflict(f"You may create at most {limit} rooms.")
+    existing = _room_named(key)
+    if existing is not None:
+        raise _room_exists(name, existing)
     invitees = _users_by_name(members) if kind == "private" else []
     if kind == "public" and members:
         raise BadRequest("members: only for private rooms")
-    room = Room(name=name, name_key=name.lower(), kind=kind, created_by=user_id)
+    room = Room(name=name, name_key=key, kind=kind, created_by=user_id)
     db.session.add(room)
     try:
         db.session.flush()
-    except IntegrityError:
+    except IntegrityError:  # created at the same moment: the UNIQUE index decides
         db.session.rollback()
-        raise Conflict(f"A room named {name!r} exists already.") from None
+        raise _room_exists(name, _room_named(key)) from None
     for uid in {user_id, *(u.id for u in invitees)}:
         db.session.add(Membership(room_id=room.id, user_id=uid))
     db.session.commit()
@@ -142,11 +172,11 @@ def create_room(user_id: int, name: str, kind: str, members: list[str]) -> Room:
 
 
 def _users_by_name(names: list[str]) -> list[User]:
-    keys = {n.lower() for n in names}
-    users = list(db.session.scalars(select(User).where(User.username_key.in_(keys))))
-    missing = keys - {u.username_key for u in users}
+    typed = {name_key(n): n for n in names}
+    users = list(db.session.scalars(select(User).where(User.username_key.in_(typed))))
+    missing = set(typed) - {u.username_key for u in users}
     if missing:
-        raise NotFound(f"No user named {sorted(missing)[0]!r}.")
+        raise NotFound(f"No user named {typed[sorted(missing)[0]]!r}.")
     return users
 
 
@@ -230,8 +260,8 @@ def shared_room_ids(user_id: int) -> list[int]:
 
 def clean_text(text: str) -> str:
     text = text.strip()
-    if not text:
-        raise BadRequest("text: must not be empty")
+    if is_blank(text):  # zero-width spaces alone would post a message nobody sees
+        raise BadRequest("text: must not be empty (or only invisible characters)")
     limit = _settings().MAX_MESSAGE_CHARS
     if len(text) > limit:
         raise TooLarge(f"text: at most {limit} characters (got {len(text)})", limit=limit)

@@ -33,7 +33,8 @@ from models import iso, utcnow
 CENT = Decimal("0.01")
 MAX_PRICE = Decimal("1000000.00")
 MAX_VOLUME = 10**15
-_MONEY_RE = re.compile(r"^(0|[1-9][0-9]{0,9})(\.[0-9]{1,2})?$")
+# fullmatch: with ``^...$`` and ``match``, "101.25\n" passed ($ matches before a final newline).
+_MONEY_RE = re.compile(r"(0|[1-9][0-9]{0,9})(\.[0-9]{1,2})?")
 
 
 # -- money ---------------------------------------------------------------------
@@ -47,7 +48,7 @@ def parse_money(raw, field: str, *, maximum: Decimal = MAX_PRICE) -> Decimal:
     if isinstance(raw, bool) or not isinstance(raw, (str, Decimal)):
         raise ValueError(f'{field}: must be a decimal string like "101.25", not {type(raw).__name__}')
     text = str(raw)
-    if not _MONEY_RE.match(text):
+    if not _MONEY_RE.fullmatch(text):
         raise ValueError(f'{field}: must be a decimal string with at most 2 decimal places, '
                          f'like "101.25"')
     value = Decimal(text).quantize(CENT)

@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 
 from config import ConfigError
 
-SYMBOL_RE = re.compile(r"^[A-Z][A-Z0-9.]{0,9}$")
+SYMBOL_RE = re.compile(r"[A-Z][A-Z0-9.]{0,9}")  # used with fullmatch (see auth.service)
 DEFAULT_SYMBOLS = "ACME:101.25,GLOBX:48.10,INITK:23.40,UMBRL:312.75,WAYNE:187.30,STARK:742.00"
 SOURCES = ("simulator", "publisher")
 MAX_SYMBOLS = 50
@@ -79,7 +79,7 @@ def parse_symbols(raw: str) -> tuple[tuple[str, Decimal | None], ...]:
     for entry in entries:
         symbol, _, price_raw = entry.partition(":")
         symbol = symbol.strip().upper()
-        if not SYMBOL_RE.match(symbol):
+        if not SYMBOL_RE.fullmatch(symbol):
             raise ConfigError(
                 f"MARKET_SYMBOLS entry {entry!r}: a symbol is 1-10 of A-Z, 0-9 and '.', "
                 "starting with a letter"

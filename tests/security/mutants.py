@@ -198,6 +198,64 @@ def no_audit():
     audit.log.disabled = True
 
 
+def lookalike_names():  # the key is lower(name) again, as before hardening 4
+    import blueprints.auth.service as auth
+    import blueprints.chat.service as chat
+    auth.name_key = chat.name_key = lambda name: name.lower()
+
+
+def username_match():  # ``^...$`` with ``re.match``: "root\n" passes
+    import re
+
+    import blueprints.auth.service as auth
+    auth.USERNAME_RE = type("Loose", (), {"fullmatch": staticmethod(
+        re.compile(r"^[A-Za-z0-9_.-]{3,32}$").match)})()
+
+
+def blank_text_allowed():  # only str.strip() decides what is empty
+    import blueprints.admin.events as admin
+    import blueprints.chat.service as chat
+    chat.is_blank = admin.is_blank = lambda text: not text.strip()
+
+
+def hash_on_loop():  # password hashes on the event loop again
+    import blueprints.auth.service as auth
+    auth.offload = lambda fn, *args: fn(*args)
+
+
+def login_limit_per_route():  # one RATE_LIMIT_LOGIN per route, not one budget
+    import flask_limiter
+
+    def shared_limit(self, limit_value, scope, *, methods=None, **kwargs):
+        return self.limit(limit_value, methods=methods)
+
+    flask_limiter.Limiter.shared_limit = shared_limit
+
+
+def log_unescaped():  # logged values written as they came
+    import logs
+    logs.escape_for_log = lambda value: value
+
+
+def csrf_kept_at_login():  # the pre-login CSRF secret survives sign-in
+    import flask_login
+
+    import blueprints.auth.routes as routes
+    routes._signed_in = lambda user, remember=False: flask_login.login_user(
+        user, remember=remember)
+
+
+def remember_365_days():  # Flask-Login's default remember cookie
+    from flask.config import Config
+    original = Config.update
+
+    def update(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        self.pop("REMEMBER_COOKIE_DURATION", None)
+
+    Config.update = update
+
+
 MUTANTS = {name: fn for name, fn in globals().items()
            if callable(fn) and not name.startswith("_") and fn.__module__ == __name__
            and name not in ("apply", "main")}

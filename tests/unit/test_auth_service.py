@@ -69,3 +69,32 @@ def test_disabled_users_cannot_log_in(app):
     service.set_active(user, False)
     assert service.authenticate("alice", "password-1") is None
     assert service.load_session_user(user.get_id()) is None
+
+
+# -- look-alike names (hardening 4) -------------------------------------------------
+
+@pytest.mark.parametrize("name", ["root\n", "root\r\n", "ｒｏｏｔ", "ro\u200bot", "\u202eroot",
+                                  "root\u00ad", "\ufeffroot"])
+def test_usernames_with_invisible_or_compatibility_characters_are_refused(app, name):
+    """The attack run's vectors. "root\\n" passed ``^...$`` with ``re.match`` ($ matches
+    before a final newline) and was a second "root" on the page."""
+    service.create_user("root", "password-1")
+    with pytest.raises(BadRequest):
+        service.create_user(name, "password-1")
+    with pytest.raises(BadRequest):
+        service.validate_username(name)
+
+
+def test_a_name_differing_only_by_case_is_a_conflict_that_names_the_existing_account(app):
+    service.create_user("root", "password-1")
+    with pytest.raises(Conflict) as exc:
+        service.create_user("Root", "password-1")
+    assert "'root'" in exc.value.message and "'Root'" in exc.value.message
+
+
+def test_sign_in_finds_the_account_by_its_look_alike_key(app):
+    """A fullwidth or zero-width variant typed at sign-in is the same account, not another."""
+    service.create_user("root", "password-1")
+    for typed in ("ROOT", "ｒｏｏｔ", "ro\u200bot", "root\n"):
+        assert service.authenticate(typed, "password-1").username == "root", typed
+    assert service.authenticate("root", 12345678) is None  # a JSON number is no password

@@ -172,3 +172,49 @@ def test_concurrent_senders_get_gapless_unique_seqs(app, users):
     total = 6 * per_thread
     assert [r.seq for r in rows] == list(range(1, total + 1))
     assert [r.rev for r in rows] == list(range(1, total + 1))
+
+
+# -- look-alike room names and invisible text (hardening 4) ------------------------
+
+@pytest.mark.parametrize("name", ["General", "GENERAL", "ｇｅｎｅｒａｌ", "gen\u200beral",
+                                  "general\u2060", "\ufeffgeneral", "general\n", "general "])
+def test_a_room_name_that_looks_like_an_existing_one_is_a_conflict_naming_it(app, users, name):
+    alice = users[0]
+    with pytest.raises(Conflict) as exc:
+        service.create_room(alice.id, name, "public", [])
+    assert "'general' already exists" in exc.value.message, exc.value.message
+    with pytest.raises(Conflict):  # private rooms share the names of public ones
+        service.create_room(alice.id, name, "private", [])
+
+
+@pytest.mark.parametrize("name", ["\u202egeneral", "gen\u2066eral", "a\u200fb", "a\nb", "a\u2028b"])
+def test_room_names_with_direction_or_line_controls_are_refused(app, users, name):
+    with pytest.raises(BadRequest):
+        service.create_room(users[0].id, name, "public", [])
+
+
+@pytest.mark.parametrize("name", ["\u200b", "\u200b\u200d\u2060", "\u3164", " \u2800 ", "\u00ad"])
+def test_room_names_of_invisible_characters_only_are_refused(app, users, name):
+    with pytest.raises(BadRequest):
+        service.create_room(users[0].id, name, "public", [])
+
+
+def test_room_names_may_not_pose_as_direct_message_keys(app, users):
+    for name in ("dm:1:2", "DM:1:2", "ＤＭ:1:2", "d\u200bm:1:2"):
+        with pytest.raises(BadRequest):
+            service.create_room(users[0].id, name, "public", [])
+
+
+def test_messages_of_invisible_characters_only_are_refused(app, users):
+    alice = users[0]
+    room = general_id()
+    service.join_room(alice.id, room)
+    for i, text in enumerate(["\u200b", "\u200b\u200c\u200d", "\u202e", "\ufeff \u2060", "\u3164"]):
+        with pytest.raises(BadRequest):
+            service.send_message(alice.id, room, text, f"inv{i}")
+    sent = service.send_message(alice.id, room, "hi", "ok1").message
+    with pytest.raises(BadRequest):
+        service.edit_message(alice.id, sent["id"], "\u200b\u200b")
+    # Invisible characters that matter inside visible text stay (emoji ZWJ sequences).
+    family = "\U0001F468\u200d\U0001F469\u200d\U0001F467"
+    assert service.send_message(alice.id, room, family, "ok2").message["text"] == family

@@ -3,7 +3,9 @@
 Defence: serving.serve() wraps the listening socket with TLS_CERT/TLS_KEY
 (eventlet.wrap_ssl, or gevent's WSGIServer ssl args): ``python app.py``
 serves HTTPS and WSS only; the session cookie becomes Secure
-(Settings.secure_cookies) and the default origin allow-list uses https://.
+(Settings.secure_cookies), the default origin allow-list uses https://, and
+every response carries HSTS (``app._init_http_extras``) so that a browser
+never tries plain HTTP to this host again.
 TLS at nginx for deployments is docs/deploy.md. The certificate here is
 self-signed, made by the test (openssl, or the cryptography package).
 """
@@ -114,6 +116,19 @@ def test_session_cookie_is_secure_over_https(tls_server):
     assert session, lines
     attrs = {a.strip().lower() for a in session[0].split(";")[1:]}
     assert {"secure", "httponly", "samesite=lax"} <= attrs, session[0]
+
+
+def test_hsts_over_https(tls_server, cert):
+    """Strict-Transport-Security: max-age=31536000 (a year; no includeSubDomains,
+    no preload: see app._init_http_extras) on pages, JSON, errors and static
+    files served over TLS. Before, none: a user typing the bare host name
+    could be sent to plain HTTP by an attacker on the path (sslstrip)."""
+    responses = {path: requests.get(tls_server.url + path, allow_redirects=False,
+                                    verify=cert[0], timeout=10)
+                 for path in ("/login", "/chat", "/healthz", "/nope", "/static/js/chat.js")}
+    wrong = {path: r.headers.get("Strict-Transport-Security") for path, r in responses.items()
+             if r.headers.get("Strict-Transport-Security") != "max-age=31536000"}
+    assert not wrong, f"[{tls_server.async_mode}] {wrong}"
 
 
 @pytest.mark.parametrize("transport", ["websocket", "polling"])

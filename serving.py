@@ -12,7 +12,8 @@ Why not ``socketio.run()``:
 - Neither server bounds the time a request head may take: their socket
   timeout is per read, so a client sending one header byte every few seconds
   holds a connection and a greenlet forever (slowloris). Both get a total
-  deadline for the head (HEADER_TIMEOUT, see header_timeout()).
+  deadline for the head, and for the TLS handshake (HEADER_TIMEOUT, see
+  header_timeout()).
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ import logging
 import os
 import signal
 import socket
+from contextlib import closing
 
 from config import Settings
 from realtime.guard import CLOSE_CONNECTION
@@ -76,7 +78,8 @@ def header_timeout(settings: Settings) -> int | None:
     request line has come, the whole head must follow within this time, or
     the connection gets a 408 and is closed. The body and the application
     (a held long-poll, a WebSocket) are not covered: the deadline ends when
-    the last header line is in.
+    the last header line is in. With TLS the handshake gets the same time,
+    from accept (gevent ran it with no timeout at all).
 
     Measured before (both servers, defaults): a client sending one header
     byte every 0.5 s still held its connection after 60 s, since every byte
@@ -95,12 +98,12 @@ REQUEST_TIMEOUT_RESPONSE = (
 )
 
 
-def _audit_slow_head(peer, seconds) -> None:
+def _audit_slow_head(peer, seconds, what: str = "request head") -> None:
     from realtime.audit import audit
 
     ip = peer[0] if isinstance(peer, tuple) and peer else str(peer)
     audit("request_head_timeout", ip=ip,
-          reason=f"request head not complete within HEADER_TIMEOUT={seconds}s")
+          reason=f"{what} not complete within HEADER_TIMEOUT={seconds}s")
 
 
 def graceful_stop(app, socketio) -> None:
@@ -212,7 +215,29 @@ def serve(app, settings: Settings) -> None:
                 environ[CLOSE_CONNECTION] = lambda: setattr(self, "close_connection", 1)
                 return environ
 
+            _handshaken = False
+
+            def _tls_handshake(self) -> bool:
+                """eventlet accepts TLS connections with the handshake deferred to
+                the first read, where only the per-read socket timeout bounds it
+                (a ClientHello sent a byte at a time held the connection for as
+                long as the client liked). Do it here, under HEADER_TIMEOUT
+                from accept; False when it failed or ran out of time."""
+                self._handshaken = True
+                with eventlet.Timeout(head_timeout, False):
+                    try:
+                        self.connection.do_handshake()
+                        return True
+                    except OSError:  # not TLS, a reset, a bad certificate
+                        return False
+                _audit_slow_head(self.client_address, head_timeout, "TLS handshake")
+                return False
+
             def handle_one_request(self):
+                if not self._handshaken and hasattr(self.connection, "do_handshake"):
+                    if not self._tls_handshake():
+                        self.close_connection = 1
+                        return
                 if not self.rfile.closed:
                     try:
                         # Buffered, so eventlet's readline reads these bytes again.
@@ -335,13 +360,41 @@ def serve(app, settings: Settings) -> None:
                         self.close_connection = True
 
         class TimeoutWSGIServer(WSGIServer):
-            """gevent's server has no socket timeout setting: set it per connection."""
+            """gevent's server has no socket timeout setting: set it per connection.
+
+            With TLS, gevent makes the handshake in ``wrap_socket_and_handle``,
+            before ``handle`` and so with no timeout at all: a connection that
+            sent half a ClientHello (or nothing) held its greenlet for as long
+            as the client liked. The handshake gets the socket timeout per
+            read and HEADER_TIMEOUT in total, from accept.
+            """
 
             handler_class = Handler
 
             def handle(self, sock, address):
                 sock.settimeout(timeout)
                 return super().handle(sock, address)
+
+            def wrap_socket_and_handle(self, client_socket, address):
+                client_socket.settimeout(timeout)
+                # Wrapping detaches the descriptor from client_socket: handshake
+                # separately, so that there is an SSL socket to close on timeout.
+                ssl_socket = self.wrap_socket(client_socket, do_handshake_on_connect=False,
+                                              **self.ssl_args)
+                with closing(ssl_socket):
+                    deadline = gevent.Timeout.start_new(head_timeout)
+                    try:
+                        ssl_socket.do_handshake()
+                    except gevent.Timeout as exc:
+                        if exc is not deadline:
+                            raise
+                        _audit_slow_head(address, head_timeout, "TLS handshake")
+                        return None
+                    except OSError:  # not TLS, a reset, a bad certificate: nothing to serve
+                        return None
+                    finally:
+                        deadline.close()
+                    return self.handle(ssl_socket, address)
 
         log.info("Switchboard serving on %s (gevent)", url)
         TimeoutWSGIServer(sock, app, spawn=Pool(settings.MAX_CONNECTIONS + 100), log=None,

@@ -205,17 +205,17 @@ def serve(app, settings: Settings) -> None:
             keep-alive: socket timeout only), then run eventlet's
             ``handle_one_request`` under an ``eventlet.Timeout`` that
             ``parse_request`` cancels once the last header line is in, so the
-            body and the application are never under it.
+            body and the application are never under it. With TLS, the
+            handshake comes first, under the same deadline (_tls_handshake).
             """
 
             _head_deadline = None
+            _handshaken = False
 
             def get_environ(self):
                 environ = super().get_environ()
                 environ[CLOSE_CONNECTION] = lambda: setattr(self, "close_connection", 1)
                 return environ
-
-            _handshaken = False
 
             def _tls_handshake(self) -> bool:
                 """eventlet accepts TLS connections with the handshake deferred to

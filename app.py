@@ -177,8 +177,27 @@ def _init_http_extras(app: Flask, settings: Settings) -> None:
             return jsonify(error={"code": "rate_limited", "message": str(exc.description)}), 429
         return exc
 
+    # HSTS only when the site is HTTPS: we serve TLS (TLS_CERT), or a TLS proxy
+    # is in front (COOKIE_SECURE=true says so). Never on a plain-HTTP install,
+    # which would lock browsers out of it. No includeSubDomains: the app cannot
+    # know what else runs under its host's subdomains (an intranet page on plain
+    # HTTP would become unreachable for a year). No preload: entering browsers'
+    # built-in lists is hard to undo and is the domain owner's decision. Add
+    # either at the proxy if you want them (docs/deploy.md).
+    hsts = "max-age=31536000" if settings.secure_cookies else None
+
     @app.after_request
     def security_headers(response):
+        if hsts:
+            response.headers.setdefault("Strict-Transport-Security", hsts)
+        # Nothing Flask renders is for a shared or disk cache: pages of a
+        # logged-in user, tokens and JSON with user data, and the login and
+        # register forms (their CSRF token is tied to the session), redirects
+        # after login, errors. Only static files keep their caching; a view
+        # that sets its own Cache-Control keeps it.
+        endpoint = request.endpoint or ""
+        if endpoint != "static" and not endpoint.endswith(".static"):
+            response.headers.setdefault("Cache-Control", "no-store")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")

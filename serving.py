@@ -9,6 +9,11 @@ Why not ``socketio.run()``:
   we size it from MAX_CONNECTIONS, with a listen backlog for reconnect storms.
 - eventlet.listen() turns on SO_REUSEPORT by default, which would let a second
   process bind the same port unnoticed; we refuse that.
+- Neither server bounds the time a request head may take: their socket
+  timeout is per read, so a client sending one header byte every few seconds
+  holds a connection and a greenlet forever (slowloris). Both get a total
+  deadline for the head, and for the TLS handshake (HEADER_TIMEOUT, see
+  header_timeout()).
 """
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ import logging
 import os
 import signal
 import socket
+from contextlib import closing
 
 from config import Settings
 from realtime.guard import CLOSE_CONNECTION
@@ -61,6 +67,43 @@ def socket_timeout(settings: Settings) -> int:
     body that never arrives, a half-open socket) ever reach this.
     """
     return settings.PING_INTERVAL + settings.PING_TIMEOUT + 10
+
+
+def header_timeout(settings: Settings) -> int | None:
+    """Seconds a request head (request line and headers) may take, in total.
+
+    The clock starts at the request's first byte, not at accept: a keep-alive
+    connection waiting for its next request is idle, which only the socket
+    timeout bounds (a browser keeps one open between polls). Once a byte of a
+    request line has come, the whole head must follow within this time, or
+    the connection gets a 408 and is closed. The body and the application
+    (a held long-poll, a WebSocket) are not covered: the deadline ends when
+    the last header line is in. With TLS the handshake gets the same time,
+    from accept (gevent ran it with no timeout at all).
+
+    Measured before (both servers, defaults): a client sending one header
+    byte every 0.5 s still held its connection after 60 s, since every byte
+    restarts the per-read socket timeout (55 s). With the deadline: cut at
+    HEADER_TIMEOUT (10 s). None turns the deadline off.
+    """
+    return settings.HEADER_TIMEOUT
+
+
+# Sent to a client whose request head missed the deadline (RFC 9110 15.5.9:
+# a 408 says the server closes the connection rather than keep waiting).
+REQUEST_TIMEOUT_RESPONSE = (
+    b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
+    b"Content-Type: text/plain; charset=utf-8\r\nContent-Length: 16\r\n\r\n"
+    b"Request Timeout\n"
+)
+
+
+def _audit_slow_head(peer, seconds, what: str = "request head") -> None:
+    from realtime.audit import audit
+
+    ip = peer[0] if isinstance(peer, tuple) and peer else str(peer)
+    audit("request_head_timeout", ip=ip,
+          reason=f"{what} not complete within HEADER_TIMEOUT={seconds}s")
 
 
 def graceful_stop(app, socketio) -> None:
@@ -145,18 +188,88 @@ def serve(app, settings: Settings) -> None:
         if settings.TLS_CERT:
             sock = eventlet.wrap_ssl(sock, certfile=settings.TLS_CERT, keyfile=settings.TLS_KEY,
                                      server_side=True)
+        head_timeout = header_timeout(settings)
+
         class Protocol(eventlet.wsgi.HttpProtocol):
-            """Lets the guard close a connection without draining its body.
+            """Lets the guard close a connection without draining its body, and
+            bounds the time a request head may take in total.
 
             eventlet ignores an application's ``Connection: close`` and reads
             the rest of an unread body to keep the connection: for a refused
             oversize POST that body may never come.
+
+            The head deadline (see header_timeout): eventlet reads the request
+            line and then the headers (``parse_request``, the standard
+            library's) inside ``handle_one_request``, each read bounded only by
+            the socket timeout. We wait for the first byte ourselves (idle
+            keep-alive: socket timeout only), then run eventlet's
+            ``handle_one_request`` under an ``eventlet.Timeout`` that
+            ``parse_request`` cancels once the last header line is in, so the
+            body and the application are never under it. With TLS, the
+            handshake comes first, under the same deadline (_tls_handshake).
             """
+
+            _head_deadline = None
+            _handshaken = False
 
             def get_environ(self):
                 environ = super().get_environ()
                 environ[CLOSE_CONNECTION] = lambda: setattr(self, "close_connection", 1)
                 return environ
+
+            def _tls_handshake(self) -> bool:
+                """eventlet accepts TLS connections with the handshake deferred to
+                the first read, where only the per-read socket timeout bounds it
+                (a ClientHello sent a byte at a time held the connection for as
+                long as the client liked). Do it here, under HEADER_TIMEOUT
+                from accept; False when it failed or ran out of time."""
+                self._handshaken = True
+                with eventlet.Timeout(head_timeout, False):
+                    try:
+                        self.connection.do_handshake()
+                        return True
+                    except OSError:  # not TLS, a reset, a bad certificate
+                        return False
+                _audit_slow_head(self.client_address, head_timeout, "TLS handshake")
+                return False
+
+            def handle_one_request(self):
+                if not self._handshaken and hasattr(self.connection, "do_handshake"):
+                    if not self._tls_handshake():
+                        self.close_connection = 1
+                        return
+                if not self.rfile.closed:
+                    try:
+                        # Buffered, so eventlet's readline reads these bytes again.
+                        first = self.rfile.peek(1)
+                    except OSError:  # socket timeout on an idle connection, reset, TLS error
+                        first = b""
+                    if not first:
+                        self.close_connection = 1
+                        return
+                deadline = self._head_deadline = eventlet.Timeout(head_timeout)
+                try:
+                    super().handle_one_request()
+                except eventlet.Timeout as exc:
+                    if exc is not deadline:
+                        raise
+                    self.close_connection = 1
+                    _audit_slow_head(self.client_address, head_timeout)
+                    with eventlet.Timeout(1, False):  # a client that reads nothing gets no wait
+                        try:
+                            self.wfile.write(REQUEST_TIMEOUT_RESPONSE)
+                            self.wfile.flush()
+                        except OSError:
+                            pass
+                finally:
+                    deadline.cancel()
+
+            def parse_request(self):
+                try:
+                    return super().parse_request()
+                finally:  # the head is in: the body and the application are not timed
+                    if self._head_deadline is not None:
+                        self._head_deadline.cancel()
 
         log.info("Switchboard serving on %s (eventlet)", url)
         eventlet.wsgi.server(
@@ -165,6 +278,7 @@ def serve(app, settings: Settings) -> None:
             socket_timeout=socket_timeout(settings),
         )
     elif settings.ASYNC_MODE == "gevent":
+        import gevent
         from gevent import socket as gsocket
         from gevent.pool import Pool
         from gevent.pywsgi import WSGIHandler, WSGIServer
@@ -180,6 +294,7 @@ def serve(app, settings: Settings) -> None:
             if settings.TLS_CERT else {}
         )
         timeout = socket_timeout(settings)
+        head_timeout = header_timeout(settings)
 
         class Handler(WSGIHandler):
             """Close the TCP connection once a WebSocket ends (RFC 6455 5.5.1).
@@ -188,7 +303,45 @@ def serve(app, settings: Settings) -> None:
             client's close frame as a new request, holding the slot. Also
             lets the guard close a connection without draining its body
             (gevent reads the rest of an unread body, which may never come).
+
+            And bounds the time a request head may take in total (see
+            header_timeout), with gevent's documented hooks: the request line
+            (``read_requestline``) waits for its first byte under the socket
+            timeout only (idle keep-alive), then starts a ``gevent.Timeout``
+            that ``read_request`` (the headers) cancels once the head is in.
             """
+
+            _head_deadline = None
+
+            def read_requestline(self):
+                if not self.rfile.peek(1):  # buffered: the readline below sees it again
+                    return ""  # the client closed
+                self._head_deadline = gevent.Timeout.start_new(head_timeout)
+                return super().read_requestline()
+
+            def read_request(self, raw_requestline):
+                try:
+                    return super().read_request(raw_requestline)
+                finally:  # the head is in: the body and the application are not timed
+                    self._head_deadline.cancel()
+
+            def handle_one_request(self):
+                self._head_deadline = None
+                try:
+                    return super().handle_one_request()
+                except gevent.Timeout as exc:
+                    if exc is not self._head_deadline:
+                        raise
+                    _audit_slow_head(self.client_address, head_timeout)
+                    with gevent.Timeout(1, False):  # a client that reads nothing gets no wait
+                        try:
+                            self.socket.sendall(REQUEST_TIMEOUT_RESPONSE)
+                        except OSError:
+                            pass
+                    return None  # gevent closes the connection
+                finally:
+                    if self._head_deadline is not None:
+                        self._head_deadline.close()
 
             def get_environ(self):
                 environ = super().get_environ()
@@ -207,13 +360,41 @@ def serve(app, settings: Settings) -> None:
                         self.close_connection = True
 
         class TimeoutWSGIServer(WSGIServer):
-            """gevent's server has no socket timeout setting: set it per connection."""
+            """gevent's server has no socket timeout setting: set it per connection.
+
+            With TLS, gevent makes the handshake in ``wrap_socket_and_handle``,
+            before ``handle`` and so with no timeout at all: a connection that
+            sent half a ClientHello (or nothing) held its greenlet for as long
+            as the client liked. The handshake gets the socket timeout per
+            read and HEADER_TIMEOUT in total, from accept.
+            """
 
             handler_class = Handler
 
             def handle(self, sock, address):
                 sock.settimeout(timeout)
                 return super().handle(sock, address)
+
+            def wrap_socket_and_handle(self, client_socket, address):
+                client_socket.settimeout(timeout)
+                # Wrapping detaches the descriptor from client_socket: handshake
+                # separately, so that there is an SSL socket to close on timeout.
+                ssl_socket = self.wrap_socket(client_socket, do_handshake_on_connect=False,
+                                              **self.ssl_args)
+                with closing(ssl_socket):
+                    deadline = gevent.Timeout.start_new(head_timeout)
+                    try:
+                        ssl_socket.do_handshake()
+                    except gevent.Timeout as exc:
+                        if exc is not deadline:
+                            raise
+                        _audit_slow_head(address, head_timeout, "TLS handshake")
+                        return None
+                    except OSError:  # not TLS, a reset, a bad certificate: nothing to serve
+                        return None
+                    finally:
+                        deadline.close()
+                    return self.handle(ssl_socket, address)
 
         log.info("Switchboard serving on %s (gevent)", url)
         TimeoutWSGIServer(sock, app, spawn=Pool(settings.MAX_CONNECTIONS + 100), log=None,

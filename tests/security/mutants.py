@@ -256,6 +256,45 @@ def remember_365_days():  # Flask-Login's default remember cookie
     Config.update = update
 
 
+def metrics_public():
+    import blueprints.ops.routes as ops
+    ops.metrics_allowed = lambda address, allow: True
+
+
+def no_header_deadline():  # back to the per-read socket timeout only
+    import serving
+    serving.header_timeout = lambda settings: None
+
+
+def _drop_header(name, only=None):
+    """Wrap the security_headers hook so that its responses lose header ``name``
+    (only when it equals ``only``, if given)."""
+    from flask.sansio.scaffold import Scaffold
+    original = Scaffold.after_request
+
+    def after_request(self, f):
+        if getattr(f, "__name__", "") != "security_headers":
+            return original(self, f)
+
+        def security_headers(response):
+            response = f(response)
+            if only is None or response.headers.get(name) == only:
+                response.headers.pop(name, None)
+            return response
+
+        return original(self, security_headers)
+
+    Scaffold.after_request = after_request
+
+
+def no_hsts():
+    _drop_header("Strict-Transport-Security")
+
+
+def cacheable_pages():  # no-store removed (a view's own Cache-Control would stay)
+    _drop_header("Cache-Control", only="no-store")
+
+
 MUTANTS = {name: fn for name, fn in globals().items()
            if callable(fn) and not name.startswith("_") and fn.__module__ == __name__
            and name not in ("apply", "main")}

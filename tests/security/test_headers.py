@@ -1,9 +1,13 @@
-"""Item 2 - cookies and response headers.
+"""Item 2 - cookies and response headers (and item 9: no-store, HSTS).
 
 Defences: ``create_app`` sets SESSION_COOKIE_HTTPONLY, SESSION_COOKIE_SAMESITE=Lax
 and SESSION_COOKIE_SECURE=settings.secure_cookies (TLS_CERT or COOKIE_SECURE),
 the same for the remember-me cookie; ``_init_http_extras.security_headers``
-adds CSP, nosniff, Referrer-Policy and X-Frame-Options to every Flask response.
+adds CSP, nosniff, Referrer-Policy and X-Frame-Options to every Flask response,
+``Cache-Control: no-store`` to every one but static files (pages of a logged-in
+user, tokens, forms with a CSRF token, redirects, errors), and
+``Strict-Transport-Security: max-age=31536000`` when the site is HTTPS
+(TLS_CERT or COOKIE_SECURE; over TLS itself: test_tls.py).
 Whether the pages keep working under the CSP is the browser suite's console
 check (tests/browser/test_security_browser.py).
 """
@@ -177,3 +181,91 @@ def test_engineio_responses_carry_nosniff(server):
     missing = [name for name, resp in (("handshake", r), ("guard 400", guard))
                if resp.headers.get("X-Content-Type-Options") != "nosniff"]
     assert not missing, f"no X-Content-Type-Options: nosniff on Engine.IO responses: {missing}"
+
+
+# -- caching and HSTS (item 9) -------------------------------------------------------
+
+HSTS = "max-age=31536000"
+
+
+@pytest.fixture(scope="module")
+def fresh_server(module_servers):
+    """A server of its own, so that the first account registered here is the admin."""
+    return module_servers(name="headers-cache")
+
+
+def test_no_store_on_pages_tokens_forms_and_redirects_but_not_static_files(fresh_server):
+    """A shared cache (a proxy) or the browser's disk must never keep a page of a
+    logged-in user, a token, or a form whose CSRF token belongs to a session:
+    every response Flask renders carries ``Cache-Control: no-store`` - the
+    pages of each feature, the account page, the login redirect, token
+    answers, errors. Static files keep Flask's revalidated caching. Before,
+    none carried Cache-Control at all."""
+    base = fresh_server.url
+    admin = make_user(fresh_server, "cacheadmin")  # first account: an admin
+    assert admin.http.get(base + "/admin", timeout=HTTP_TIMEOUT).status_code == 200
+    user = make_user(fresh_server, "cache")
+    page = requests.Session()
+    form = page.get(base + "/login", timeout=HTTP_TIMEOUT)
+    login_post = page.post(base + "/login", data={
+        "csrf_token": csrf_token(form.text), "username": user.name, "password": user.password},
+        allow_redirects=False, timeout=HTTP_TIMEOUT)
+    assert login_post.status_code == 302, login_post.status_code
+    responses = {
+        "GET /chat": user.http.get(base + "/chat", timeout=HTTP_TIMEOUT),
+        "GET /market": user.http.get(base + "/market", timeout=HTTP_TIMEOUT),
+        "GET /admin (admin)": admin.http.get(base + "/admin", timeout=HTTP_TIMEOUT),
+        "GET /admin (403)": user.http.get(base + "/admin", timeout=HTTP_TIMEOUT),
+        "GET /account/password": user.http.get(base + "/account/password", timeout=HTTP_TIMEOUT),
+        "GET /login (form)": form,
+        "GET /register (form)": requests.get(base + "/register", timeout=HTTP_TIMEOUT),
+        "POST /login (302 after login)": login_post,
+        "GET /chat (302 to login)": requests.get(base + "/chat", allow_redirects=False,
+                                                 timeout=HTTP_TIMEOUT),
+        "POST /api/token 200": requests.post(base + "/api/token", json={
+            "username": user.name, "password": user.password}, timeout=HTTP_TIMEOUT),
+        "POST /api/token 401": requests.post(base + "/api/token", json={
+            "username": user.name, "password": "wrong-password"}, timeout=HTTP_TIMEOUT),
+        "GET /nope (404)": requests.get(base + "/nope", timeout=HTTP_TIMEOUT),
+    }
+    assert "token" in responses["POST /api/token 200"].json()
+    problems = [f"{what} [{r.status_code}]: Cache-Control {r.headers.get('Cache-Control')!r}"
+                for what, r in responses.items()
+                if "no-store" not in r.headers.get("Cache-Control", "")]
+    assert not problems, "\n".join(problems)
+    static = requests.get(base + "/static/js/chat.js", timeout=HTTP_TIMEOUT)
+    assert static.status_code == 200
+    assert "no-store" not in static.headers.get("Cache-Control", ""), static.headers
+    again = requests.get(base + "/static/js/chat.js", timeout=HTTP_TIMEOUT,
+                         headers={"If-None-Match": static.headers["ETag"]})
+    assert again.status_code == 304, "static files must stay revalidatable"
+
+
+def test_no_hsts_over_plain_http(server):
+    """The default install speaks plain HTTP: HSTS there would be ignored by
+    browsers at best, and would lock them out of a site that later drops HTTPS."""
+    sent = [what for what, r in _responses(server).items()
+            if "Strict-Transport-Security" in r.headers]
+    assert not sent, f"HSTS over plain HTTP on {sent}"
+
+
+def test_hsts_when_a_tls_proxy_is_in_front(secure_server):
+    """COOKIE_SECURE=true says the site is HTTPS (TLS at nginx): every response
+    carries exactly ``max-age=31536000`` - no includeSubDomains, no preload
+    (the app cannot vouch for its host's subdomains; preloading is the domain
+    owner's call)."""
+    base = secure_server.url
+    responses = {
+        "GET /login": requests.get(base + "/login", timeout=HTTP_TIMEOUT),
+        "GET /chat (302)": requests.get(base + "/chat", allow_redirects=False,
+                                        timeout=HTTP_TIMEOUT),
+        "GET /healthz": requests.get(base + "/healthz", timeout=HTTP_TIMEOUT),
+        "POST /api/token 401": requests.post(base + "/api/token", json={
+            "username": "x", "password": "y"}, timeout=HTTP_TIMEOUT),
+        "GET /nope (404)": requests.get(base + "/nope", timeout=HTTP_TIMEOUT),
+        "GET /static/js/chat.js": requests.get(base + "/static/js/chat.js",
+                                               timeout=HTTP_TIMEOUT),
+    }
+    wrong = {what: r.headers.get("Strict-Transport-Security") for what, r in responses.items()
+             if r.headers.get("Strict-Transport-Security") != HSTS}
+    assert not wrong, wrong

@@ -3,20 +3,32 @@
 Defence: serving.serve() wraps the listening socket with TLS_CERT/TLS_KEY
 (eventlet.wrap_ssl, or gevent's WSGIServer ssl args): ``python app.py``
 serves HTTPS and WSS only; the session cookie becomes Secure
-(Settings.secure_cookies) and the default origin allow-list uses https://.
+(Settings.secure_cookies), the default origin allow-list uses https://, and
+every response carries HSTS (``app._init_http_extras``) so that a browser
+never tries plain HTTP to this host again.
 TLS at nginx for deployments is docs/deploy.md. The certificate here is
 self-signed, made by the test (openssl, or the cryptography package).
 """
 from __future__ import annotations
 
 import shutil
+import socket
+import ssl
 import subprocess
+import time
 
 import pytest
 import requests
 
 from tests.conftest import require
-from tests.security.helpers import TLSServerProcess, http_request, raw_exchange, status_of, unique
+from tests.security.helpers import (
+    TLSServerProcess,
+    http_request,
+    raw_exchange,
+    read_until_closed,
+    status_of,
+    unique,
+)
 from tests.support.clients import DEFAULT_PASSWORD, csrf_token
 from tests.support.node_client import finish_node, node_binary, start_node, stop
 
@@ -77,6 +89,17 @@ def tls_server(request, module_servers, cert):
                           name="tls", cls=TLSServerProcess)
 
 
+HEADER_TIMEOUT = 2
+SLACK = 3  # scheduling on a loaded machine; without the deadline it is 55 s, or for ever
+
+
+@pytest.fixture(scope="module", params=["eventlet", "gevent"])
+def tls_head_server(request, module_servers, cert):
+    return module_servers(env={"TLS_CERT": cert[0], "TLS_KEY": cert[1],
+                               "HEADER_TIMEOUT": HEADER_TIMEOUT},
+                          mode=request.param, name="tls-head", cls=TLSServerProcess)
+
+
 def register_https(base: str, name: str) -> requests.Session:
     http = requests.Session()
     http.verify = False
@@ -116,6 +139,19 @@ def test_session_cookie_is_secure_over_https(tls_server):
     assert {"secure", "httponly", "samesite=lax"} <= attrs, session[0]
 
 
+def test_hsts_over_https(tls_server, cert):
+    """Strict-Transport-Security: max-age=31536000 (a year; no includeSubDomains,
+    no preload: see app._init_http_extras) on pages, JSON, errors and static
+    files served over TLS. Before, none: a user typing the bare host name
+    could be sent to plain HTTP by an attacker on the path (sslstrip)."""
+    responses = {path: requests.get(tls_server.url + path, allow_redirects=False,
+                                    verify=cert[0], timeout=10)
+                 for path in ("/login", "/chat", "/healthz", "/nope", "/static/js/chat.js")}
+    wrong = {path: r.headers.get("Strict-Transport-Security") for path, r in responses.items()
+             if r.headers.get("Strict-Transport-Security") != "max-age=31536000"}
+    assert not wrong, f"[{tls_server.async_mode}] {wrong}"
+
+
 @pytest.mark.parametrize("transport", ["websocket", "polling"])
 def test_socketio_over_wss_and_https_exchanges_messages(tls_server, transport):
     """socket.io-client, the browsers' library, under Node (accepting the
@@ -150,3 +186,62 @@ def test_socketio_over_wss_and_https_exchanges_messages(tls_server, transport):
     r = requests.get(tls_server.url + "/socket.io/?EIO=4&transport=polling",
                      headers={"Origin": plain_origin}, verify=False, timeout=10)
     assert r.status_code == 400, f"Origin {plain_origin} over TLS: {r.status_code}"
+
+
+# -- slow clients over TLS (item 9) ----------------------------------------------------
+
+@pytest.mark.parametrize("sent", [b"", b"\x16\x03\x01\x02\x00\x01"], ids=["nothing", "half hello"])
+def test_a_stalled_tls_handshake_is_cut_at_the_header_deadline(tls_head_server, sent):
+    """A TCP connection that sends nothing, or half a ClientHello, and waits.
+    The handshake must end within HEADER_TIMEOUT of accept. Before: gevent
+    handshook before setting any timeout and held such a connection for ever;
+    eventlet held it for the socket timeout (55 s by default)."""
+    sock = socket.create_connection(("127.0.0.1", tls_head_server.port), timeout=5)
+    try:
+        started = time.monotonic()
+        sock.sendall(sent)
+        data, closed = read_until_closed(sock, HEADER_TIMEOUT + SLACK)
+        took = time.monotonic() - started
+    finally:
+        sock.close()
+    assert closed, (f"[{tls_head_server.async_mode}] a stalled TLS handshake was still held "
+                    f"after {took:.1f}s (HEADER_TIMEOUT={HEADER_TIMEOUT})")
+
+
+def test_a_request_head_trickling_over_tls_is_cut_at_the_header_deadline(tls_head_server):
+    """After a real handshake, a request head sent one byte per 0.4 s: cut (408
+    or closed) within HEADER_TIMEOUT + slack of its first byte."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    raw = socket.create_connection(("127.0.0.1", tls_head_server.port), timeout=5)
+    sock = ctx.wrap_socket(raw, server_hostname="127.0.0.1")
+    head = http_request("GET", "/healthz", tls_head_server.port,
+                        headers={f"X-Pad-{i}": "p" * 20 for i in range(20)})
+    received, closed = b"", False
+    started = time.monotonic()
+    try:
+        sock.settimeout(0.4)
+        for i in range(len(head) - 1):  # never the last byte
+            if time.monotonic() - started > HEADER_TIMEOUT + SLACK:
+                break
+            try:
+                sock.sendall(head[i:i + 1])
+                chunk = sock.recv(4096)
+            except socket.timeout:
+                continue
+            except (OSError, ssl.SSLError):
+                closed = True
+                break
+            if not chunk:
+                closed = True
+                break
+            received += chunk
+        took = time.monotonic() - started
+    finally:
+        sock.close()
+    assert closed or status_of(received) == 408, (
+        f"[{tls_head_server.async_mode}] a request head trickling over TLS was still held "
+        f"after {took:.1f}s (HEADER_TIMEOUT={HEADER_TIMEOUT})")
+    assert took <= HEADER_TIMEOUT + SLACK, took
+    assert requests.get(tls_head_server.url + "/healthz", verify=False, timeout=10).ok

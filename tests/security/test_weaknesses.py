@@ -13,6 +13,9 @@ Measured upstream (Flask-SocketIO 5.7.0 / python-engineio 4.15.1 / eventlet
   (test_audit_log.py);
 - a POST body shorter than its Content-Length holds a greenlet forever ->
   socket timeout PING_INTERVAL + PING_TIMEOUT + 10 s (serving.socket_timeout);
+- a request head sent a byte at a time (slowloris) restarts that per-read
+  timeout with every byte and holds a connection and a greenlet forever ->
+  a total deadline for the head, HEADER_TIMEOUT (serving.header_timeout);
 - the ping interval is announced truncated to whole seconds -> config.py
   accepts whole seconds only.
 """
@@ -408,12 +411,14 @@ def fast_ping_server(module_servers):
 
 def test_a_body_shorter_than_its_content_length_is_freed_by_the_socket_timeout(
         fast_ping_server, servers):
-    """A POST that declares 100 bytes and sends 10, and a request whose headers
-    never end, on connections the client keeps open: the server closes (or
-    answers) each within the socket timeout, PING_INTERVAL + PING_TIMEOUT + 10
-    = 12 s here (plus slack), under eventlet and under gevent. Without a socket
-    timeout each holds a greenlet and a descriptor for as long as the client
-    likes. (Both servers are attacked at once, to keep the test short.)"""
+    """A POST that declares 100 bytes and sends 10, and a connection that never
+    sends a byte (an idle keep-alive), kept open by the client: the server
+    closes (or answers) each within the socket timeout, PING_INTERVAL +
+    PING_TIMEOUT + 10 = 12 s here (plus slack), under eventlet and under
+    gevent. Without a socket timeout each holds a greenlet and a descriptor for
+    as long as the client likes. (Both servers are attacked at once, to keep
+    the test short.) A request head that never ends is cut sooner, by the
+    header deadline (HEADER_TIMEOUT, 10 s by default): the tests below."""
     gevent_server = servers(env={"PING_INTERVAL": "1", "PING_TIMEOUT": "1"}, mode="gevent",
                             name="weak-fastping")
     timeout = 1 + 1 + 10
@@ -423,8 +428,7 @@ def test_a_body_shorter_than_its_content_length_is_freed_by_the_socket_timeout(
         cases[f"[{srv.async_mode}] short body"] = (srv, http_request(
             "POST", f"/socket.io/?EIO=4&transport=polling&sid={session.sid}", srv.port,
             body=b"4" + b"x" * 9, content_length=100))
-        cases[f"[{srv.async_mode}] unfinished headers"] = (
-            srv, b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+        cases[f"[{srv.async_mode}] idle connection"] = (srv, b"")
     outcomes = {}
 
     def hold(name, srv, data):
@@ -449,6 +453,180 @@ def test_a_body_shorter_than_its_content_length_is_freed_by_the_socket_timeout(
         if has_traceback(response):
             problems.append(f"{name}: traceback {response[:200]!r}")
     assert not problems, "\n".join(problems)
+
+
+# -- the request head deadline (slowloris) ---------------------------------------------------
+
+HEADER_TIMEOUT = 2
+HEAD_SLACK = 3  # scheduling on a loaded 2-core machine; the bug holds for ever
+SLOW_HEAD = (b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: slowloris\r\n"
+             + b"".join(b"X-Pad-%d: %s\r\n" % (i, b"p" * 20) for i in range(40)) + b"\r\n")
+
+
+@pytest.fixture(scope="module", params=["eventlet", "gevent"])
+def head_server(request, module_servers):
+    """HEADER_TIMEOUT=2; PING_INTERVAL=4 so that a held long-poll outlasts it."""
+    return module_servers(mode=request.param, name="weak-head",
+                          env={"HEADER_TIMEOUT": HEADER_TIMEOUT, "PING_INTERVAL": 4})
+
+
+class SlowHeads:
+    """``n`` connections, each sending SLOW_HEAD one byte per ``every`` seconds
+    from one thread; records when the server closes each. Bounded: it stops by
+    itself after ``limit`` seconds and closes whatever is still open."""
+
+    def __init__(self, port: int, n: int, every: float = 0.5, limit: float = 20) -> None:
+        self.port, self.n, self.every, self.limit = port, n, every, limit
+        self.closed_after: dict[int, float] = {}
+        self.answers: dict[int, bytes] = {}
+        self.started = 0.0
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> "SlowHeads":
+        self.socks = [socket.create_connection(("127.0.0.1", self.port), timeout=5)
+                      for _ in range(self.n)]
+        for sock in self.socks:
+            sock.setblocking(False)
+        self.started = time.monotonic()
+        self.thread.start()
+        return self
+
+    def _run(self) -> None:
+        sent = 0
+        while time.monotonic() - self.started < self.limit and len(self.closed_after) < self.n:
+            for i, sock in enumerate(self.socks):
+                if i in self.closed_after:
+                    continue
+                try:
+                    data = sock.recv(4096)
+                except BlockingIOError:
+                    data = None
+                except OSError:  # reset by the server
+                    data = b""
+                if data:
+                    self.answers[i] = self.answers.get(i, b"") + data
+                    continue  # an answer (408) may precede the close: read on next round
+                if data == b"":
+                    self.closed_after[i] = time.monotonic() - self.started
+                    continue
+                if sent < len(SLOW_HEAD):
+                    try:
+                        sock.send(SLOW_HEAD[sent:sent + 1])
+                    except OSError:
+                        self.closed_after[i] = time.monotonic() - self.started
+            sent += 1
+            time.sleep(self.every)
+
+    def wait(self, timeout: float) -> None:
+        self.thread.join(timeout)
+
+    def __exit__(self, *exc) -> None:
+        self.limit = 0
+        self.thread.join(5)
+        for sock in self.socks:
+            sock.close()
+
+
+def test_a_request_head_sent_byte_by_byte_is_cut_at_the_header_deadline(head_server):
+    """Slowloris: a request head sent one byte per 0.5 s. Each byte restarts the
+    per-read socket timeout (34 s here), so before the header deadline the
+    connection was held for as long as the client kept sending (measured: still
+    open after 60 s on both servers). With HEADER_TIMEOUT=2 the server closes it
+    2 s after its first byte (a 408 first, at most), not sooner."""
+    with SlowHeads(head_server.port, 1, limit=HEADER_TIMEOUT + HEAD_SLACK + 2) as slow:
+        slow.wait(HEADER_TIMEOUT + HEAD_SLACK + 3)
+        closed = slow.closed_after.get(0)
+        answer = slow.answers.get(0, b"")
+    assert closed is not None, (
+        f"[{head_server.async_mode}] a request head trickling in one byte per 0.5 s was still "
+        f"held after {HEADER_TIMEOUT + HEAD_SLACK + 2}s (HEADER_TIMEOUT={HEADER_TIMEOUT})")
+    assert HEADER_TIMEOUT - 0.5 <= closed <= HEADER_TIMEOUT + HEAD_SLACK, closed
+    assert answer == b"" or status_of(answer) == 408, answer[:200]
+
+
+def test_a_head_that_stops_is_cut_at_the_header_deadline_not_the_socket_timeout(head_server):
+    """Half a head, then silence: the deadline (2 s), not the socket timeout
+    (34 s here), ends it."""
+    response, closed, took = raw_exchange(
+        head_server.port, b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ",
+        timeout=HEADER_TIMEOUT + HEAD_SLACK + 2)
+    assert closed and took <= HEADER_TIMEOUT + HEAD_SLACK, (closed, took, response[:100])
+    assert response == b"" or status_of(response) == 408, response[:200]
+
+
+def test_idle_keep_alive_and_a_head_in_a_few_pieces_are_not_cut(head_server):
+    """The deadline starts at a request's first byte: a keep-alive connection
+    idle for longer than HEADER_TIMEOUT between requests serves its next request
+    (only the socket timeout bounds idleness), and a head arriving in three
+    pieces within the deadline is served."""
+    sock = socket.create_connection(("127.0.0.1", head_server.port), timeout=10)
+    try:
+        def exchange(pieces, pause=0.0):
+            for piece in pieces:
+                sock.sendall(piece)
+                time.sleep(pause)
+            data = b""
+            while not re.search(rb"\r\n\r\n\{[^}]*\}", data):
+                chunk = sock.recv(4096)
+                assert chunk, f"closed; got {data[:200]!r}"
+                data += chunk
+            return status_of(data)
+
+        request = http_request("GET", "/healthz", head_server.port)
+        assert exchange([request]) == 200
+        time.sleep(HEADER_TIMEOUT + 1.5)  # idle, not in a request
+        assert exchange([request]) == 200, "the idle keep-alive connection was cut"
+        third = len(request) // 3
+        assert exchange([request[:third], request[third:2 * third], request[2 * third:]],
+                        pause=HEADER_TIMEOUT / 6) == 200
+    finally:
+        sock.close()
+
+
+def test_long_polls_and_websockets_outlive_the_header_deadline(head_server):
+    """The deadline covers the head only: a long-poll held by the server for
+    PING_INTERVAL (4 s) > HEADER_TIMEOUT (2 s) is answered, and a WebSocket
+    open for longer keeps exchanging events."""
+    user = make_user(head_server, "head")
+    client = Client(head_server.url, "websocket", token=user.token()).connect()
+    try:
+        session = PollingSession(head_server.url, origin=head_server.url)
+        started = time.monotonic()
+        r = session.get(timeout=15)
+        held = time.monotonic() - started
+        assert r.status_code == 200 and "2" in r.text.split("\x1e"), (r.status_code, r.text)
+        assert held > HEADER_TIMEOUT, f"the long-poll was answered after {held:.1f}s"
+        assert client.connected, "the websocket was cut"
+        assert client.call("rooms:list", timeout=5)["ok"]
+    finally:
+        client.disconnect(wait=False)
+
+
+def test_many_slow_heads_do_not_starve_healthz_and_are_all_cut(head_server):
+    """50 slowloris connections at once: /healthz keeps answering within 1 s
+    while they trickle, every one of them is closed within HEADER_TIMEOUT plus
+    slack, and the server's descriptors go back to their level."""
+    n = 50
+    pid = head_server.proc.pid
+    baseline = open_fds(pid)
+    with SlowHeads(head_server.port, n, limit=HEADER_TIMEOUT + HEAD_SLACK + 4) as slow:
+        while time.monotonic() - slow.started < HEADER_TIMEOUT - 0.5:
+            started = time.monotonic()
+            r = requests.get(head_server.url + "/healthz", timeout=2)
+            assert r.status_code == 200 and time.monotonic() - started < 1, \
+                "slow request heads starve /healthz"
+            time.sleep(0.2)
+        slow.wait(HEADER_TIMEOUT + HEAD_SLACK + 5)
+        held = n - len(slow.closed_after)
+        late = sorted(t for t in slow.closed_after.values() if t > HEADER_TIMEOUT + HEAD_SLACK)
+    assert not held, (f"[{head_server.async_mode}] {held} of {n} slow request heads still held "
+                      f"after {HEADER_TIMEOUT + HEAD_SLACK + 4}s (HEADER_TIMEOUT={HEADER_TIMEOUT})")
+    assert not late, f"cut only after {late}"
+    settle = time.monotonic() + 5
+    while open_fds(pid) > baseline + FD_SLACK and time.monotonic() < settle:
+        time.sleep(0.2)
+    assert open_fds(pid) <= baseline + FD_SLACK, (open_fds(pid), baseline)
+    assert requests.get(head_server.url + "/healthz", timeout=2).status_code == 200
 
 
 # -- the ping interval -------------------------------------------------------------------------

@@ -42,3 +42,27 @@ def test_cycles_are_still_collected_after_tuning(restore_gc):
         if probe() is None:
             break
     assert probe() is None
+
+
+def test_the_header_deadline_is_header_timeout():
+    """serving.serve() gives both servers HEADER_TIMEOUT as the total time for a
+    request head (the socket timeout stays per read); tested against real
+    servers in tests/security/test_weaknesses.py."""
+    from config import Settings
+    from serving import header_timeout, socket_timeout
+
+    default = Settings.from_env({})
+    assert header_timeout(default) == 10
+    assert header_timeout(default) < socket_timeout(default)  # else it would never decide
+    assert header_timeout(Settings.from_env({"HEADER_TIMEOUT": "3"})) == 3
+
+
+def test_the_408_answer_is_a_complete_response_that_closes():
+    from serving import REQUEST_TIMEOUT_RESPONSE
+
+    head, _, body = REQUEST_TIMEOUT_RESPONSE.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    assert lines[0] == b"HTTP/1.1 408 Request Timeout"
+    fields = dict(line.split(b": ", 1) for line in lines[1:])
+    assert fields[b"Connection"] == b"close"
+    assert int(fields[b"Content-Length"]) == len(body)

@@ -17,7 +17,8 @@ must exist before the handler runs (Flask-SocketIO's ``request.sid``), so
 admission cannot be moved in front of the registration. Instead the manager's
 ``get_participants`` - the one place every emit (local, from the queue, with
 or without callbacks, and the Admin UI's own ``event_sent`` reporting) asks
-who receives a frame - leaves out sockets still pending their connect, except
+who receives a frame - leaves out sockets still pending their connect (and
+those being registered: ``pre_connect``), except
 when the frame is addressed to that socket itself (a connect handler may
 answer its own client). A refused socket is therefore never a recipient of
 anyone else's frame. Library internals: ``manager.get_participants`` and
@@ -29,23 +30,36 @@ from __future__ import annotations
 
 def hold_broadcasts_until_admitted(server) -> None:
     manager = server.manager
-    original = manager.get_participants
+    original_participants = manager.get_participants
+    original_pre_connect = manager.pre_connect
+    # (namespace, eio sid) inside pre_connect: the socket is in the namespace's
+    # rooms before it is listed as pending, and the Admin UI's development
+    # reporting broadcasts each of those room entries at that very moment.
+    entering: set[tuple[str, str]] = set()
+
+    def pre_connect(eio_sid, namespace):
+        entering.add((namespace, eio_sid))
+        try:
+            return original_pre_connect(eio_sid, namespace)
+        finally:
+            entering.discard((namespace, eio_sid))
 
     def get_participants(namespace, room):
         pending = manager.pending_connect.get(namespace)
-        if not pending:  # the common case costs one dict lookup
-            yield from original(namespace, room)
+        if not pending and not entering:  # the common case costs a dict lookup
+            yield from original_participants(namespace, room)
             return
-        pending = set(pending)
+        pending = set(pending or ())
         if isinstance(room, str):
             addressed = {room}
         elif room is not None and hasattr(room, "__len__"):
             addressed = set(room)
         else:
             addressed = set()
-        for sid, eio_sid in original(namespace, room):
-            if sid in pending and sid not in addressed:
+        for sid, eio_sid in original_participants(namespace, room):
+            if (sid in pending or (namespace, eio_sid) in entering) and sid not in addressed:
                 continue
             yield sid, eio_sid
 
+    manager.pre_connect = pre_connect
     manager.get_participants = get_participants

@@ -50,13 +50,20 @@ SHOWN_HEADERS = frozenset({"host", "origin", "user_agent", "accept_language", "u
 SHOWN_QUERY = frozenset({"EIO", "transport", "t", "sid"})
 
 REDACTED = "[redacted]"
-_SECRET_KEY = re.compile(r"cookie|authori[sz]ation|token|password|passwd|secret|api[-_]?key|"
-                         r"session|credential", re.IGNORECASE)
+# Field names whose values are secrets (``auth`` is Socket.IO's connect payload).
+_SECRET_KEY = re.compile(r"^auth$|cookie|authori[sz]ation|token|password|passwd|secret|"
+                         r"api[-_]?key|session|credential", re.IGNORECASE)
 # ``token=...``, ``password: ...``, ``session=...`` inside a string (a query
-# string, a header line, a cookie string in a payload).
+# string, a header line, a cookie string in a payload), and ``Bearer ...``.
 _SECRET_IN_TEXT = re.compile(
     r"(?i)\b([\w-]*(?:token|password|passwd|secret|api[-_]?key|session|authorization|cookie)"
     r"[\w-]*)(\s*[=:]\s*)(?:bearer\s+|basic\s+)?[^\s&;,\"']+")
+_CREDENTIALS_IN_TEXT = re.compile(r"(?i)\b(bearer|basic)(\s+)[\w.~+/=-]+")
+
+
+def _redact_text(text: str) -> str:
+    text = _SECRET_IN_TEXT.sub(lambda m: m.group(1) + m.group(2) + REDACTED, text)
+    return _CREDENTIALS_IN_TEXT.sub(lambda m: m.group(1) + m.group(2) + REDACTED, text)
 
 
 def redact(value: Any) -> Any:
@@ -67,7 +74,7 @@ def redact(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return type(value)(redact(v) for v in value)
     if isinstance(value, str):
-        return _SECRET_IN_TEXT.sub(lambda m: m.group(1) + m.group(2) + REDACTED, value)
+        return _redact_text(value)
     return value
 
 

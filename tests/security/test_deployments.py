@@ -1,8 +1,8 @@
 """Two deployments on one Redis server never see each other's broadcasts.
 
 Redis pub/sub channels ignore the database number, so with Flask-SocketIO's
-default channel a deployment on ``redis://.../13`` received every broadcast
-of one on ``.../14`` (its clients got the other deployment's messages in the
+default channel a deployment on ``redis://.../14`` received every broadcast
+of one on ``.../10`` (its clients got the other deployment's messages in the
 room with the same id). Each deployment now has its own channel, named by
 ``DEPLOYMENT`` or, unset, by a hash of its database URL
 (realtime/state.pubsub_channel). The control: a second process of the same
@@ -28,7 +28,7 @@ GENERAL = 1  # every fresh install has general with id 1: the same room id in bo
 def deployment_pair(set_deployment: bool):
     """Deployment A (two processes, one database) and deployment B (one process),
     on two databases of the same Redis server."""
-    with redis_db(13) as queue_a, redis_db(14) as queue_b:
+    with redis_db(14) as queue_a, redis_db(10) as queue_b:
         env_a, env_b = {"MESSAGE_QUEUE": queue_a}, {"MESSAGE_QUEUE": queue_b}
         if set_deployment:
             env_a["DEPLOYMENT"], env_b["DEPLOYMENT"] = unique("alpha"), unique("beta")

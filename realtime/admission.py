@@ -24,6 +24,11 @@ answer its own client). A refused socket is therefore never a recipient of
 anyone else's frame. Library internals: ``manager.get_participants`` and
 ``manager.pending_connect`` (python-socketio 5.x ``BaseManager``), patched
 on this server's manager instance only.
+
+Cost, measured on walks over a 10,000-socket room: none while no socket of
+the namespace is connecting (one dict lookup; 0.5-0.8 ms per walk either
+way, noise of a loaded machine); with 50 pending, 1.9 ms against 0.8 ms -
+small beside sending 10,000 frames.
 """
 from __future__ import annotations
 

@@ -228,7 +228,7 @@ def test_refused_connects_receive_no_frame_from_the_queue(servers):
         one = servers(env=env, name="admission-queue-1")
         instance = one.instance_path
         two = servers(env={**env, "INSTANCE_PATH": instance}, name="admission-queue-2")
-        admin, member, other = make_user(one, "qadm"), make_user(one, "qmem"), make_user(one, "qoth")
+        admin, member, other = (make_user(one, p) for p in ("qadm", "qmem", "qoth"))
         held = Client(one.url, "websocket", token=member.token()).connect()  # at the cap now
         announcer = Client(two.url, "websocket", token=admin.token(), namespace="/admin").connect()
         listener = None
@@ -258,7 +258,8 @@ def test_refused_connects_receive_no_frame_from_the_queue(servers):
                 if client is not None:
                     client.disconnect(wait=False)
         assert result["attempts"] > 20 and ui["attempts"] > 20
-        assert result["frames"] == [], f"{len(result['frames'])} frames, e.g. {result['frames'][:3]}"
+        assert result["frames"] == [], \
+            f"{len(result['frames'])} frames, e.g. {result['frames'][:3]}"
         assert ui["frames"] == [], f"{len(ui['frames'])} frames, e.g. {ui['frames'][:3]}"
 
 

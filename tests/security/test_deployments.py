@@ -73,7 +73,8 @@ def test_a_deployments_broadcasts_never_reach_another_deployment(set_deployment,
 
 def channel_of(server) -> str:
     env = server.env()
-    database = env.get("DATABASE_URL") or f"sqlite:///{Path(env['INSTANCE_PATH']) / 'switchboard.db'}"
+    database = env.get("DATABASE_URL") or \
+        f"sqlite:///{Path(env['INSTANCE_PATH']) / 'switchboard.db'}"
     return pubsub_channel(env.get("DEPLOYMENT"), database)
 
 

@@ -25,7 +25,7 @@ from extensions import csrf, db, limiter, login_manager, migrate, socketio  # no
 from realtime.audit import audit  # noqa: E402
 from realtime.clientinfo import client_ip  # noqa: E402
 from realtime.ratelimit import EventLimiter  # noqa: E402
-from realtime.state import make_state  # noqa: E402
+from realtime.state import make_state, pubsub_channel  # noqa: E402
 
 
 def create_app(settings: Settings | None = None, **overrides) -> Flask:
@@ -128,6 +128,8 @@ def _init_socketio(app: Flask, settings: Settings) -> None:
         app,
         async_mode=settings.ASYNC_MODE,
         message_queue=settings.MESSAGE_QUEUE,
+        # Redis pub/sub ignores the database number: one channel per deployment.
+        channel=pubsub_channel(settings.DEPLOYMENT, app.config["SQLALCHEMY_DATABASE_URI"]),
         cors_allowed_origins=settings.allowed_origins(),
         max_http_buffer_size=settings.MAX_PACKET_BYTES,
         ping_interval=settings.PING_INTERVAL,
@@ -143,6 +145,9 @@ def _init_socketio(app: Flask, settings: Settings) -> None:
     socketio.on_namespace(MarketNamespace("/market", app))
     from blueprints.admin import socketio_ui
 
+    from realtime.admission import hold_broadcasts_until_admitted
+
+    hold_broadcasts_until_admitted(socketio.server)  # a socket not yet admitted gets no broadcast
     socketio_ui.install(socketio, app, settings)  # off unless SOCKETIO_ADMIN_UI is set
     # Outside the Socket.IO middleware: it must see requests before python-engineio.
     app.wsgi_app = EngineIOGuard(app.wsgi_app, settings.MAX_PACKET_BYTES,

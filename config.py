@@ -213,6 +213,15 @@ class Settings:
         values = {f.name: f.metadata["parse"](env) for f in fields(cls)}
         if bool(values["TLS_CERT"]) != bool(values["TLS_KEY"]):
             raise ConfigError("TLS_CERT and TLS_KEY must be set together")
+        if values["SOCKETIO_ADMIN_UI"] != "off" and values["MESSAGE_QUEUE"] \
+                and values["SOCKETIO_ADMIN_UI_MODE"] == "development":
+            # Development reporting sends one frame per recipient of every emit
+            # (message texts included) and every socket's handshake; through the
+            # queue that is published to, and fanned out by, every process.
+            raise ConfigError(
+                "SOCKETIO_ADMIN_UI_MODE=development cannot be used with MESSAGE_QUEUE: "
+                "use SOCKETIO_ADMIN_UI_MODE=production with several processes"
+            )
         # The market board's own settings (MARKET_*) are parsed by its module;
         # checking them here makes a bad one stop start-up with one line too.
         from blueprints.market.settings import MarketSettings

@@ -6,6 +6,8 @@ Layout (prefix ``sb:``):
 - ``users:<ns>:<proc>``      hash user id -> connections this process holds, so a
                              dead process's share can be taken back out.
 - ``conns:<proc>``           hash "<ns> <sid>" -> connection JSON (operator table).
+- ``sids:<ns>:<user>``       hash sid -> process id: the user's sockets everywhere
+                             (taking a user out of a room on every process).
 - ``procs``                  sorted set process id -> last heartbeat (unix time).
 - ``lease:<name>``           holder id, with expiry.
 
@@ -85,6 +87,10 @@ class RedisState(ConnectionState):
     def _conns(self, proc: str | None = None) -> str:
         return f"{P}conns:{proc or self.proc}"
 
+    @staticmethod
+    def _sids(ns: str, user_id: int) -> str:
+        return f"{P}sids:{ns}:{user_id}"
+
     # -- ConnectionState ----------------------------------------------------
     def add(self, conn: Connection) -> int:
         self.local.add(conn)
@@ -92,6 +98,7 @@ class RedisState(ConnectionState):
         pipe.hincrby(self._online(conn.namespace), conn.user_id, 1)
         pipe.hincrby(self._users(conn.namespace), conn.user_id, 1)
         pipe.hset(self._conns(), f"{conn.namespace} {conn.sid}", json.dumps(conn.to_dict()))
+        pipe.hset(self._sids(conn.namespace, conn.user_id), conn.sid, self.proc)
         return int(pipe.execute()[0])
 
     def remove(self, sid: str, namespace: str) -> tuple[Connection | None, int]:
@@ -102,6 +109,7 @@ class RedisState(ConnectionState):
         pipe.hincrby(self._online(namespace), conn.user_id, -1)
         pipe.hincrby(self._users(namespace), conn.user_id, -1)
         pipe.hdel(self._conns(), f"{namespace} {sid}")
+        pipe.hdel(self._sids(namespace, conn.user_id), sid)
         left = int(pipe.execute()[0])
         if left <= 0:
             self.redis.hdel(self._online(namespace), conn.user_id)
@@ -122,6 +130,12 @@ class RedisState(ConnectionState):
         for ns in self._namespaces:
             pipe.hget(self._online(ns), user_id)
         return sum(int(v or 0) for v in pipe.execute())
+
+    def user_sids(self, user_id: int, namespace: str) -> list[str]:
+        # One small hash per user (not a walk over every connection): room:leave
+        # runs this on every call. A dead process's entries stay until it is
+        # reaped; addressing one of those sids reaches nobody.
+        return list(self.redis.hkeys(self._sids(namespace, user_id)))
 
     def local_count(self) -> int:
         return self.local.local_count()
@@ -179,6 +193,7 @@ class RedisState(ConnectionState):
             pipe.hincrby(self._online(conn.namespace), conn.user_id, 1)
             pipe.hincrby(self._users(conn.namespace), conn.user_id, 1)
             pipe.hset(self._conns(), f"{conn.namespace} {conn.sid}", json.dumps(conn.to_dict()))
+            pipe.hset(self._sids(conn.namespace, conn.user_id), conn.sid, self.proc)
         pipe.execute()
 
     def live_processes(self) -> list[str]:
@@ -199,9 +214,20 @@ class RedisState(ConnectionState):
                 gone = self._reap_ns(keys=[self._online(ns), self._users(ns, proc)])
                 if gone:
                     offline.setdefault(ns, set()).update(int(u) for u in gone)
+            self._forget_sids(proc)
             self.redis.delete(self._conns(proc))
             self.redis.zrem(f"{P}procs", proc)
         return offline
+
+    def _forget_sids(self, proc: str) -> None:
+        """Take a dead process's sockets out of the per-user sid index."""
+        records = [json.loads(raw) for raw in self.redis.hvals(self._conns(proc))]
+        if not records:
+            return
+        pipe = self.redis.pipeline()
+        for rec in records:
+            pipe.hdel(self._sids(rec["namespace"], rec["user_id"]), rec["sid"])
+        pipe.execute()
 
     def shutdown(self) -> None:
         """A clean stop: take this process's share out at once."""

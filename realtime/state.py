@@ -9,6 +9,7 @@ soon as a second process starts.
 """
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -52,6 +53,15 @@ class ConnectionState(ABC):
     @abstractmethod
     def user_connections(self, user_id: int) -> int:
         """How many connections the user holds, all namespaces, all processes."""
+
+    @abstractmethod
+    def user_sids(self, user_id: int, namespace: str) -> list[str]:
+        """The sids of every connection of the user to the namespace, all processes.
+
+        What "take this user's sockets out of a room everywhere" needs
+        (realtime/rooms.py): python-socketio's manager can address a sid on
+        any process, but only knows the rooms of its own sockets.
+        """
 
     @abstractmethod
     def local_count(self) -> int:
@@ -128,6 +138,11 @@ class MemoryState(ConnectionState):
         with self._lock:
             return sum(n for (uid, _), n in self._per_user.items() if uid == user_id)
 
+    def user_sids(self, user_id: int, namespace: str) -> list[str]:
+        with self._lock:
+            return [c.sid for c in self._conns.values()
+                    if c.user_id == user_id and c.namespace == namespace]
+
     def local_count(self) -> int:
         return len(self._conns)
 
@@ -155,6 +170,30 @@ class MemoryState(ConnectionState):
                 self._leases[name] = (holder, now + ttl)
                 return True
             return False
+
+
+def pubsub_channel(deployment: str | None, database_uri: str) -> str:
+    """The message queue's pub/sub channel of this deployment.
+
+    Redis pub/sub channels belong to the whole Redis server: the database
+    number in MESSAGE_QUEUE separates keys, not channels, so two deployments
+    on one Redis server (``/0`` and ``/1``) on Flask-SocketIO's default
+    channel received each other's broadcasts, kicks and room operations. Every
+    process of one deployment must compute the same name: ``DEPLOYMENT`` when
+    set, else a short hash of the database URL (the database is what makes a
+    deployment one; the password is masked before hashing, and the URL itself
+    never appears in the name). ``DEPLOYMENT`` cannot contain ':', so the two
+    forms cannot collide.
+    """
+    if deployment:
+        return f"switchboard:{deployment}"
+    from sqlalchemy.engine import make_url
+
+    try:
+        masked = make_url(database_uri).render_as_string(hide_password=True)
+    except Exception:  # not a URL SQLAlchemy parses; the engine will say so itself
+        masked = database_uri
+    return f"switchboard:db:{hashlib.sha256(masked.encode()).hexdigest()[:16]}"
 
 
 def make_state(message_queue: str | None, presence_expiry: float = 30) -> ConnectionState:

@@ -12,6 +12,7 @@ from blueprints.chat import service
 from models import iso, utcnow
 from realtime import metrics
 from realtime.namespace import AppNamespace, event
+from realtime.rooms import remove_user_from_room
 from realtime.state import Connection
 
 
@@ -89,10 +90,16 @@ class ChatNamespace(AppNamespace):
     @event("room:leave", s.RoomRef)
     def room_leave(self, conn: Connection, data: s.RoomRef):
         left = service.leave_room(conn.user_id, data.room)
-        self.leave(conn, room_channel(data.room))
+        # Every tab of the user, on every process, not only this socket: the
+        # others would go on receiving the room's messages (realtime/rooms.py).
+        remove_user_from_room(self.socketio.server, self.state, self.namespace, conn.user_id,
+                              room_channel(data.room))
         if left:
             user = {"id": conn.user_id, "username": conn.username}
             self.emit("member:left", {"room": data.room, "user": user}, to=room_channel(data.room))
+            # The user's other tabs drop the room from their list.
+            self.emit("room:left", {"room": data.room}, to=user_channel(conn.user_id),
+                      skip_sid=conn.sid)
         return {}
 
     @event("room:invite", s.RoomInvite)

@@ -7,6 +7,11 @@ orders against them and every process pushes them to its subscribers with
 the same conflation as simulated quotes. (Emitting ``quote`` events straight
 to the rooms from here would skip both, so this is deliberately not done.)
 
+It publishes on no pub/sub channel: the quote book is keys in the database
+of MESSAGE_QUEUE, which Redis keeps apart per database number. Run it with
+the deployment's own MESSAGE_QUEUE (its environment file) and it reaches that
+deployment only (docs/deploy.md, "Several deployments on one Redis server").
+
     printf '%s\\n' '{"symbol": "ACME", "price": "101.25"}' | \\
         MESSAGE_QUEUE=redis://127.0.0.1:6379/0 flask --app app market publish
 """

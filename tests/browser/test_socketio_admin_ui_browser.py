@@ -62,3 +62,56 @@ def test_admin_opens_the_socketio_admin_ui_from_the_console(browser, ui_server, 
         assert not console_problems(seen), seen.errors
     finally:
         close_contexts(ctx)
+
+
+@pytest.fixture(scope="module")
+def dev_ui_server():
+    """The UI in development reporting: it reports every socket's handshake."""
+    with ServerProcess(async_mode="eventlet", env={"SOCKETIO_ADMIN_UI": "read-only",
+                                                   "SOCKETIO_ADMIN_UI_MODE": "development"},
+                       name="browser-socketio-ui-dev") as srv:
+        yield srv
+
+
+def test_the_ui_page_never_receives_a_users_httponly_cookie(browser, dev_ui_server, watch):
+    """The UI's script could read what its frames carry: before, every user's HttpOnly
+    session cookie (the handshake's Cookie header) reached the admin's page."""
+    admin_ctx, user_ctx = new_context(browser, dev_ui_server), new_context(browser, dev_ui_server)
+    try:
+        page = admin_ctx.new_page()
+        seen = watch(page)
+        register(page, unique("uidevadmin"))  # fresh server: the first account is the admin
+        frames: list[str] = []
+
+        def on_websocket(ws):
+            if "/socket.io/" in ws.url:
+                ws.on("framereceived", lambda payload: frames.append(
+                    payload if isinstance(payload, str) else payload.decode("utf-8", "replace")))
+
+        page.on("websocket", on_websocket)
+        page.goto("/admin")
+        page.click("#socketio-ui-link")  # the console points the UI at this site and namespace
+        page.wait_for_url("**/admin/socketio/")
+        page.wait_for_function(
+            "() => /Status:\\s*connected/i.test(document.body.innerText)", timeout=20_000)
+
+        user_page = user_ctx.new_page()
+        register(user_page, unique("uidevuser"))  # lands on /chat, which connects
+        user_page.wait_for_selector("#conn-badge[data-state=connected]", timeout=20_000)
+        cookies = [c["value"] for c in user_ctx.cookies() if c["httpOnly"]]
+        assert cookies, user_ctx.cookies()
+
+        prefix = "42/socketio-admin,"
+        deadline = time.monotonic() + 15
+        while not any(f.startswith(prefix + '["socket_connected"') and '"/chat"' in f
+                      for f in frames) and time.monotonic() < deadline:
+            page.wait_for_timeout(200)
+        reported = [f for f in frames if f.startswith(prefix + '["socket_connected"')
+                    and '"/chat"' in f]
+        assert reported, f"the UI was not told of the /chat socket: {frames[:10]}"
+        for value in cookies:
+            assert not any(value in f for f in frames), "a user's HttpOnly cookie reached the UI"
+            assert value not in page.content()
+        assert not console_problems(seen), seen.errors
+    finally:
+        close_contexts(admin_ctx, user_ctx)

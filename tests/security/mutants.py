@@ -295,6 +295,35 @@ def cacheable_pages():  # no-store removed (a view's own Cache-Control would sta
     _drop_header("Cache-Control", only="no-store")
 
 
+def admin_ui_headers():  # the library's handshake report and Admin UI frames, unredacted
+    from socketio.admin import InstrumentedServer
+
+    import blueprints.admin.socketio_ui as ui
+    ui.RedactingInstrumentedServer.serialize_socket = InstrumentedServer.serialize_socket
+    ui.redact = lambda value: value
+
+
+def no_admission_hold():  # sockets pending their connect are broadcast recipients again
+    import realtime.admission as admission
+    admission.hold_broadcasts_until_admitted = lambda server: None
+
+
+def no_room_sweep():  # room:leave takes no socket out of the Socket.IO room
+    import realtime.rooms as rooms
+    rooms.remove_user_from_room = lambda server, state, namespace, user_id, room: 0
+
+
+def local_user_sids():  # the sweep sees only this process's sockets
+    from realtime.redis_state import RedisState
+    RedisState.user_sids = lambda self, user_id, namespace: self.local.user_sids(user_id,
+                                                                                 namespace)
+
+
+def shared_channel():  # Flask-SocketIO's default channel, shared by every deployment
+    import realtime.state as state
+    state.pubsub_channel = lambda deployment, database_uri: "flask-socketio"
+
+
 MUTANTS = {name: fn for name, fn in globals().items()
            if callable(fn) and not name.startswith("_") and fn.__module__ == __name__
            and name not in ("apply", "main")}

@@ -101,3 +101,23 @@ def test_republishing_is_idempotent(r):
     a._republish()
     assert a.user_connections(7) == 2
     assert a.remove("s1", "/chat")[1] == 1
+
+
+def test_user_sids_span_processes_and_forget_a_dead_ones_sockets(r):
+    """The index room:leave uses to reach every tab of a user (realtime/rooms.py)."""
+    from realtime.redis_state import RedisState
+
+    a, b = RedisState(URL, "procA", expiry=1), RedisState(URL, "procB", expiry=1)
+    a.add(conn("s1", 1))
+    b.add(conn("s2", 1))
+    b.add(conn("s3", 2))
+    a.add(conn("s4", 1, ns="/market"))
+    assert sorted(b.user_sids(1, "/chat")) == ["s1", "s2"]
+    assert a.user_sids(1, "/market") == ["s4"]
+    a.remove("s1", "/chat")
+    assert a.user_sids(1, "/chat") == ["s2"]
+    time.sleep(1.2)  # b stops heartbeating: past its expiry it is dead
+    a.heartbeat()
+    a.reap_dead()
+    assert a.user_sids(1, "/chat") == [] and a.user_sids(2, "/chat") == []
+    assert a.user_sids(1, "/market") == ["s4"]

@@ -314,7 +314,7 @@
   }
 
   /*
-   * Revs and sync (docs/protocol.md section 10). Per loaded room we keep
+   * Revs and sync (docs/protocol.md section 19). Per loaded room we keep
    * `syncedRev`: every change up to it has been seen. It is NOT simply the
    * highest rev seen: broadcasts of concurrent changes may arrive out of rev
    * order, and after a reconnect the first live event can be newer than what
@@ -1641,6 +1641,24 @@
 
   socket.on("room:added", (room) => {
     if (room && typeof room.id === "number") upsertRoom(room);
+  });
+
+  // This user left the room in another tab (or on another device): a public
+  // room stays listed but no longer joined; a private room or DM is gone.
+  socket.on("room:left", (data) => {
+    if (!data || typeof data.room !== "number") return;
+    const room = rooms.get(data.room);
+    if (!room) return;
+    if (room.kind === "public") {
+      upsertRoom({ ...room, joined: false });
+      return;
+    }
+    removeRoom(data.room);
+    if (currentRoom === data.room) {
+      currentRoom = null;
+      const next = pickStartRoom();
+      if (next !== null) openRoom(next);
+    }
   });
 
   socket.on("presence", (data) => {

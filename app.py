@@ -171,7 +171,8 @@ def _init_socketio(app: Flask, settings: Settings) -> None:
                                  settings.allowed_origins(),
                                  max_sessions=settings.MAX_CONNECTIONS + SESSION_HEADROOM,
                                  session_count=_open_engineio_sessions,
-                                 pending=pending, refusals=refusals)
+                                 pending=pending, refusals=refusals,
+                                 refuse_session=lambda sid: limits.refuse_sid(sid, "bad_packet"))
 
 
 def _open_engineio_sessions() -> int:

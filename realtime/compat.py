@@ -75,6 +75,10 @@ _SIO_CONNECT = "0"
 # 50 events/s of a slow handler grew the greenlets of one connection without end.
 HANDLERS_PER_CONNECTION = 4
 
+# How long a refused polling session stays open to deliver its connect_error
+# (a waiting long-poll takes it at once).
+LINGER_SECONDS = 1.0
+
 _ATTR = "_switchboard_limits"  # on the engineio.Server: its TransportLimits
 _REFUSED = "_switchboard_refused"  # on an engineio Socket: why we closed it
 _BUDGET = "_switchboard_budget"
@@ -134,19 +138,37 @@ class TransportLimits:
             setattr(sock, _BUDGET, budget)
         return budget
 
-    def refuse(self, sock, reason: str) -> None:
-        """Close this Engine.IO session (a close packet is sent first), once."""
+    def refuse(self, sock, reason: str, linger: bool = False) -> None:
+        """Close this Engine.IO session (a close packet is sent first), once.
+
+        From then on nothing more is read from it. ``linger``: over polling,
+        close only after LINGER_SECONDS, so that the packet just queued (a
+        connect_error) reaches the client: python-engineio 4.15.1 refuses any
+        GET of a closed session (``_get_socket``), queued packets and all.
+        Over a WebSocket the writer sends what is queued before it closes.
+        """
         if getattr(sock, _REFUSED, None):
             return
         setattr(sock, _REFUSED, reason)
         self.on_refuse(sock.sid, self.server.environ.get(sock.sid) or {}, reason)
+        if linger and not sock.upgraded:
+            self.server.start_background_task(self._close_later, sock)
+        else:
+            self._close(sock)
+
+    def _close_later(self, sock) -> None:
+        self.server.sleep(LINGER_SECONDS)
+        self._close(sock)
+
+    @staticmethod
+    def _close(sock) -> None:
         if not sock.closed and not sock.closing:
             sock.close(wait=False, abort=False, reason=sock.server.reason.SERVER_DISCONNECT)
 
-    def refuse_sid(self, eio_sid: str, reason: str) -> None:
+    def refuse_sid(self, eio_sid: str, reason: str, linger: bool = False) -> None:
         sock = self.server.eio.sockets.get(eio_sid)
         if sock is not None:
-            self.refuse(sock, reason)
+            self.refuse(sock, reason, linger)
 
     def accepts(self, namespace: str) -> bool:
         """python-socketio 5.18.1 ``Server._handle_connect``'s own test."""
@@ -189,7 +211,9 @@ def _install_class_hooks() -> None:
         if limits is None:
             return original_receive(self, pkt)
         if getattr(self, _REFUSED, None):
-            raise eio_exceptions.SocketIsClosedError()
+            if self.upgraded:
+                raise eio_exceptions.SocketIsClosedError()
+            return None  # the rest of a polling POST after a refusal: dropped
         if not limits.budget(self).spend():
             limits.refuse(self, "packet_rate")
             raise eio_exceptions.SocketIsClosedError()
@@ -197,7 +221,11 @@ def _install_class_hooks() -> None:
             limits.refuse(self, "bad_packet")
             raise eio_exceptions.SocketIsClosedError()
         original_receive(self, pkt)
-        if getattr(self, _REFUSED, None):  # a handler below refused it (see on_message)
+        if getattr(self, _REFUSED, None) and self.upgraded:
+            # A handler below refused it (see install's on_eio_message): end the
+            # WebSocket loop. A polling POST is answered as usual instead, so
+            # that the closed session hands its last packets (a connect_error,
+            # the close) to the next GET before python-engineio drops it.
             raise eio_exceptions.SocketIsClosedError()
 
     def websocket_handler(self, ws):
@@ -338,7 +366,7 @@ def install(sio_server, packet_rate: str, *, on_open, on_admit, on_close, on_ref
             return
         if namespace is not None:
             if not limits.accepts(namespace):
-                limits.refuse_sid(eio_sid, "namespace")  # after its connect_error
+                limits.refuse_sid(eio_sid, "namespace", linger=True)  # after its connect_error
             elif sio_server.manager.sid_from_eio_sid(eio_sid, namespace) is not None:
                 on_admit(eio_sid)
 

@@ -169,13 +169,16 @@ class EngineIOGuard:
     def __init__(self, app, max_packet_bytes: int, allowed_origins, path: str = "/socket.io/",
                  max_sessions: int | None = None, session_count=None,
                  pending: PendingSessions | None = None,
-                 refusals: RefusalLog | None = None) -> None:
+                 refusals: RefusalLog | None = None, refuse_session=None) -> None:
         self.app = app
         self.max_bytes = max_packet_bytes
         self.max_sessions = max_sessions
         self.session_count = session_count  # () -> Engine.IO sessions this process holds
         self.pending = pending
         self.refusals = refusals or RefusalLog()
+        # (eio sid) -> None: closes that session (a packet a client may not send
+        # ends its connection, PROTOCOL.md section 17, on polling as on websocket)
+        self.refuse_session = refuse_session
         # A list, "*" (any), or None (python-engineio decides): as given to it.
         self.origins = set(allowed_origins) if isinstance(allowed_origins, list) else allowed_origins
         self.path = path
@@ -256,6 +259,10 @@ class EngineIOGuard:
         if not body or any(
             not packet or packet[0] not in _CLIENT_PACKET_TYPES for packet in body.split(b"\x1e")
         ):
+            if self.refuse_session is not None:
+                sid = parse_qs(environ.get("QUERY_STRING", "")).get("sid", [None])[0]
+                if sid:
+                    self.refuse_session(sid)
             return _reply(environ, start_response, "400 Bad Request", "Not an Engine.IO payload.")
         environ["wsgi.input"] = io.BytesIO(body)
         return self.app(environ, self._nosniff(start_response))

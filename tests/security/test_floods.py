@@ -185,6 +185,72 @@ def test_the_first_packet_a_client_may_not_send_ends_its_polling_session(server,
     assert polling_closed(session), f"{body!r}: the session was kept"
 
 
+def test_handlers_per_connection_are_bounded_and_the_reader_waits():
+    """compat._bound_handlers on a real python-socketio server (threading mode):
+    ten events of a handler that blocks, sent by one connection's reader, run
+    at most HANDLERS_PER_CONNECTION at once; the reader waits for a free lane
+    (so the client's TCP window, not greenlets, holds the rest); all ten run
+    once the handlers finish. Without the bound all ten run at once."""
+    import threading
+
+    import engineio.socket
+    import socketio
+
+    from realtime import compat
+
+    server = socketio.Server(async_mode="threading", async_handlers=False, namespaces=["/x"])
+    release = threading.Event()
+    lock = threading.Lock()
+    running = {"now": 0, "max": 0, "done": 0}
+
+    class Slow(socketio.Namespace):
+        def on_connect(self, sid, environ, auth=None):
+            return True
+
+        def on_slow(self, sid, data=None):
+            with lock:
+                running["now"] += 1
+                running["max"] = max(running["max"], running["now"])
+            release.wait(10)
+            with lock:
+                running["now"] -= 1
+                running["done"] += 1
+
+    server.register_namespace(Slow("/x"))
+    compat.install(server, "1000/second", on_open=lambda *a: None, on_admit=lambda *a: None,
+                   on_close=lambda *a: None, on_refuse=lambda *a: None)
+    sock = engineio.socket.Socket(server.eio, "eio1")
+    sock.connected = True
+    server.eio.sockets["eio1"] = sock
+    handlers = server.eio.handlers
+    handlers["connect"]("eio1", {"REMOTE_ADDR": "127.0.0.1"})
+    handlers["message"]("eio1", "0/x,")
+    assert server.manager.sid_from_eio_sid("eio1", "/x") is not None
+    sent = []
+
+    def reader():
+        for i in range(10):
+            handlers["message"]("eio1", '2/x,["slow"]')
+            sent.append(i)
+
+    thread = threading.Thread(target=reader, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 5
+        while running["now"] < compat.HANDLERS_PER_CONNECTION and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.2)  # would be ample for more handlers to start, were they allowed
+        assert running["now"] == compat.HANDLERS_PER_CONNECTION, running
+        assert len(sent) == compat.HANDLERS_PER_CONNECTION, "the reader must wait for a lane"
+    finally:
+        release.set()
+    thread.join(5)
+    deadline = time.monotonic() + 5
+    while running["done"] < 10 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert running["done"] == 10 and running["max"] == compat.HANDLERS_PER_CONNECTION, running
+
+
 # -- item 2: namespaces and binary attachments ----------------------------------------
 
 @pytest.mark.parametrize("namespace", ["/", "/nonexistent", "/Chat", "/chat/../admin"])

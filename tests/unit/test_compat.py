@@ -146,3 +146,4 @@ def test_packet_budget_allows_a_burst_then_the_rate():
     assert sum(budget.spend() for _ in range(51)) == 50
     both = compat.PacketBudget(compat.PacketBudget.rates("100/minute;5/second"))
     assert sum(both.spend() for _ in range(10)) == 5
+

@@ -25,7 +25,8 @@ def params(fn) -> list[str]:
     return list(inspect.signature(fn).parameters)
 
 
-@pytest.mark.parametrize("package", ["python-engineio", "python-socketio", "Flask-SocketIO"])
+@pytest.mark.parametrize("package", ["python-engineio", "python-socketio", "Flask-SocketIO",
+                                     "simple-websocket"])
 def test_pinned_versions_are_the_ones_the_hooks_were_written_against(package):
     assert version(package) == compat.PINNED[package], (
         f"{package} is {version(package)}, realtime/compat.py was written against "
@@ -138,6 +139,16 @@ def test_flask_socketio_passes_server_options_through():
     src = source("flask_socketio")
     assert "self.server = socketio.Server(**self.server_options)" in src
     assert "self.server_options.update(kwargs)" in src
+
+
+def test_simple_websocket_reader_buffers_in_handle_events():
+    """compat._install_simple_websocket_hook: the reader's loop assigns
+    _handle_events' result to self.connected and appends to input_buffer."""
+    src = source("simple_websocket.ws")
+    assert "self.connected = self._handle_events()" in src
+    assert "in_data = self.sock.recv(self.receive_bytes)" in src
+    assert "self.input_buffer.append(self.incoming_message)" in src
+    assert "    def _handle_events(self):" in src
 
 
 def test_packet_budget_allows_a_burst_then_the_rate():

@@ -118,12 +118,20 @@ def _init_socketio(app: Flask, settings: Settings) -> None:
     from blueprints.admin.events import AdminNamespace
     from blueprints.chat.events import ChatNamespace
     from blueprints.market.events import MarketNamespace
-    from realtime.guard import SESSION_HEADROOM, EngineIOGuard
+    from blueprints.admin import socketio_ui
+    from realtime import compat
+    from realtime.guard import SESSION_HEADROOM, EngineIOGuard, PendingSessions, RefusalLog
+    from realtime.housekeeping import ensure_started
     from realtime.namespace import install_ack_tracking
 
     # Flask-SocketIO keeps the queue's client manager from an earlier
     # init_app; an app without MESSAGE_QUEUE must not inherit it.
     socketio.server_options.pop("client_manager", None)
+    # Only these namespaces accept a connect: python-socketio admits anyone to
+    # "/" unless ``namespaces`` names others (PROTOCOL.md section 17).
+    served = ["/chat", "/market", "/admin"]
+    if settings.SOCKETIO_ADMIN_UI != "off":
+        served.append(socketio_ui.NAMESPACE)
     socketio.init_app(
         app,
         async_mode=settings.ASYNC_MODE,
@@ -137,23 +145,44 @@ def _init_socketio(app: Flask, settings: Settings) -> None:
         cookie=None,
         logger=False,
         engineio_logger=False,
+        namespaces=served,
+        # Handlers still run in greenlets of their own, at most
+        # compat.HANDLERS_PER_CONNECTION at once per connection (compat.install).
+        async_handlers=False,
     )
     install_ack_tracking(socketio.server)
     socketio.on_namespace(ChatNamespace("/chat", app))
     socketio.on_namespace(AdminNamespace("/admin", app))
     # The market feed loop starts lazily on the first /market connection or page view.
     socketio.on_namespace(MarketNamespace("/market", app))
-    from blueprints.admin import socketio_ui
-
     from realtime.admission import hold_broadcasts_until_admitted
 
     hold_broadcasts_until_admitted(socketio.server)  # a socket not yet admitted gets no broadcast
     socketio_ui.install(socketio, app, settings)  # off unless SOCKETIO_ADMIN_UI is set
+
+    pending = PendingSessions(settings.MAX_PENDING_PER_IP, settings.CONNECT_TIMEOUT)
+    refusals = RefusalLog()
+
+    def opened(eio_sid, environ):
+        pending.opened(eio_sid, client_ip(environ))
+        ensure_started(app, socketio)  # its rounds close the sessions that never connect
+
+    def refused(eio_sid, environ, reason):
+        refusals.note("connection_closed", client_ip(environ), reason)
+
+    # After the Admin UI: compat chains the Engine.IO handlers registered by then.
+    limits = compat.install(socketio.server, settings.RATE_LIMIT_PACKETS, on_open=opened,
+                            on_admit=pending.admitted, on_close=pending.closed,
+                            on_refuse=refused)
+    app.extensions.update({"switchboard.pending": pending, "switchboard.refusals": refusals,
+                           "switchboard.transport_limits": limits})
     # Outside the Socket.IO middleware: it must see requests before python-engineio.
     app.wsgi_app = EngineIOGuard(app.wsgi_app, settings.MAX_PACKET_BYTES,
                                  settings.allowed_origins(),
                                  max_sessions=settings.MAX_CONNECTIONS + SESSION_HEADROOM,
-                                 session_count=_open_engineio_sessions)
+                                 session_count=_open_engineio_sessions,
+                                 pending=pending, refusals=refusals,
+                                 refuse_session=lambda sid: limits.refuse_sid(sid, "bad_packet"))
 
 
 def _open_engineio_sessions() -> int:

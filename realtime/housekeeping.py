@@ -1,13 +1,16 @@
 """Periodic work of one process.
 
 - close connections past MAX_CONNECTION_AGE;
+- close Engine.IO sessions that have not connected a namespace within
+  CONNECT_TIMEOUT (so within CONNECT_TIMEOUT + ROUND_SECONDS), and write the
+  per-minute counts of repeated refusals (realtime/guard.py);
 - with the Redis state: heartbeat this process, and clean up after processes
   that died without doing so, telling each namespace which users went
   offline with them (so presence can say so);
 - sample this process's figures (events/s, errors) for the operator console
   and note connections that upgraded from polling to websocket.
 
-Started on the first connection (so it runs under whichever server is
+Started on the first Engine.IO session (so it runs under whichever server is
 serving, and never in processes that only run CLI commands), through
 ``socketio.start_background_task`` / ``socketio.sleep`` so it works under
 eventlet, gevent and threads alike.
@@ -54,6 +57,7 @@ def _loop(app, socketio) -> None:
 
 
 def run_round(app, state, socketio, settings) -> None:
+    close_overdue_sessions(app)
     state.publish_stats(app.extensions["switchboard.process_stats"].sample())
     refresh_transports(state, socketio)
     if hasattr(state, "heartbeat"):
@@ -65,6 +69,26 @@ def run_round(app, state, socketio, settings) -> None:
                 handler.users_went_offline(user_ids)
     close_old_connections(state, socketio, settings.MAX_CONNECTION_AGE)
     close_revoked_connections(state, socketio)
+
+
+def close_overdue_sessions(app) -> int:
+    """Close sessions past CONNECT_TIMEOUT without a namespace; flush refusal counts.
+
+    First in the round: it touches no database, so a slow query elsewhere in
+    the round cannot hold these sessions open.
+    """
+    pending = app.extensions.get("switchboard.pending")
+    limits = app.extensions.get("switchboard.transport_limits")
+    refusals = app.extensions.get("switchboard.refusals")
+    closed = 0
+    if pending is not None and limits is not None:
+        for eio_sid in pending.overdue():
+            pending.closed(eio_sid)  # even if its socket is already gone
+            limits.refuse_sid(eio_sid, "connect_timeout")
+            closed += 1
+    if refusals is not None:
+        refusals.flush()
+    return closed
 
 
 def close_revoked_connections(state, socketio) -> int:

@@ -324,6 +324,69 @@ def shared_channel():  # Flask-SocketIO's default channel, shared by every deplo
     state.pubsub_channel = lambda deployment, database_uri: "flask-socketio"
 
 
+def no_packet_budget():
+    from realtime import compat
+    compat.PacketBudget.spend = lambda self: True
+
+
+def no_transport_hooks():  # realtime/compat.py not installed: the libraries as they are
+    from realtime import compat
+
+    def install(sio_server, packet_rate, **callbacks):
+        sio_server.async_handlers = True
+        return compat.TransportLimits(sio_server, packet_rate, **callbacks)  # hooks nothing
+
+    compat.install = install
+
+
+def default_namespace_open():  # python-socketio's default: "/" admits anyone
+    from realtime import compat
+    original = compat.install
+
+    def install(sio_server, *args, **kwargs):
+        sio_server.namespaces = ["/"]
+        return original(sio_server, *args, **kwargs)
+
+    compat.install = install
+
+
+def unbounded_handlers():  # python-socketio's async_handlers: a greenlet per event
+    from realtime import compat
+
+    def _bound_handlers(sio_server, lanes):
+        sio_server.async_handlers = True
+
+    compat._bound_handlers = _bound_handlers
+
+
+def unbounded_simple_websocket():  # gevent: simple-websocket reads and buffers at will
+    from realtime import compat
+    compat._install_simple_websocket_hook = lambda: None
+
+
+def no_connect_timeout():
+    import realtime.housekeeping as hk
+    original = hk.close_overdue_sessions
+
+    def close_overdue_sessions(app):
+        app.extensions.pop("switchboard.transport_limits", None)
+        return original(app)
+
+    hk.close_overdue_sessions = close_overdue_sessions
+
+
+def no_pending_cap():
+    import realtime.guard as guard
+    guard.PendingSessions.full = lambda self, ip: False
+
+
+def refusals_one_line_each():
+    import realtime.guard as guard
+    from realtime.audit import audit
+    guard.RefusalLog.note = lambda self, action, ip, reason, **f: audit(
+        action, ip=ip, reason=reason, **f)
+
+
 MUTANTS = {name: fn for name, fn in globals().items()
            if callable(fn) and not name.startswith("_") and fn.__module__ == __name__
            and name not in ("apply", "main")}

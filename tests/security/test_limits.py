@@ -285,7 +285,9 @@ def test_engineio_sessions_without_a_namespace_are_capped_too(servers):
     through, and closing one frees a slot once python-engineio's sweep drops
     it (within PING_TIMEOUT, 3 s here). Without the cap each such session
     holds a greenlet and its state for a ping timeout, uncounted."""
-    srv = servers(env={"MAX_CONNECTIONS": "3", "LOG_FORMAT": "json", "PING_TIMEOUT": "3"},
+    # All from one address: MAX_PENDING_PER_IP (test_floods.py) is raised out of the way.
+    srv = servers(env={"MAX_CONNECTIONS": "3", "LOG_FORMAT": "json", "PING_TIMEOUT": "3",
+                       "MAX_PENDING_PER_IP": "1000"},
                   name="limits-sessions")
     held = [PollingSession(srv.url, origin=srv.url) for _ in range(3 + SESSION_HEADROOM)]
     refused = requests.get(srv.url + "/socket.io/?EIO=4&transport=polling",

@@ -54,8 +54,11 @@ FD_SLACK = 25
 
 @pytest.fixture(scope="module", params=["eventlet", "gevent"])
 def server(request, module_servers):
-    # Many short connections of one user in the malformed-packet tests.
-    return module_servers(mode=request.param, env={"MAX_CONNECTIONS_PER_USER": "10000"})
+    # Many short connections of one user in the malformed-packet tests; 2,000
+    # handshakes from one address in the polling-exhaustion test (the per-address
+    # cap on sessions without a namespace has its own test, test_floods.py).
+    return module_servers(mode=request.param, env={"MAX_CONNECTIONS_PER_USER": "10000",
+                                                   "MAX_PENDING_PER_IP": "100000"})
 
 
 @pytest.fixture(scope="module")

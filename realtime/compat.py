@@ -1,0 +1,422 @@
+"""The one place that touches python-engineio / python-socketio internals.
+
+Each hook below names the internal it relies on and the version it was written
+against; tests/unit/test_compat.py checks every one of them (signature or
+attribute) and fails by name after an upgrade, before anything else breaks.
+Pinned: python-engineio 4.15.1, python-socketio 5.18.1, Flask-SocketIO 5.7.0,
+eventlet 0.41.3, gevent 26.9.0, simple-websocket 1.1.0 (requirements.txt).
+
+Why hooks at all (PROTOCOL.md section 17). Measured against those versions,
+defaults, one anonymous WebSocket and no namespace:
+- python-engineio counts nothing per connection, and its WebSocket loop reads
+  frames without yielding while data is waiting: ``ws.send("2")`` in a loop
+  (a ping, which an EIO4 client never sends; the loop ignores it) kept
+  /healthz from answering for the whole flood on eventlet and gevent (on
+  gevent simple-websocket buffered the frames unread: RSS ~495 MB, 20 s to
+  drain); ``"4AAAA"`` (an undecodable Socket.IO packet) did the same, each
+  one logging a traceback;
+- python-socketio admits any client to the default namespace ``/`` and
+  buffers a packet's declared binary attachments without limit (9,999,999,999
+  declared: RSS 100 -> 400 MiB in 21 s);
+- with ``async_handlers`` every event starts a greenlet of its own.
+No public option bounds any of these. What is installed here:
+- a packet budget per Engine.IO connection (RATE_LIMIT_PACKETS, every packet
+  of either transport, pings included), spent before any handler; exceeding
+  it closes the connection;
+- the first packet a client may not send closes the connection: an Engine.IO
+  type other than close/pong/message/upgrade, an undecodable frame, a
+  binary frame or attachment (Switchboard sends none), an undecodable or
+  unexpected Socket.IO packet, a connect to a namespace we do not serve
+  (answered connect_error first; python-socketio's ``namespaces=`` option
+  does the refusing);
+- at most HANDLERS_PER_CONNECTION event handlers at once per connection; the
+  next event waits for a free one, which stops reading that connection (TCP
+  pushes back on the client), never the others;
+- under gevent, WebSockets are simple-websocket's, whose reader greenlet
+  reads and buffers every frame, without yielding while data keeps coming
+  and without a bound: it waits now while MAX_BUFFERED_FRAMES are unread, so
+  the budget above (which python-engineio's loop applies) gets to run, and a
+  connection whose handlers are busy stops being read, as under eventlet;
+- the life of sessions without a namespace: opened / admitted / closed, for
+  realtime.guard.PendingSessions (CONNECT_TIMEOUT, MAX_PENDING_PER_IP).
+"""
+from __future__ import annotations
+
+import threading
+import time
+from typing import Callable
+
+import engineio.socket
+from engineio import exceptions as eio_exceptions
+from engineio import packet as eio_packet
+from limits import parse_many
+
+PINNED = {
+    "python-engineio": "4.15.1",
+    "python-socketio": "5.18.1",
+    "Flask-SocketIO": "5.7.0",
+    "eventlet": "0.41.3",
+    "gevent": "26.9.0",
+    "simple-websocket": "1.1.0",
+}
+
+# Engine.IO v4 packet types a client may send once connected: close, pong,
+# message, upgrade (realtime/guard.py lets the same through in polling POSTs).
+CLIENT_PACKET_TYPES = frozenset({eio_packet.CLOSE, eio_packet.PONG, eio_packet.MESSAGE,
+                                 eio_packet.UPGRADE})
+_CLIENT_TYPE_CHARS = frozenset("1345")
+# Socket.IO packets that declare binary attachments: BINARY_EVENT, BINARY_ACK.
+_BINARY_SIO_TYPES = frozenset("56")
+_SIO_CONNECT = "0"
+
+# Handlers in flight per connection. A page has a few calls out at a time (its
+# connect burst, chat.js: rooms:list, then one sync); more greenlets per
+# connection would only queue on the same database pool, and without a bound
+# 50 events/s of a slow handler grew the greenlets of one connection without end.
+HANDLERS_PER_CONNECTION = 4
+
+# How long a refused polling session stays open to deliver its connect_error
+# (a waiting long-poll takes it at once).
+LINGER_SECONDS = 1.0
+
+_ATTR = "_switchboard_limits"  # on the engineio.Server: its TransportLimits
+_REFUSED = "_switchboard_refused"  # on an engineio Socket: why we closed it
+_BUDGET = "_switchboard_budget"
+_LANES = "_switchboard_lanes"
+
+
+class PacketBudget:
+    """Token buckets, one per rate of RATE_LIMIT_PACKETS ("50/second" or "a;b").
+
+    Not ``limits``' storage: this is per connection, spent for every frame on
+    the hot path, and must die with the socket (no key to sweep). ``limits``
+    parses the setting, so it means what every other rate setting means.
+    Each bucket holds ``amount`` tokens and refills at amount/period per
+    second: a burst of ``amount`` is allowed, a steady rate above it is not.
+    """
+
+    __slots__ = ("_buckets", "_stamp")
+
+    def __init__(self, rates: list[tuple[int, float]]) -> None:
+        self._buckets = [[float(amount), amount / period, float(amount)]
+                         for amount, period in rates]  # [capacity, refill/s, tokens]
+        self._stamp = time.monotonic()
+
+    @staticmethod
+    def rates(spec: str) -> list[tuple[int, float]]:
+        return [(item.amount, float(item.get_expiry())) for item in parse_many(spec)]
+
+    def spend(self) -> bool:
+        now = time.monotonic()
+        elapsed, self._stamp = now - self._stamp, now
+        ok = True
+        for bucket in self._buckets:
+            bucket[2] = min(bucket[0], bucket[2] + elapsed * bucket[1])
+            if bucket[2] < 1.0:
+                ok = False
+        if ok:
+            for bucket in self._buckets:
+                bucket[2] -= 1.0
+        return ok
+
+
+class TransportLimits:
+    """This server's limits, and what to call when a session opens, is admitted or closes."""
+
+    def __init__(self, sio_server, packet_rate: str, *, on_open: Callable[[str, dict], None],
+                 on_admit: Callable[[str], None], on_close: Callable[[str], None],
+                 on_refuse: Callable[[str, dict, str], None]) -> None:
+        self.server = sio_server
+        self.rates = PacketBudget.rates(packet_rate)
+        self.on_open, self.on_admit, self.on_close = on_open, on_admit, on_close
+        self.on_refuse = on_refuse
+
+    def budget(self, sock) -> PacketBudget:
+        budget = getattr(sock, _BUDGET, None)
+        if budget is None:
+            budget = PacketBudget(self.rates)
+            setattr(sock, _BUDGET, budget)
+        return budget
+
+    def refuse(self, sock, reason: str, linger: bool = False) -> None:
+        """Close this Engine.IO session (a close packet is sent first), once.
+
+        From then on nothing more is read from it. ``linger``: over polling,
+        close only after LINGER_SECONDS, so that the packet just queued (a
+        connect_error) reaches the client: python-engineio 4.15.1 refuses any
+        GET of a closed session (``_get_socket``), queued packets and all.
+        Over a WebSocket the writer sends what is queued before it closes.
+        """
+        if getattr(sock, _REFUSED, None):
+            return
+        setattr(sock, _REFUSED, reason)
+        self.on_refuse(sock.sid, self.server.environ.get(sock.sid) or {}, reason)
+        if linger and not sock.upgraded:
+            self.server.start_background_task(self._close_later, sock)
+        else:
+            self._close(sock)
+
+    def _close_later(self, sock) -> None:
+        self.server.sleep(LINGER_SECONDS)
+        self._close(sock)
+
+    @staticmethod
+    def _close(sock) -> None:
+        if not sock.closed and not sock.closing:
+            sock.close(wait=False, abort=False, reason=sock.server.reason.SERVER_DISCONNECT)
+
+    def refuse_sid(self, eio_sid: str, reason: str, linger: bool = False) -> None:
+        sock = self.server.eio.sockets.get(eio_sid)
+        if sock is not None:
+            self.refuse(sock, reason, linger)
+
+    def accepts(self, namespace: str) -> bool:
+        """python-socketio 5.18.1 ``Server._handle_connect``'s own test."""
+        s = self.server
+        return (namespace in s.handlers or namespace in s.namespace_handlers
+                or s.namespaces == "*" or namespace in s.namespaces)
+
+
+# -- Engine.IO: class-level hooks, active only on servers that carry _ATTR -------
+
+_installed = threading.Lock()
+_class_hooks_done = False
+
+
+def _install_class_hooks() -> None:
+    """Wrap ``engineio.socket.Socket.receive`` and ``._websocket_handler`` (4.15.1).
+
+    Class-level because python-engineio builds its Socket objects itself
+    (``engineio.server.Server._handle_connect``); a server without our
+    TransportLimits (a test client, another app) is left as it was. The Admin
+    UI's instrumentation wraps the same two methods; either order chains.
+    """
+    global _class_hooks_done
+    with _installed:
+        if _class_hooks_done:
+            return
+        _class_hooks_done = True
+    original_receive = engineio.socket.Socket.receive
+    original_ws_handler = engineio.socket.Socket._websocket_handler
+
+    def receive(self, pkt):
+        # python-engineio 4.15.1: Socket.receive(pkt) is called for every
+        # decoded packet of a polling POST (handle_post_request) and of the
+        # WebSocket loop (_websocket_handler), before any handler runs. It
+        # raises UnknownPacketError for a type it does not handle, which the
+        # WebSocket loop ignores; SocketIsClosedError ends that loop, and any
+        # EngineIOError makes handle_request answer the POST 400 and drop the
+        # session.
+        limits = getattr(self.server, _ATTR, None)
+        if limits is None:
+            return original_receive(self, pkt)
+        if getattr(self, _REFUSED, None):
+            if self.upgraded:
+                raise eio_exceptions.SocketIsClosedError()
+            return None  # the rest of a polling POST after a refusal: dropped
+        if not limits.budget(self).spend():
+            limits.refuse(self, "packet_rate")
+            raise eio_exceptions.SocketIsClosedError()
+        if pkt.packet_type not in CLIENT_PACKET_TYPES:
+            limits.refuse(self, "bad_packet")
+            raise eio_exceptions.SocketIsClosedError()
+        original_receive(self, pkt)
+        if getattr(self, _REFUSED, None) and self.upgraded:
+            # A handler below refused it (see install's on_eio_message): end the
+            # WebSocket loop. A polling POST is answered as usual instead, so
+            # that the closed session hands its last packets (a connect_error,
+            # the close) to the next GET before python-engineio drops it.
+            raise eio_exceptions.SocketIsClosedError()
+
+    def websocket_handler(self, ws):
+        # python-engineio 4.15.1: Socket._websocket_handler(ws) reads frames
+        # with ws.wait() and decodes each (packet.Packet(encoded_packet=...))
+        # outside its error handling: an undecodable frame escapes to the WSGI
+        # server and leaves the session to the ping timeout. A frame wait()
+        # refuses ends the loop as if the client had closed (wait() -> None).
+        limits = getattr(self.server, _ATTR, None)
+        if limits is None:
+            return original_ws_handler(self, ws)
+        return original_ws_handler(self, _CheckedWebSocket(ws, self, limits))
+
+    engineio.socket.Socket.receive = receive
+    engineio.socket.Socket._websocket_handler = websocket_handler
+    _install_simple_websocket_hook()
+
+
+# Frames simple-websocket may hold unread per connection (<= 1 MiB at the
+# 65,536-byte MAX_PACKET_BYTES); one read of 4 KiB can add ~580 tiny ones.
+MAX_BUFFERED_FRAMES = 16
+
+
+def _install_simple_websocket_hook() -> None:
+    """Wrap ``simple_websocket.ws.Base._handle_events`` (simple-websocket 1.1.0).
+
+    Its reader (``Base._thread``) loops ``sock.recv(4096)`` -> wsproto ->
+    ``_handle_events``, which appends each message to ``input_buffer`` for
+    ``receive()``. Measured under gevent: a flood of "2" frames kept that loop
+    running (a green recv does not yield while data is waiting), /healthz
+    timed out and RSS reached ~495 MB (2 GB with 60 KB binary frames).
+    After each batch we yield once, and wait while the buffer is full.
+    ``time.sleep`` is gevent's once patched (the only server that uses
+    simple-websocket here); it applies to every simple-websocket server in
+    the process, which is only ever ours.
+    """
+    from simple_websocket.ws import Base
+
+    original = Base._handle_events
+
+    def _handle_events(self):
+        keep_going = original(self)
+        if self.input_buffer:
+            time.sleep(0)  # let the reader of input_buffer (and everyone else) run
+            while keep_going and self.connected and len(self.input_buffer) >= MAX_BUFFERED_FRAMES:
+                time.sleep(0.005)
+            # _thread assigns our result to self.connected: a close() made while
+            # we waited must stay made.
+            keep_going = keep_going and self.connected
+        return keep_going
+
+    Base._handle_events = _handle_events
+
+
+class _CheckedWebSocket:
+    """The ws python-engineio reads from, refusing frames it could not decode.
+
+    After the upgrade only text frames of a type a client may send pass; during
+    an upgrade from polling (``2probe`` then ``5``), any decodable text frame
+    (python-engineio checks those two itself).
+    """
+
+    def __init__(self, ws, sock, limits: TransportLimits) -> None:
+        self._ws, self._sock, self._limits = ws, sock, limits
+
+    def wait(self):
+        data = self._ws.wait()
+        if data is None or getattr(self._sock, _REFUSED, None):
+            return None
+        if not isinstance(data, str) or not data:
+            reason = "binary_frame" if data else "bad_packet"
+        elif self._sock.upgrading:
+            reason = None if data[0] in "0123456" else "bad_packet"
+        else:
+            reason = None if data[0] in _CLIENT_TYPE_CHARS else "bad_packet"
+        if reason is None:
+            return data
+        self._limits.refuse(self._sock, reason)
+        return None
+
+    def __getattr__(self, name):  # send, close, _sock, socket, ...
+        return getattr(self._ws, name)
+
+
+# -- python-socketio: per-server hooks ---------------------------------------------
+
+def install(sio_server, packet_rate: str, *, on_open, on_admit, on_close, on_refuse,
+            handlers_per_connection: int = HANDLERS_PER_CONNECTION) -> TransportLimits:
+    """Install the limits on this python-socketio server (after the Admin UI, if any).
+
+    ``on_open(eio_sid, environ)``, ``on_admit(eio_sid)`` (its first namespace
+    connect succeeded) and ``on_close(eio_sid)`` follow each Engine.IO session;
+    ``on_refuse(eio_sid, environ, reason)`` is told why one was closed.
+    """
+    _install_class_hooks()
+    limits = TransportLimits(sio_server, packet_rate, on_open=on_open, on_admit=on_admit,
+                             on_close=on_close, on_refuse=on_refuse)
+    eio = sio_server.eio
+    setattr(eio, _ATTR, limits)
+
+    # python-socketio 5.18.1 registers _handle_eio_connect/_message/_disconnect
+    # as the engineio server's 'connect'/'message'/'disconnect' handlers
+    # (BaseServer.__init__); the Admin UI replaces connect and disconnect with
+    # its own, which call on. We chain whatever is registered now.
+    prev_connect = eio.handlers["connect"]
+    prev_message = eio.handlers["message"]
+    prev_disconnect = eio.handlers["disconnect"]
+
+    def on_eio_connect(eio_sid, environ):
+        result = prev_connect(eio_sid, environ)
+        if result is None or result is True:
+            on_open(eio_sid, environ)
+        return result
+
+    def on_eio_message(eio_sid, data):
+        if not isinstance(data, str):  # a binary attachment (or a stray binary frame)
+            limits.refuse_sid(eio_sid, "binary_attachment")
+            return
+        kind = data[:1]
+        if kind in _BINARY_SIO_TYPES:
+            limits.refuse_sid(eio_sid, "binary_attachment")
+            return
+        namespace = None
+        if kind == _SIO_CONNECT:
+            try:
+                namespace = sio_server.packet_class(encoded_packet=data).namespace or "/"
+            except Exception:
+                limits.refuse_sid(eio_sid, "bad_packet")
+                return
+        try:
+            prev_message(eio_sid, data)
+        except Exception:
+            # python-socketio 5.18.1 raises (ValueError, TypeError, ...) for a
+            # packet it cannot decode or does not expect (CONNECT_ERROR, an
+            # unknown type); python-engineio would log a traceback per packet
+            # and go on reading.
+            limits.refuse_sid(eio_sid, "bad_packet")
+            return
+        if namespace is not None:
+            if not limits.accepts(namespace):
+                limits.refuse_sid(eio_sid, "namespace", linger=True)  # after its connect_error
+            elif sio_server.manager.sid_from_eio_sid(eio_sid, namespace) is not None:
+                on_admit(eio_sid)
+
+    def on_eio_disconnect(eio_sid, reason):
+        try:
+            return prev_disconnect(eio_sid, reason)
+        finally:
+            on_close(eio_sid)
+
+    eio.on("connect", on_eio_connect)
+    eio.on("message", on_eio_message)
+    eio.on("disconnect", on_eio_disconnect)
+    _bound_handlers(sio_server, handlers_per_connection)
+    return limits
+
+
+def _bound_handlers(sio_server, lanes_per_connection: int) -> None:
+    """At most ``lanes_per_connection`` event handlers at once per Engine.IO session.
+
+    python-socketio 5.18.1: ``Server._handle_event(eio_sid, namespace, id,
+    data)`` is called (as ``self._handle_event``) from ``_handle_eio_message``
+    for each EVENT, in the connection's reader; with ``async_handlers=False``
+    (set in app.py, a public option) it runs the handler inline. We run it
+    in a greenlet of its own, as async_handlers would, but only once one of
+    the connection's lanes is free: until then the reader waits, so a flood
+    of events queues in that client's TCP window, not in greenlets.
+    """
+    if sio_server.async_handlers:
+        raise RuntimeError("realtime.compat bounds handlers itself: create the server "
+                           "with async_handlers=False")
+    original = sio_server._handle_event
+
+    def handle_event(eio_sid, namespace, id, data):
+        sock = sio_server.eio.sockets.get(eio_sid)
+        if sock is None:  # Flask-SocketIO's test client: no transport, nothing to bound
+            return original(eio_sid, namespace, id, data)
+        if sock.closed:
+            return None
+        lanes = getattr(sock, _LANES, None)
+        if lanes is None:
+            lanes = threading.BoundedSemaphore(lanes_per_connection)  # green once patched
+            setattr(sock, _LANES, lanes)
+        lanes.acquire()
+
+        def run():
+            try:
+                original(eio_sid, namespace, id, data)
+            finally:
+                lanes.release()
+
+        sio_server.start_background_task(run)
+
+    sio_server._handle_event = handle_event

@@ -1,0 +1,160 @@
+"""Canaries for realtime/compat.py: each checks one internal a hook relies on.
+
+After an upgrade of python-engineio, python-socketio or Flask-SocketIO, the
+failing test names the hook to re-check (and realtime/compat.py says why it
+exists). Source text is read from the installed files, so a hook already
+installed in this process does not hide a change underneath it.
+"""
+from __future__ import annotations
+
+import inspect
+from importlib import import_module
+from importlib.metadata import version
+from pathlib import Path
+
+import pytest
+
+from realtime import compat
+
+
+def source(module: str) -> str:
+    return Path(import_module(module).__file__).read_text()
+
+
+def params(fn) -> list[str]:
+    return list(inspect.signature(fn).parameters)
+
+
+@pytest.mark.parametrize("package", ["python-engineio", "python-socketio", "Flask-SocketIO",
+                                     "simple-websocket"])
+def test_pinned_versions_are_the_ones_the_hooks_were_written_against(package):
+    assert version(package) == compat.PINNED[package], (
+        f"{package} is {version(package)}, realtime/compat.py was written against "
+        f"{compat.PINNED[package]}: re-check every hook there, then update PINNED")
+
+
+def test_engineio_socket_receive_is_called_per_packet_of_both_transports():
+    """compat: Socket.receive wrapper (packet budget, packet types)."""
+    src = source("engineio.socket")
+    assert "    def receive(self, pkt):" in src
+    assert "for pkt in p.packets:\n                self.receive(pkt)" in src  # polling POST
+    assert "pkt = packet.Packet(encoded_packet=p)" in src  # websocket loop
+    assert "self.receive(pkt)\n            except exceptions.UnknownPacketError:" in src
+    assert "except exceptions.SocketIsClosedError:" in src  # ends the websocket loop
+
+
+def test_engineio_post_errors_drop_the_session():
+    """compat: a refusal in receive raises SocketIsClosedError; the POST is answered 400."""
+    from engineio import exceptions
+
+    assert issubclass(exceptions.SocketIsClosedError, exceptions.EngineIOError)
+    src = source("engineio.server")
+    assert "socket.handle_post_request(environ)" in src
+    assert "except exceptions.EngineIOError:\n                        if sid in self.sockets:" in src
+
+
+def test_engineio_websocket_handler_reads_with_ws_wait():
+    """compat: Socket._websocket_handler wrapper hands it a checked ws (wait -> None ends it)."""
+    src = source("engineio.socket")
+    assert "    def _websocket_handler(self, ws):" in src
+    assert "data = ws.wait()" in src
+    assert "if p is None:\n                # connection closed by client\n                break" in src
+    assert "self.upgrading = True" in src
+
+
+def test_engineio_socket_close_and_state_attributes():
+    """compat: TransportLimits.refuse closes with close(wait=False, abort=False, reason=...)."""
+    from engineio.socket import Socket
+
+    assert params(Socket.close) == ["self", "wait", "abort", "reason"]
+    init = source("engineio.base_socket")
+    for attr in ("self.upgrading", "self.closing", "self.closed", "self.sid", "self.server"):
+        assert f"{attr} = " in init, attr
+    import engineio
+
+    assert hasattr(engineio.Server.reason, "SERVER_DISCONNECT")
+
+
+def test_engineio_handlers_are_a_dict_by_event_name():
+    """compat.install chains eio.handlers['connect'/'message'/'disconnect']."""
+    src = source("engineio.base_server")
+    assert "self.handlers = {}" in src
+    assert "self.handlers[event] = handler" in src
+    assert "ret = self._trigger_event('connect', sid, environ, run_async=False)" in source(
+        "engineio.server")
+
+
+def test_socketio_registers_its_engineio_handlers_at_init():
+    """compat.install wraps the handlers python-socketio registered (BaseServer.__init__)."""
+    src = source("socketio.base_server")
+    for event in ("connect", "message", "disconnect"):
+        assert f"self.eio.on('{event}', self._handle_eio_{event})" in src, event
+    assert "engineio_options['async_handlers'] = False" in src
+
+
+def test_socketio_handle_event_and_async_handlers():
+    """compat._bound_handlers: _handle_event(eio_sid, namespace, id, data), inline when
+    async_handlers is False, called as self._handle_event from _handle_eio_message."""
+    import socketio
+
+    assert params(socketio.Server._handle_event) == ["self", "eio_sid", "namespace", "id", "data"]
+    src = source("socketio.server")
+    assert "self._handle_event(eio_sid, pkt.namespace, pkt.id, pkt.data)" in src
+    assert ("        if self.async_handlers:\n            self.start_background_task("
+            "self._handle_event_internal") in src
+    assert "self._handle_event_internal(self, sid, eio_sid, data, namespace,\n" in src
+
+
+def test_socketio_namespaces_option_and_connect_refusal():
+    """app.py passes namespaces=...; compat.TransportLimits.accepts mirrors this test."""
+    src = source("socketio.server")
+    assert ("if namespace in self.handlers or namespace in self.namespace_handlers \\\n"
+            "                or self.namespaces == '*' or namespace in self.namespaces:") in src
+    assert "data='Unable to connect'" in src
+    assert "self.namespaces = namespaces or ['/']" in source("socketio.base_server")
+
+
+def test_socketio_binary_packets_and_decoding():
+    """compat: on_eio_message refuses types 5/6 (binary) and anything that raises."""
+    from socketio import packet
+
+    assert (packet.BINARY_EVENT, packet.BINARY_ACK, packet.CONNECT) == (5, 6, 0)
+    src = source("socketio.server")
+    assert "self._binary_packet[eio_sid] = pkt" in src
+    assert "raise ValueError('Unknown packet type.')" in src
+    p = packet.Packet(encoded_packet="0/chat,{}")
+    assert p.namespace == "/chat"
+
+
+def test_socketio_manager_and_environ():
+    """compat: sid_from_eio_sid (admitted?), server.environ (the client address)."""
+    import socketio
+
+    assert params(socketio.Manager.sid_from_eio_sid) == ["self", "eio_sid", "namespace"]
+    assert "self.environ[eio_sid] = environ" in source("socketio.server")
+
+
+def test_flask_socketio_passes_server_options_through():
+    """app.py: namespaces= and async_handlers= reach socketio.Server via init_app."""
+    src = source("flask_socketio")
+    assert "self.server = socketio.Server(**self.server_options)" in src
+    assert "self.server_options.update(kwargs)" in src
+
+
+def test_simple_websocket_reader_buffers_in_handle_events():
+    """compat._install_simple_websocket_hook: the reader's loop assigns
+    _handle_events' result to self.connected and appends to input_buffer."""
+    src = source("simple_websocket.ws")
+    assert "self.connected = self._handle_events()" in src
+    assert "in_data = self.sock.recv(self.receive_bytes)" in src
+    assert "self.input_buffer.append(self.incoming_message)" in src
+    assert "    def _handle_events(self):" in src
+
+
+def test_packet_budget_allows_a_burst_then_the_rate():
+    """The token buckets: 50/second lets 50 through at once, not the 51st."""
+    budget = compat.PacketBudget(compat.PacketBudget.rates("50/second"))
+    assert sum(budget.spend() for _ in range(51)) == 50
+    both = compat.PacketBudget(compat.PacketBudget.rates("100/minute;5/second"))
+    assert sum(both.spend() for _ in range(10)) == 5
+

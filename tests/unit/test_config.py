@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -33,10 +34,27 @@ def test_defaults_match_the_protocol():
     ({"CORS_ALLOWED_ORIGINS": "example.com"}, "must start with http"),
     ({"SOCKETIO_ADMIN_UI": "on"}, "SOCKETIO_ADMIN_UI='on' must be one of off, read-only, read-write"),
     ({"TLS_CERT": "/nonexistent.pem"}, "TLS_CERT='/nonexistent.pem': no such file"),
+    ({"MARKET_SYMBOLS": " , "}, "MARKET_SYMBOLS is empty"),
+    ({"MARKET_SYMBOLS": "ACME,acme"}, "lists ACME twice"),
+    ({"MARKET_SYMBOLS": "AC ME"}, "a symbol is 1-10"),
+    ({"MARKET_SYMBOLS": "1ACME"}, "a symbol is 1-10"),
+    ({"MARKET_SYMBOLS": "ACME\nX"}, "a symbol is 1-10"),
+    ({"MARKET_SYMBOLS": "ACME:-1"}, "start price"),
+    ({"MARKET_SYMBOLS": "ACME:1.001"}, "start price"),
+    ({"MARKET_SYMBOLS": "ACME:abc"}, "start price"),
+    ({"MARKET_SYMBOLS": "ACME:NaN"}, "start price"),
+    ({"MARKET_SYMBOLS": ",".join(f"S{i}" for i in range(51))}, "at most 50"),
+    ({"MARKET_INTERVAL": "fast"}, "MARKET_INTERVAL='fast' is not a number"),
+    ({"MARKET_INTERVAL": "0.01"}, "MARKET_INTERVAL=0.01 must be between 0.05 and 60 seconds"),
+    ({"MARKET_INTERVAL": "61"}, "between 0.05 and 60"),
+    ({"MARKET_INTERVAL": "nan"}, "between 0.05 and 60"),
+    ({"MARKET_SOURCE": "bloomberg"}, "MARKET_SOURCE='bloomberg' must be one of simulator, publisher"),
+    ({"MARKET_SEED": "x"}, "MARKET_SEED='x' is not a whole number"),
 ])
 def test_bad_values_name_the_setting(env, fragment):
-    with pytest.raises(ConfigError, match=fragment.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(ConfigError, match=re.escape(fragment)) as err:
         Settings.from_env(env)
+    assert str(err.value).startswith(next(iter(env)))  # the one line starts with its name
 
 
 # -- the market board (MARKET_*) ---------------------------------------------------------
@@ -73,31 +91,6 @@ def test_start_prices_are_bounded_like_every_other_price():
         money.parse_money(over, "price")
     with pytest.raises(ConfigError, match="start price"):
         Settings.from_env({"MARKET_SYMBOLS": f"ACME:{over}"})
-
-
-@pytest.mark.parametrize("env,needle", [
-    ({"MARKET_SYMBOLS": " , "}, "MARKET_SYMBOLS is empty"),
-    ({"MARKET_SYMBOLS": "ACME,acme"}, "lists ACME twice"),
-    ({"MARKET_SYMBOLS": "AC ME"}, "a symbol is 1-10"),
-    ({"MARKET_SYMBOLS": "1ACME"}, "a symbol is 1-10"),
-    ({"MARKET_SYMBOLS": "ACME\nX"}, "a symbol is 1-10"),
-    ({"MARKET_SYMBOLS": "ACME:-1"}, "start price"),
-    ({"MARKET_SYMBOLS": "ACME:1.001"}, "start price"),
-    ({"MARKET_SYMBOLS": "ACME:abc"}, "start price"),
-    ({"MARKET_SYMBOLS": "ACME:NaN"}, "start price"),
-    ({"MARKET_SYMBOLS": ",".join(f"S{i}" for i in range(51))}, "at most 50"),
-    ({"MARKET_INTERVAL": "fast"}, "MARKET_INTERVAL='fast' is not a number"),
-    ({"MARKET_INTERVAL": "0.01"}, "MARKET_INTERVAL=0.01 must be between 0.05 and 60 seconds"),
-    ({"MARKET_INTERVAL": "61"}, "between 0.05 and 60"),
-    ({"MARKET_INTERVAL": "nan"}, "between 0.05 and 60"),
-    ({"MARKET_SOURCE": "bloomberg"}, "MARKET_SOURCE='bloomberg' must be one of simulator, publisher"),
-    ({"MARKET_SEED": "x"}, "MARKET_SEED='x' is not a whole number"),
-])
-def test_bad_market_settings_name_the_setting(env, needle):
-    with pytest.raises(ConfigError) as err:
-        Settings.from_env(env)
-    assert needle in str(err.value)
-    assert str(err.value).startswith(next(iter(env)))
 
 
 def test_bad_port_stops_start_up_with_one_line(tmp_path):

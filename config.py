@@ -153,9 +153,10 @@ DEFAULT_MARKET_SYMBOLS = (
     "ACME:101.25,GLOBX:48.10,INITK:23.40,UMBRL:312.75,WAYNE:187.30,STARK:742.00"
 )
 MAX_MARKET_SYMBOLS = 50
-# The largest start price: money.MAX_PRICE, repeated because config.py imports
-# nothing of the app (tests/unit/test_config.py checks the two agree).
+# The largest start price and the cent: as in money.py, repeated because config.py
+# imports nothing of the app (tests/unit/test_config.py checks the two agree).
 MAX_START_PRICE = Decimal("1000000.00")
+_CENT = Decimal("0.01")
 
 
 def _start_price(entry: str, raw: str) -> Decimal:
@@ -164,12 +165,12 @@ def _start_price(entry: str, raw: str) -> Decimal:
     except InvalidOperation:
         price = None
     if (price is None or not price.is_finite() or price <= 0
-            or price != price.quantize(Decimal("0.01")) or price > MAX_START_PRICE):
+            or price != price.quantize(_CENT) or price > MAX_START_PRICE):
         raise ConfigError(
             f"MARKET_SYMBOLS entry {entry!r}: the start price must be like 101.25 "
             "(more than 0, at most 1000000, 2 decimal places)"
         )
-    return price.quantize(Decimal("0.01"))
+    return price.quantize(_CENT)
 
 
 def _market_symbols(env: dict[str, str]) -> tuple[tuple[str, Decimal | None], ...]:

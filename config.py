@@ -7,10 +7,12 @@ operator never has to read a traceback to find a typo in a unit file.
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 import re
 import secrets
 from dataclasses import dataclass, field, fields
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from limits import parse_many
@@ -22,8 +24,8 @@ class ConfigError(ValueError):
     """A setting has a value Switchboard cannot use."""
 
 
-def _int(name: str, default: int, minimum: int = 0, maximum: int | None = None):
-    def parse(env: dict[str, str]) -> int:
+def _int(name: str, default: int | None, minimum: int | None = 0, maximum: int | None = None):
+    def parse(env: dict[str, str]) -> int | None:
         raw = env.get(name)
         if raw is None or raw == "":
             return default
@@ -31,6 +33,8 @@ def _int(name: str, default: int, minimum: int = 0, maximum: int | None = None):
             value = int(raw)
         except ValueError:
             raise ConfigError(f"{name}={raw!r} is not a whole number") from None
+        if minimum is None:
+            return value
         if value < minimum or (maximum is not None and value > maximum):
             upper = f" and {maximum}" if maximum is not None else ""
             raise ConfigError(f"{name}={value} must be at least {minimum}{upper}")
@@ -130,6 +134,70 @@ def _deployment(env: dict[str, str]) -> str | None:
     return value
 
 
+def _seconds(name: str, default: str, minimum: float, maximum: float):
+    def parse(env: dict[str, str]) -> float:
+        raw = env.get(name) or default
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ConfigError(f"{name}={raw!r} is not a number of seconds") from None
+        if not math.isfinite(value) or value < minimum or value > maximum:
+            raise ConfigError(f"{name}={raw} must be between {minimum} and {maximum} seconds")
+        return value
+
+    return parse
+
+
+MARKET_SYMBOL_RE = re.compile(r"[A-Z][A-Z0-9.]{0,9}")  # used with fullmatch (see auth.service)
+DEFAULT_MARKET_SYMBOLS = (
+    "ACME:101.25,GLOBX:48.10,INITK:23.40,UMBRL:312.75,WAYNE:187.30,STARK:742.00"
+)
+MAX_MARKET_SYMBOLS = 50
+# The largest start price and the cent: as in money.py, repeated because config.py
+# imports nothing of the app (tests/unit/test_config.py checks the two agree).
+MAX_START_PRICE = Decimal("1000000.00")
+_CENT = Decimal("0.01")
+
+
+def _start_price(entry: str, raw: str) -> Decimal:
+    try:
+        price = Decimal(raw)
+    except InvalidOperation:
+        price = None
+    if (price is None or not price.is_finite() or price <= 0
+            or price != price.quantize(_CENT) or price > MAX_START_PRICE):
+        raise ConfigError(
+            f"MARKET_SYMBOLS entry {entry!r}: the start price must be like 101.25 "
+            "(more than 0, at most 1000000, 2 decimal places)"
+        )
+    return price.quantize(_CENT)
+
+
+def _market_symbols(env: dict[str, str]) -> tuple[tuple[str, Decimal | None], ...]:
+    """``ACME:101.25,GLOBX`` -> (("ACME", Decimal("101.25")), ("GLOBX", None)), in order."""
+    raw = env.get("MARKET_SYMBOLS") or DEFAULT_MARKET_SYMBOLS
+    entries = [e.strip() for e in raw.split(",") if e.strip()]
+    if not entries:
+        raise ConfigError("MARKET_SYMBOLS is empty; list symbols like 'ACME:101.25,GLOBX'")
+    if len(entries) > MAX_MARKET_SYMBOLS:
+        raise ConfigError(
+            f"MARKET_SYMBOLS has {len(entries)} symbols; at most {MAX_MARKET_SYMBOLS}"
+        )
+    out: dict[str, Decimal | None] = {}
+    for entry in entries:
+        symbol, _, price_raw = entry.partition(":")
+        symbol = symbol.strip().upper()
+        if not MARKET_SYMBOL_RE.fullmatch(symbol):
+            raise ConfigError(
+                f"MARKET_SYMBOLS entry {entry!r}: a symbol is 1-10 of A-Z, 0-9 and '.', "
+                "starting with a letter"
+            )
+        if symbol in out:
+            raise ConfigError(f"MARKET_SYMBOLS lists {symbol} twice")
+        out[symbol] = _start_price(entry, price_raw.strip()) if price_raw.strip() else None
+    return tuple(out.items())
+
+
 def _file(name: str):
     def parse(env: dict[str, str]) -> str | None:
         value = env.get(name)
@@ -206,6 +274,19 @@ class Settings:
     INSTANCE_PATH: str = field(
         metadata={"parse": _str("INSTANCE_PATH", str(BASE_DIR / "instance"))}
     )
+    # The market board (docs/market.md): (symbol, start price or None) in
+    # display order; seconds between feed rounds; who writes quotes
+    # (``simulator``: a seeded random walk in the process holding the feed
+    # lease, ``publisher``: only ``flask market publish``); the simulator's
+    # seed (None: a random one per start, logged).
+    MARKET_SYMBOLS: tuple[tuple[str, Decimal | None], ...] = field(
+        metadata={"parse": _market_symbols}
+    )
+    MARKET_INTERVAL: float = field(metadata={"parse": _seconds("MARKET_INTERVAL", "1", 0.05, 60)})
+    MARKET_SOURCE: str = field(
+        metadata={"parse": _choice("MARKET_SOURCE", "simulator", ("simulator", "publisher"))}
+    )
+    MARKET_SEED: int | None = field(metadata={"parse": _int("MARKET_SEED", None, minimum=None)})
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -222,11 +303,6 @@ class Settings:
                 "SOCKETIO_ADMIN_UI_MODE=development cannot be used with MESSAGE_QUEUE: "
                 "use SOCKETIO_ADMIN_UI_MODE=production with several processes"
             )
-        # The market board's own settings (MARKET_*) are parsed by its module;
-        # checking them here makes a bad one stop start-up with one line too.
-        from blueprints.market.settings import MarketSettings
-
-        MarketSettings.from_env(env)
         return cls(**values)
 
     @property

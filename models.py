@@ -157,7 +157,7 @@ def iso(value: datetime | None) -> str | None:
 
 from decimal import Decimal  # noqa: E402
 
-CENT = Decimal("0.01")
+from money import CENT, has_cents_only  # noqa: E402
 
 
 class _PlainNumeric(db.Numeric):
@@ -194,7 +194,7 @@ class Money(db.TypeDecorator):
             return None
         if not isinstance(value, Decimal):
             raise TypeError(f"money must be a Decimal, not {type(value).__name__}")
-        if value != value.quantize(CENT):
+        if not has_cents_only(value):
             raise ValueError(f"money has more than 2 decimal places: {value}")
         value = value.quantize(CENT)
         return str(value) if dialect.name == "sqlite" else value

@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from flask import current_app, request
+from flask import request
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, Namespace
 from pydantic import BaseModel, ValidationError
@@ -292,7 +292,3 @@ class AppNamespace(Namespace):
         """Emit within this namespace (``to`` a sid, room or list of rooms)."""
         self.socketio.emit(event_name, data, to=to, include_self=include_self,
                            skip_sid=skip_sid, namespace=namespace or self.namespace)
-
-    @property
-    def config(self):
-        return current_app.config

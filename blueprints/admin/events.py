@@ -5,7 +5,7 @@ from blueprints.admin import schemas as s
 from blueprints.admin import service
 from blueprints.chat.events import system_message
 from realtime.audit import audit
-from realtime.errors import BadRequest, NotFound, TooLarge
+from realtime.errors import BadRequest, NotFound
 from realtime.housekeeping import ROUND_SECONDS
 from realtime.namespace import AppNamespace, event
 from realtime.sessions import disconnect_user
@@ -13,7 +13,6 @@ from realtime.state import Connection
 from textnorm import is_blank
 
 ADMINS = "admins"
-MAX_ANNOUNCEMENT = 1000
 
 
 class AdminNamespace(AppNamespace):
@@ -60,11 +59,9 @@ class AdminNamespace(AppNamespace):
 
     @event("announce", s.Announce)
     def announce(self, conn: Connection, data: s.Announce):
-        text = data.text.strip()
+        text = data.text  # trimmed and at most MAX_ANNOUNCEMENT long (the schema)
         if is_blank(text):  # only invisible characters: an announcement nobody sees
             raise BadRequest("text: must not be empty")
-        if len(text) > MAX_ANNOUNCEMENT:
-            raise TooLarge(f"text: at most {MAX_ANNOUNCEMENT} characters", limit=MAX_ANNOUNCEMENT)
         message = system_message(text)
         self.socketio.emit("system", message, namespace="/chat")
         audit("announce", by=conn.username, ip=conn.ip, sid=conn.sid, chars=len(text))

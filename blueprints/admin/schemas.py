@@ -1,9 +1,12 @@
 """Payloads of the /admin events (PROTOCOL section 6)."""
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 from realtime.schemas import Payload
+
+# What fits the admin page's banner; the page's input has the same maxlength.
+MAX_ANNOUNCEMENT = 1000
 
 
 class Empty(Payload):
@@ -15,4 +18,6 @@ class Kick(Payload):
 
 
 class Announce(Payload):
-    text: Annotated[str, Field(min_length=1, max_length=1_000_000)]
+    # Trimmed first, then measured: surrounding white space neither counts nor is sent.
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                           max_length=MAX_ANNOUNCEMENT)]

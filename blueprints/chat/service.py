@@ -279,21 +279,6 @@ _messages = Message.__table__
 _memberships = Membership.__table__
 
 
-def _next_numbers(room_id: int) -> tuple[int, int]:
-    """Take the room's next seq and rev.
-
-    One UPDATE ... RETURNING: PostgreSQL holds the room's row lock and SQLite
-    its write lock until the caller commits, so concurrent senders queue here
-    and numbers are never shared or skipped.
-    """
-    row = db.session.execute(
-        update(_rooms).where(_rooms.c.id == room_id)
-        .values(last_seq=_rooms.c.last_seq + 1, last_rev=_rooms.c.last_rev + 1)
-        .returning(_rooms.c.last_seq, _rooms.c.last_rev)
-    ).one()
-    return row.last_seq, row.last_rev
-
-
 def _next_rev(room_id: int) -> int:
     return db.session.execute(
         update(_rooms).where(_rooms.c.id == room_id).values(last_rev=_rooms.c.last_rev + 1)
@@ -318,6 +303,10 @@ def _why_cannot_post(user_id: int, room_id: int) -> AppError:
 
 # The hot path's statements, built once: SQLAlchemy then reuses their cache
 # keys and compiled forms instead of rebuilding them for every message.
+# Taking the room's next seq and rev is one UPDATE ... RETURNING: PostgreSQL
+# holds the room's row lock and SQLite its write lock until the sender's
+# transaction commits, so concurrent senders queue here and numbers are never
+# shared or skipped.
 _TAKE_NUMBERS_IF_MEMBER = (
     update(_rooms)
     .where(_rooms.c.id == bindparam("room"),

@@ -40,7 +40,7 @@ class MarketNamespace(AppNamespace):
     # -- quotes -------------------------------------------------------------
     @event("symbols", s.Empty)
     def symbols(self, conn: Connection, data: s.Empty):
-        return {"symbols": list(self.feed.symbols), "source": self.feed.settings.source}
+        return {"symbols": list(self.feed.symbols), "source": self.feed.source}
 
     @event("subscribe", s.SymbolList)
     def subscribe(self, conn: Connection, data: s.SymbolList):

@@ -41,8 +41,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from blueprints.market import service
-from blueprints.market.quotes import QuoteBook, RandomWalk, Stored, make_rng
-from blueprints.market.settings import MarketSettings
+from blueprints.market.quotes import QuoteBook, RandomWalk, Stored, make_book, make_rng
+from config import Settings
 from extensions import db
 from models import utcnow
 
@@ -72,32 +72,34 @@ class Tick:
 
 
 class MarketFeed:
-    def __init__(self, app, socketio, settings: MarketSettings, book: QuoteBook, *,
+    """The feed of one process, configured by the app's ``Settings`` (MARKET_*)."""
+
+    def __init__(self, app, socketio, settings: Settings, book: QuoteBook, *,
                  clock: Callable[[], datetime] = utcnow, rng=None, holder: str | None = None,
                  namespace: str = NAMESPACE) -> None:
         self.app = app
         self.socketio = socketio
-        self.settings = settings
+        self.symbols: tuple[str, ...] = tuple(symbol for symbol, _ in settings.MARKET_SYMBOLS)
+        self.interval = settings.MARKET_INTERVAL
+        self.source = settings.MARKET_SOURCE
+        # The lease outlives three missed renewals, and at least a second.
+        self.lease_ttl = max(3 * self.interval, 1.0)
         self.book = book
         self.clock = clock
         self.namespace = namespace
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.simulator: RandomWalk | None = None
         self.seed: int | None = None
-        if settings.source == "simulator":
+        if self.source == "simulator":
             if rng is None:
-                rng, self.seed = make_rng(settings.seed)
-            self.simulator = RandomWalk(settings.symbols, rng, clock)
+                rng, self.seed = make_rng(settings.MARKET_SEED)
+            self.simulator = RandomWalk(settings.MARKET_SYMBOLS, rng, clock)
         self._lock = threading.Lock()
         self._sent: dict[str, dict[str, int]] = {}  # sid -> symbol -> version delivered
         self._matched: dict[str, int] = {}  # symbol -> version matched (while holding)
         self._holding = False
         self._started = False
         self._stopping = False
-
-    @property
-    def symbols(self) -> tuple[str, ...]:
-        return self.settings.symbol_names
 
     # -- lifecycle --------------------------------------------------------------
     def ensure_started(self) -> None:
@@ -106,8 +108,8 @@ class MarketFeed:
             if self._started:
                 return
             self._started = True
-        log.info("market feed starting: source=%s interval=%ss symbols=%s%s", self.settings.source,
-                 self.settings.interval, ",".join(self.symbols),
+        log.info("market feed starting: source=%s interval=%ss symbols=%s%s", self.source,
+                 self.interval, ",".join(self.symbols),
                  f" seed={self.seed}" if self.seed is not None else "")
         self.socketio.start_background_task(self._run)
 
@@ -121,7 +123,7 @@ class MarketFeed:
         self._stopping = True
 
     def _run(self) -> None:
-        interval = self.settings.interval
+        interval = self.interval
         next_at = time.monotonic()
         while not self._stopping:
             try:
@@ -140,7 +142,7 @@ class MarketFeed:
     def tick(self) -> Tick:
         """Lease, produce, match, push. Needs an app context."""
         holding = self.app.extensions["switchboard.state"].acquire_lease(
-            LEASE, self.holder, self.settings.lease_ttl)
+            LEASE, self.holder, self.lease_ttl)
         if holding != self._holding:
             log.info("market feed lease %s by %s", "taken" if holding else "lost", self.holder)
             self._matched = {}  # on taking over, match every symbol once at its current price
@@ -247,11 +249,12 @@ def get_feed(app) -> MarketFeed:
 
 
 def init_feed(app, socketio) -> MarketFeed:
-    """Create this app's feed (not started) from the settings; see settings.py."""
-    from blueprints.market.quotes import make_book
+    """Create this app's feed (not started) from the app's settings, and only those.
 
-    settings = app.extensions["switchboard.settings"]
-    market_settings = MarketSettings.from_settings(settings)
-    feed = MarketFeed(app, socketio, market_settings, make_book(settings.MESSAGE_QUEUE))
+    The settings given to ``create_app`` are the whole truth: nothing here
+    reads the environment, so a test's or a tool's settings reach the feed.
+    """
+    settings: Settings = app.extensions["switchboard.settings"]
+    feed = MarketFeed(app, socketio, settings, make_book(settings.MESSAGE_QUEUE))
     app.extensions["switchboard.market"] = feed
     return feed

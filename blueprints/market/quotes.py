@@ -1,4 +1,4 @@
-"""Quotes: money helpers, the two quote sources and the shared quote book.
+"""Quotes: the two quote sources and the shared quote book.
 
 Both sources produce ``Quote`` objects and write them to the ``QuoteBook``;
 nothing else writes quotes:
@@ -20,55 +20,17 @@ from __future__ import annotations
 
 import json
 import random
-import re
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 
 from models import iso, utcnow
+from money import MAX_PRICE, from_cents, money, parse_money, percent, to_cents
 
-CENT = Decimal("0.01")
-MAX_PRICE = Decimal("1000000.00")
 MAX_VOLUME = 10**15
-# fullmatch: with ``^...$`` and ``match``, "101.25\n" passed ($ matches before a final newline).
-_MONEY_RE = re.compile(r"(0|[1-9][0-9]{0,9})(\.[0-9]{1,2})?")
-
-
-# -- money ---------------------------------------------------------------------
-
-def parse_money(raw, field: str, *, maximum: Decimal = MAX_PRICE) -> Decimal:
-    """A positive amount from a decimal string with at most 2 places.
-
-    Raises ``ValueError`` with a message that names ``field``; floats are
-    refused outright (``0.1 + 0.2`` is how money goes wrong).
-    """
-    if isinstance(raw, bool) or not isinstance(raw, (str, Decimal)):
-        raise ValueError(f'{field}: must be a decimal string like "101.25", not {type(raw).__name__}')
-    text = str(raw)
-    if not _MONEY_RE.fullmatch(text):
-        raise ValueError(f'{field}: must be a decimal string with at most 2 decimal places, '
-                         f'like "101.25"')
-    value = Decimal(text).quantize(CENT)
-    if value <= 0:
-        raise ValueError(f"{field}: must be more than 0")
-    if value > maximum:
-        raise ValueError(f"{field}: must be at most {maximum}")
-    return value
-
-
-def money(value: Decimal) -> str:
-    """The wire form of an amount: a string with exactly 2 places."""
-    return str(value.quantize(CENT, rounding=ROUND_HALF_EVEN))
-
-
-def percent(part: Decimal, whole: Decimal) -> Decimal:
-    """``part`` as a percentage of ``whole``, 2 places, banker's rounding."""
-    if whole == 0:
-        return Decimal("0.00")
-    return (part * 100 / whole).quantize(CENT, rounding=ROUND_HALF_EVEN)
 
 
 # -- the quote ---------------------------------------------------------------------
@@ -146,20 +108,20 @@ class RandomWalk:
         for symbol, price in symbols:
             # Symbols without a configured price start somewhere between 10 and 500.
             self.start[symbol] = price if price is not None else (
-                Decimal(self.rng.randrange(1000, 50000)) * CENT)
+                from_cents(self.rng.randrange(1000, 50000)))
 
     def first(self, symbol: str) -> Quote:
         price = self.start[symbol]
         return Quote(symbol, price, price, 0, self.clock())
 
     def step(self, prev: Quote) -> Quote:
-        cents = int(prev.price * 100)
-        open_cents = int(prev.open * 100)
+        cents = to_cents(prev.price)
+        open_cents = to_cents(prev.open)
         pull = 0.02 * (open_cents - cents) / max(cents, 1)  # gentle mean reversion
         move = round(cents * (self.rng.gauss(0.0, self.volatility) + pull * self.volatility))
-        new_cents = max(1, min(cents + move, int(MAX_PRICE * 100)))
+        new_cents = max(1, min(cents + move, to_cents(MAX_PRICE)))
         lots = int(self.rng.lognormvariate(1.5, 0.9)) + 1
-        return replace(prev, price=Decimal(new_cents) * CENT,
+        return replace(prev, price=from_cents(new_cents),
                        volume=min(prev.volume + lots * 100, MAX_VOLUME), ts=self.clock())
 
     def next_quotes(self, current: dict[str, Stored]) -> list[Quote]:

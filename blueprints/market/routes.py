@@ -11,4 +11,4 @@ def page():
     feed = get_feed(current_app)
     feed.ensure_started()  # the page is about to connect; have quotes ready
     return render_template("market/market.html", user=current_user,
-                           source=feed.settings.source, interval=feed.settings.interval)
+                           source=feed.source, interval=feed.interval)

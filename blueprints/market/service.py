@@ -24,23 +24,19 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from typing import Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from blueprints.market.quotes import CENT, money, parse_money
 from extensions import db
 from models import Account, Position, Trade, utcnow
+from money import MAX_AMOUNT, ZERO, money, parse_money, round_cents
 from realtime.errors import BadRequest, Conflict, NotFound
 
 STARTING_CASH = Decimal("100000.00")
-MAX_QUANTITY = 10_000
-MAX_MONEY = Decimal("999999999999.99")  # NUMERIC(14,2)
 TRADES_IN_PORTFOLIO = 50
-SIDES = ("BUY", "SELL")
-TYPES = ("market", "limit")
 
 
 class PriceSource(Protocol):
@@ -75,19 +71,12 @@ def validate_order(symbol: str, side: str, quantity: int, type_: str, limit_pric
                    client_id: str, symbols: Collection[str]) -> Order:
     """Check what the payload schema cannot: known symbol, price format, combinations.
 
-    Raises ``BadRequest`` naming the field; types were checked strictly by
-    the schema already, but this stands on its own for other callers.
+    Raises ``BadRequest`` naming the field. Types, ``side``, ``type``, the
+    range of ``quantity`` and the length of ``client_id`` are the schema's
+    (schemas.TradeRequest, strict pydantic): they are not checked again here.
     """
-    if not isinstance(symbol, str) or symbol not in symbols:
+    if symbol not in symbols:
         raise BadRequest(f"symbol: unknown symbol {symbol!r}; ask 'symbols' for the list")
-    if side not in SIDES:
-        raise BadRequest('side: must be "BUY" or "SELL"')
-    if type(quantity) is not int or not 1 <= quantity <= MAX_QUANTITY:
-        raise BadRequest(f"quantity: a whole number from 1 to {MAX_QUANTITY}")
-    if type_ not in TYPES:
-        raise BadRequest('type: must be "market" or "limit"')
-    if not isinstance(client_id, str) or not 1 <= len(client_id) <= 64:
-        raise BadRequest("client_id: 1 to 64 characters")
     price = None
     if type_ == "limit":
         if limit_price is None:
@@ -108,7 +97,7 @@ def ensure_account(user_id: int) -> Account:
     account = db.session.get(Account, user_id)
     if account is not None:
         return account
-    db.session.add(Account(user_id=user_id, cash=STARTING_CASH, realized_pnl=Decimal("0.00")))
+    db.session.add(Account(user_id=user_id, cash=STARTING_CASH, realized_pnl=ZERO))
     try:
         db.session.commit()
     except IntegrityError:  # opened at the same moment from another tab or process
@@ -143,7 +132,7 @@ def cost_share(cost: Decimal, held: int, sold: int) -> Decimal:
     """
     if sold >= held:
         return cost
-    return (cost * sold / held).quantize(CENT, rounding=ROUND_HALF_EVEN)
+    return round_cents(cost * sold / held)
 
 
 def _reject(trade: Trade, reason: str, now: datetime) -> None:
@@ -161,11 +150,11 @@ def _fill(account: Account, trade: Trade, price: Decimal, now: datetime) -> None
             return _reject(trade, f"Not enough cash: {trade.quantity} {trade.symbol} at "
                                   f"{money(price)} cost {money(amount)}, you have "
                                   f"{money(account.cash)}.", now)
-        if (position.cost if position is not None else 0) + amount > MAX_MONEY:
+        if (position.cost if position is not None else 0) + amount > MAX_AMOUNT:
             return _reject(trade, "That position would exceed the account's limits.", now)
         if position is None:
             position = Position(user_id=account.user_id, symbol=trade.symbol, quantity=0,
-                                cost=Decimal("0.00"))
+                                cost=ZERO)
             db.session.add(position)
         account.cash -= amount
         position.quantity += trade.quantity
@@ -175,7 +164,7 @@ def _fill(account: Account, trade: Trade, price: Decimal, now: datetime) -> None
         if held < trade.quantity:
             return _reject(trade, f"You hold {held} {trade.symbol}; you cannot sell "
                                   f"{trade.quantity}.", now)
-        if account.cash + amount > MAX_MONEY:
+        if account.cash + amount > MAX_AMOUNT:
             return _reject(trade, "That sale would exceed the account's limits.", now)
         basis = cost_share(position.cost, held, trade.quantity)
         account.cash += amount
@@ -318,7 +307,7 @@ def position_dict(position: Position) -> dict:
     return {
         "symbol": position.symbol,
         "quantity": position.quantity,
-        "avg_price": money((position.cost / position.quantity).quantize(CENT, ROUND_HALF_EVEN)),
+        "avg_price": money(position.cost / position.quantity),
         "cost": money(position.cost),
     }
 

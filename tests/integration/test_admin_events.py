@@ -1,6 +1,10 @@
 """The /admin namespace through socketio.test_client."""
 from __future__ import annotations
 
+import pytest
+from pydantic import ValidationError
+
+from blueprints.admin.schemas import MAX_ANNOUNCEMENT, Announce
 from blueprints.auth import service as auth
 from extensions import socketio
 from tests.integration.conftest import call
@@ -51,3 +55,19 @@ def test_stats_kick_and_announce(app):
     system = [p["args"][0] for p in carol.get_received("/chat") if p["name"] == "system"]
     assert system and system[0]["room"] is None and system[0]["text"] == "maintenance at 5"
     assert call(admin, "announce", {"text": "  "}, namespace="/admin")["error"]["code"] == "bad_request"
+
+
+def test_the_announcement_length_is_the_schemas_rule(app):
+    """At most 1000 characters after trimming, decided by the payload schema alone."""
+    with pytest.raises(ValidationError):
+        Announce.model_validate({"text": "x" * (MAX_ANNOUNCEMENT + 1)}, strict=True)
+    admin = connect(app, "root", "/admin")
+    carol = connect(app, "carol", "/chat")
+    carol.get_received("/chat")
+    reply = call(admin, "announce", {"text": "x" * (MAX_ANNOUNCEMENT + 1)}, namespace="/admin")
+    assert reply["error"]["code"] == "bad_request" and reply["error"]["message"].startswith("text:")
+    assert [p for p in carol.get_received("/chat") if p["name"] == "system"] == []
+    longest = "y" * MAX_ANNOUNCEMENT
+    assert call(admin, "announce", {"text": f"  {longest}\n"}, namespace="/admin")["ok"]
+    system = [p["args"][0] for p in carol.get_received("/chat") if p["name"] == "system"]
+    assert [s["text"] for s in system] == [longest]

@@ -6,6 +6,7 @@ quotes are exactly the ones a test puts in the book.
 from __future__ import annotations
 
 import itertools
+import tempfile
 from datetime import datetime, timezone
 from decimal import Decimal
 
@@ -14,7 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from app import create_app, prepare_database
 from blueprints.market.quotes import Quote
+from config import Settings
 from extensions import db, socketio
 from models import Account, Position, Trade
 from tests.support.app import make_app
@@ -25,10 +28,7 @@ _names = itertools.count(1)
 
 
 def market_app():
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MARKET_SOURCE", "publisher")
-        mp.setenv("MARKET_SYMBOLS", "ACME:100.00,GLOBX:50.00,INITK")
-        app = make_app()
+    app = make_app(MARKET_SOURCE="publisher", MARKET_SYMBOLS="ACME:100.00,GLOBX:50.00,INITK")
     app.extensions["switchboard.market"].drive_manually()
     return app
 
@@ -128,6 +128,37 @@ def test_connect_without_credentials_is_refused(app):
 def test_symbols_lists_the_configured_symbols(connect):
     reply = call(connect(), "symbols")
     assert reply == {"ok": True, "symbols": ["ACME", "GLOBX", "INITK"], "source": "publisher"}
+
+
+def test_settings_given_to_create_app_reach_the_feed(monkeypatch):
+    """The app's Settings are the feed's only source: the process environment is not read.
+
+    Before MARKET_* were fields of config.Settings, the feed re-read
+    ``os.environ``: these settings were checked and then ignored.
+    """
+    # Different values in the environment, one of them invalid: were it read, the
+    # feed would list ZZZ, or start-up would fail on the source.
+    monkeypatch.setenv("MARKET_SYMBOLS", "ZZZ")
+    monkeypatch.setenv("MARKET_SOURCE", "bloomberg")
+    monkeypatch.setenv("MARKET_INTERVAL", "0.5")
+    instance = tempfile.mkdtemp(prefix="sb-test-")
+    app = create_app(Settings.from_env({
+        "ASYNC_MODE": "threading", "INSTANCE_PATH": instance, "SECRET_KEY": "test-secret",
+        "MARKET_SYMBOLS": "BBB:2.00,AAA", "MARKET_SOURCE": "simulator", "MARKET_SEED": "7",
+        "MARKET_INTERVAL": "2.5",
+    }), TESTING=True)
+    prepare_database(app)
+    feed = app.extensions["switchboard.market"]
+    feed.drive_manually()
+    assert (feed.interval, feed.seed, feed.lease_ttl) == (2.5, 7, 7.5)
+    _connect, made = connector(app)
+    client = _connect()
+    reply = call(client, "symbols")
+    assert reply == {"ok": True, "symbols": ["BBB", "AAA"], "source": "simulator"}
+    with app.app_context():
+        feed.tick()  # the simulator's first round: the configured start price
+    assert call(client, "subscribe", {"symbols": ["BBB"]})["quotes"][0]["price"] == "2.00"
+    client.disconnect(NS)
 
 
 def test_subscribe_answers_with_a_snapshot_of_each_symbol_that_has_a_quote(app, feed, connect):

@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 import subprocess
 import sys
+from decimal import Decimal
 
 import pytest
 
-from config import ConfigError, Settings, load_secret_key
+import money
+from config import DEFAULT_MARKET_SYMBOLS, ConfigError, Settings, load_secret_key
 from tests.support.server import ROOT
 
 
@@ -31,10 +34,63 @@ def test_defaults_match_the_protocol():
     ({"CORS_ALLOWED_ORIGINS": "example.com"}, "must start with http"),
     ({"SOCKETIO_ADMIN_UI": "on"}, "SOCKETIO_ADMIN_UI='on' must be one of off, read-only, read-write"),
     ({"TLS_CERT": "/nonexistent.pem"}, "TLS_CERT='/nonexistent.pem': no such file"),
+    ({"MARKET_SYMBOLS": " , "}, "MARKET_SYMBOLS is empty"),
+    ({"MARKET_SYMBOLS": "ACME,acme"}, "lists ACME twice"),
+    ({"MARKET_SYMBOLS": "AC ME"}, "a symbol is 1-10"),
+    ({"MARKET_SYMBOLS": "1ACME"}, "a symbol is 1-10"),
+    ({"MARKET_SYMBOLS": "ACME\nX"}, "a symbol is 1-10"),
+    ({"MARKET_SYMBOLS": "ACME:-1"}, "start price"),
+    ({"MARKET_SYMBOLS": "ACME:1.001"}, "start price"),
+    ({"MARKET_SYMBOLS": "ACME:abc"}, "start price"),
+    ({"MARKET_SYMBOLS": "ACME:NaN"}, "start price"),
+    ({"MARKET_SYMBOLS": ",".join(f"S{i}" for i in range(51))}, "at most 50"),
+    ({"MARKET_INTERVAL": "fast"}, "MARKET_INTERVAL='fast' is not a number"),
+    ({"MARKET_INTERVAL": "0.01"}, "MARKET_INTERVAL=0.01 must be between 0.05 and 60 seconds"),
+    ({"MARKET_INTERVAL": "61"}, "between 0.05 and 60"),
+    ({"MARKET_INTERVAL": "nan"}, "between 0.05 and 60"),
+    ({"MARKET_SOURCE": "bloomberg"}, "MARKET_SOURCE='bloomberg' must be one of simulator, publisher"),
+    ({"MARKET_SEED": "x"}, "MARKET_SEED='x' is not a whole number"),
 ])
 def test_bad_values_name_the_setting(env, fragment):
-    with pytest.raises(ConfigError, match=fragment.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(ConfigError, match=re.escape(fragment)) as err:
         Settings.from_env(env)
+    assert str(err.value).startswith(next(iter(env)))  # the one line starts with its name
+
+
+# -- the market board (MARKET_*) ---------------------------------------------------------
+
+def test_default_market_settings():
+    s = Settings.from_env({})
+    assert tuple(sym for sym, _ in s.MARKET_SYMBOLS) == tuple(
+        e.split(":")[0] for e in DEFAULT_MARKET_SYMBOLS.split(","))
+    assert s.MARKET_SYMBOLS[0] == ("ACME", Decimal("101.25"))
+    assert (s.MARKET_INTERVAL, s.MARKET_SOURCE, s.MARKET_SEED) == (1.0, "simulator", None)
+
+
+def test_market_settings_are_typed_fields():
+    s = Settings.from_env({"MARKET_SYMBOLS": "abc:1.5, XYZ", "MARKET_INTERVAL": "0.25",
+                           "MARKET_SOURCE": "Publisher", "MARKET_SEED": "42"})
+    assert s.MARKET_SYMBOLS == (("ABC", Decimal("1.50")), ("XYZ", None))
+    assert (s.MARKET_INTERVAL, s.MARKET_SOURCE, s.MARKET_SEED) == (0.25, "publisher", 42)
+
+
+def test_settings_given_are_the_only_source_of_market_settings(monkeypatch):
+    """An explicit env is the whole truth: the process environment is not consulted."""
+    monkeypatch.setenv("MARKET_SYMBOLS", "FROMENV")
+    monkeypatch.setenv("MARKET_SOURCE", "bloomberg")  # would stop start-up if it were read
+    assert Settings.from_env({"MARKET_SYMBOLS": "AAA"}).MARKET_SYMBOLS == (("AAA", None),)
+
+
+def test_start_prices_are_bounded_like_every_other_price():
+    """config.py cannot import money.py (it imports nothing of the app): same bounds, checked."""
+    top = str(money.MAX_PRICE)
+    assert Settings.from_env({"MARKET_SYMBOLS": f"ACME:{top}"}).MARKET_SYMBOLS == (
+        ("ACME", money.parse_money(top, "price")),)
+    over = str(money.MAX_PRICE + money.CENT)
+    with pytest.raises(ValueError):
+        money.parse_money(over, "price")
+    with pytest.raises(ConfigError, match="start price"):
+        Settings.from_env({"MARKET_SYMBOLS": f"ACME:{over}"})
 
 
 def test_bad_port_stops_start_up_with_one_line(tmp_path):

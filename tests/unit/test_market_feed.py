@@ -12,13 +12,13 @@ import pytest
 from blueprints.market import service
 from blueprints.market.feed import LEASE, MarketFeed
 from blueprints.market.quotes import MemoryBook, Quote, RedisBook
-from blueprints.market.settings import MarketSettings
+from config import Settings
 from extensions import db, socketio
 from models import Trade
 
 D = Decimal
 T0 = datetime(2026, 1, 2, 9, 30, tzinfo=timezone.utc)
-SYMBOLS = (("ACME", D("100.00")), ("GLOBX", D("50.00")))
+SYMBOLS = "ACME:100.00,GLOBX:50.00"
 
 
 class StepClock:
@@ -30,8 +30,13 @@ class StepClock:
         return self.now
 
 
+def market_settings(source="simulator", seed=1, interval=1.0):
+    return Settings.from_env({"MARKET_SYMBOLS": SYMBOLS, "MARKET_SOURCE": source,
+                              "MARKET_SEED": str(seed), "MARKET_INTERVAL": str(interval)})
+
+
 def make_feed(app, source="simulator", seed=1, holder="proc-a", book=None, interval=1.0):
-    settings = MarketSettings(symbols=SYMBOLS, interval=interval, source=source, seed=seed)
+    settings = market_settings(source, seed, interval)
     feed = MarketFeed(app, socketio, settings, book or MemoryBook(), clock=StepClock(),
                       rng=random.Random(seed) if source == "simulator" else None, holder=holder)
     feed.drive_manually()
@@ -67,7 +72,7 @@ def test_a_process_that_loses_the_lease_stops_publishing(app):
     assert a.tick().holding
     assert not b.tick().holding  # a holds it and keeps renewing
     last = book.all()["ACME"]
-    time.sleep(a.settings.lease_ttl + 0.05)  # a stalls past its lease
+    time.sleep(a.lease_ttl + 0.05)  # a stalls past its lease
     taken = b.tick()
     assert taken.holding and taken.published
     # b carries the walk on from a's last prices (no jump back to the start price).
@@ -122,5 +127,5 @@ def test_a_failing_round_does_not_stop_the_loop(app, caplog):
 
 @pytest.mark.parametrize("interval", [0.05, 1.0, 60.0])
 def test_the_lease_outlives_three_rounds(interval):
-    s = MarketSettings(symbols=SYMBOLS, interval=interval, source="simulator", seed=1)
-    assert s.lease_ttl >= 3 * interval and s.lease_ttl >= 1.0
+    feed = MarketFeed(None, socketio, market_settings(interval=interval), MemoryBook())
+    assert feed.lease_ttl >= 3 * interval and feed.lease_ttl >= 1.0

@@ -8,9 +8,10 @@ import pytest
 from sqlalchemy import text
 
 from blueprints.market import service
-from blueprints.market.quotes import Quote, money, parse_money, percent
+from blueprints.market.quotes import Quote
 from extensions import db
 from models import Account
+from money import money, parse_money, percent
 
 D = Decimal
 

@@ -1,4 +1,4 @@
-"""Quote sources and the quote book: the simulator, published lines, settings."""
+"""Quote sources and the quote book: the simulator and published lines."""
 from __future__ import annotations
 
 import random
@@ -14,8 +14,6 @@ from blueprints.market.quotes import (
     RandomWalk,
     parse_published,
 )
-from blueprints.market.settings import DEFAULT_SYMBOLS, MarketSettings
-from config import ConfigError
 from tests.support.services import market_redis_book
 
 D = Decimal
@@ -45,52 +43,6 @@ def run(sim, ticks):
         book.put_many(quotes)
         out.append(quotes)
     return out
-
-
-# -- settings -----------------------------------------------------------------------
-
-def test_default_market_settings():
-    s = MarketSettings.from_env({})
-    assert s.symbol_names == tuple(e.split(":")[0] for e in DEFAULT_SYMBOLS.split(","))
-    assert s.interval == 1.0 and s.source == "simulator" and s.seed is None
-    assert s.lease_ttl == 3.0
-
-
-def test_market_settings_from_the_environment():
-    s = MarketSettings.from_env({"MARKET_SYMBOLS": "abc:1.5, XYZ", "MARKET_INTERVAL": "0.25",
-                                 "MARKET_SOURCE": "Publisher", "MARKET_SEED": "42"})
-    assert s.symbols == (("ABC", D("1.50")), ("XYZ", None))
-    assert (s.interval, s.source, s.seed, s.lease_ttl) == (0.25, "publisher", 42, 1.0)
-
-
-def test_settings_fields_of_config_win_over_the_environment():
-    from types import SimpleNamespace
-
-    settings = SimpleNamespace(MARKET_SYMBOLS="ZZZ:2.00", MARKET_INTERVAL=0.5,
-                               MARKET_SOURCE="publisher", MARKET_SEED=None)
-    s = MarketSettings.from_settings(settings, {"MARKET_SYMBOLS": "AAA", "MARKET_SEED": "4"})
-    assert (s.symbols, s.interval, s.source, s.seed) == ((("ZZZ", D("2.00")),), 0.5, "publisher", 4)
-
-
-@pytest.mark.parametrize("env,needle", [
-    ({"MARKET_SYMBOLS": " , "}, "MARKET_SYMBOLS is empty"),
-    ({"MARKET_SYMBOLS": "ACME,acme"}, "lists ACME twice"),
-    ({"MARKET_SYMBOLS": "AC ME"}, "a symbol is 1-10"),
-    ({"MARKET_SYMBOLS": "1ACME"}, "a symbol is 1-10"),
-    ({"MARKET_SYMBOLS": "ACME:-1"}, "start price"),
-    ({"MARKET_SYMBOLS": "ACME:1.001"}, "start price"),
-    ({"MARKET_SYMBOLS": "ACME:abc"}, "start price"),
-    ({"MARKET_SYMBOLS": ",".join(f"S{i}" for i in range(51))}, "at most 50"),
-    ({"MARKET_INTERVAL": "fast"}, "MARKET_INTERVAL='fast' is not a number"),
-    ({"MARKET_INTERVAL": "0.01"}, "between 0.05 and 60"),
-    ({"MARKET_INTERVAL": "nan"}, "between 0.05 and 60"),
-    ({"MARKET_SOURCE": "bloomberg"}, "MARKET_SOURCE='bloomberg' must be one of simulator, publisher"),
-    ({"MARKET_SEED": "x"}, "MARKET_SEED='x' is not a whole number"),
-])
-def test_bad_market_settings_name_the_setting(env, needle):
-    with pytest.raises(ConfigError) as err:
-        MarketSettings.from_env(env)
-    assert needle in str(err.value)
 
 
 # -- the simulator ---------------------------------------------------------------------

@@ -123,9 +123,7 @@ def graceful_stop(app, socketio) -> None:
         except Exception:  # already gone
             pass
     socketio.sleep(0.5)  # let the close packets reach the clients
-    shutdown = getattr(state, "shutdown", None)
-    if shutdown is not None:
-        shutdown()
+    state.shutdown()
     logging.shutdown()
     os._exit(0)
 

@@ -1,16 +1,13 @@
 """The connection-state interface holds on both backends: memory and Redis.
 
 The same checks run on an app built without MESSAGE_QUEUE (MemoryState) and
-with it (RedisState), with the Socket.IO Admin UI on, so that every namespace
-the app serves is in play. Before the state took its namespaces from the
-registered ones, RedisState counted a hard-coded ("/chat", "/market",
-"/admin"): a user's /socketio-admin connections escaped
-MAX_CONNECTIONS_PER_USER in Redis mode (the memory backend counted them), and
-their keys outlived a dead process.
+with it (RedisState). Housekeeping and the stop signal call
+heartbeat_interval, maintain() and shutdown() on either (before: getattr /
+hasattr probes, and only RedisState had them); the app builds one Redis
+client that /readyz shares. The per-user cap across namespaces and the
+dead-process clean-up: tests/security/test_state_backends.py.
 """
 from __future__ import annotations
-
-import re
 
 import pytest
 import redis
@@ -34,7 +31,7 @@ def _redis_or_skip() -> redis.Redis:
 
 @pytest.fixture(params=["memory", "redis"])
 def app(request):
-    env = {"SOCKETIO_ADMIN_UI": "read-only"}
+    env = {}
     client = None
     if request.param == "redis":
         client = _redis_or_skip()
@@ -55,52 +52,12 @@ def conn(sid, uid, ns):
                       transport="websocket", ip="127.0.0.1")
 
 
-def served(app) -> list[str]:
-    from extensions import socketio
-
-    return sorted(socketio.server.namespace_handlers)
-
-
-def test_every_served_namespace_counts_toward_the_per_user_cap(app):
-    state = app.extensions["switchboard.state"]
-    namespaces = served(app)
-    assert "/socketio-admin" in namespaces
-    for i, ns in enumerate(namespaces):
-        state.add(conn(f"s{i}", 1, ns))
-    # What on_connect compares with MAX_CONNECTIONS_PER_USER.
-    assert state.user_connections(1) == len(namespaces)
-    for i, ns in enumerate(namespaces):
-        state.remove(f"s{i}", ns)
-    assert state.user_connections(1) == 0
-
-
 def test_the_interface_has_what_housekeeping_and_serving_call(app):
     state = app.extensions["switchboard.state"]
     assert 0 < state.heartbeat_interval
     assert state.maintain() == {}  # nobody died
     state.add(conn("s1", 1, "/chat"))
     state.shutdown()  # a clean stop takes this process's share out (memory: nothing to do)
-
-
-def test_a_dead_process_leaves_no_keys_in_any_served_namespace(app):
-    if app.config["RATELIMIT_STORAGE_URI"].startswith("memory"):
-        pytest.skip("one process: nothing outlives it")
-    from realtime.state import make_state
-
-    client = _redis_or_skip()
-    state = app.extensions["switchboard.state"]
-    dead = make_state(URL, namespaces=served(app))
-    for i, ns in enumerate(served(app)):
-        dead.add(conn(f"d{i}", 7, ns))
-    assert state.user_connections(7) == len(served(app))
-    # It stops heartbeating: as if its last beat was long ago.
-    client.zadd("sb:procs", {dead.proc: 0})
-    gone = state.maintain()
-    assert gone == {ns: {7} for ns in served(app)}
-    assert state.user_connections(7) == 0
-    left = [k for k in client.keys("sb:*")
-            if (dead.proc in k and not k.startswith("sb:lease:")) or re.search(r":7$", k)]
-    assert left == []
 
 
 def test_readyz_uses_the_apps_one_redis_client(app):

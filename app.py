@@ -51,13 +51,28 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
         RATELIMIT_HEADERS_ENABLED=True,
         MAX_CONTENT_LENGTH=max(settings.MAX_PACKET_BYTES, 64 * 1024),
     )
+    # ONE Redis client (and so one connection pool) for the state, both rate
+    # limiters and /readyz; before, each made its own and /readyz a new one
+    # per request (connect, AUTH, SELECT, PING, close every time).
+    # python-socketio's message queue keeps its own (a pub/sub connection).
+    redis_client = None
+    if settings.MESSAGE_QUEUE:
+        from realtime.redis_state import connect
+
+        redis_client = connect(settings.MESSAGE_QUEUE)
+        app.config["RATELIMIT_STORAGE_OPTIONS"] = {
+            "connection_pool": redis_client.connection_pool}
     app.config.update(overrides)
     app.extensions["switchboard.settings"] = settings
-    app.extensions["switchboard.state"] = make_state(settings.MESSAGE_QUEUE, settings.PRESENCE_EXPIRY)
+    app.extensions["switchboard.redis"] = redis_client
+    # Its namespaces are set in _init_socketio, once they are registered.
+    app.extensions["switchboard.state"] = make_state(
+        settings.MESSAGE_QUEUE, settings.PRESENCE_EXPIRY, redis_client=redis_client)
     app.extensions["switchboard.limiter"] = EventLimiter(
         settings.MESSAGE_QUEUE or "memory://",
         settings.RATE_LIMIT_MESSAGES,
         settings.RATE_LIMIT_EVENTS,
+        redis_client=redis_client,
     )
 
     db.init_app(app)
@@ -124,9 +139,15 @@ def _init_socketio(app: Flask, settings: Settings) -> None:
     from realtime.housekeeping import ensure_started
     from realtime.namespace import install_ack_tracking
 
-    # Flask-SocketIO keeps the queue's client manager from an earlier
-    # init_app; an app without MESSAGE_QUEUE must not inherit it.
-    socketio.server_options.pop("client_manager", None)
+    if settings.MESSAGE_QUEUE:
+        # Redis pub/sub ignores the database number: one channel per deployment.
+        queue = {"channel": pubsub_channel(settings.DEPLOYMENT,
+                                           app.config["SQLALCHEMY_DATABASE_URI"])}
+    else:
+        # Flask-SocketIO keeps the queue's client manager from an earlier
+        # init_app in its server_options; None (python-socketio's default, an
+        # in-process manager) says this app has none.
+        queue = {"client_manager": None}
     # Only these namespaces accept a connect: python-socketio admits anyone to
     # "/" unless ``namespaces`` names others (PROTOCOL.md section 17).
     served = ["/chat", "/market", "/admin"]
@@ -136,8 +157,7 @@ def _init_socketio(app: Flask, settings: Settings) -> None:
         app,
         async_mode=settings.ASYNC_MODE,
         message_queue=settings.MESSAGE_QUEUE,
-        # Redis pub/sub ignores the database number: one channel per deployment.
-        channel=pubsub_channel(settings.DEPLOYMENT, app.config["SQLALCHEMY_DATABASE_URI"]),
+        **queue,
         cors_allowed_origins=settings.allowed_origins(),
         max_http_buffer_size=settings.MAX_PACKET_BYTES,
         ping_interval=settings.PING_INTERVAL,
@@ -159,6 +179,8 @@ def _init_socketio(app: Flask, settings: Settings) -> None:
 
     hold_broadcasts_until_admitted(socketio.server)  # a socket not yet admitted gets no broadcast
     socketio_ui.install(socketio, app, settings)  # off unless SOCKETIO_ADMIN_UI is set
+    # Every namespace registered above is counted and cleaned up by the state.
+    app.extensions["switchboard.state"].set_namespaces(socketio.server.namespace_handlers)
 
     pending = PendingSessions(settings.MAX_PENDING_PER_IP, settings.CONNECT_TIMEOUT)
     refusals = RefusalLog()
@@ -190,7 +212,9 @@ def _open_engineio_sessions() -> int:
     # which in bench/ cost 30 % of the connect rate and 11 KiB per connection
     # at 10,000 (memory fragmentation). Closed sessions count until
     # python-engineio's sweep drops them (within PING_TIMEOUT seconds).
-    return len(socketio.server.eio.sockets)
+    from realtime.compat import open_session_count  # imported once, then a dict lookup
+
+    return open_session_count(socketio.server)
 
 
 def _init_http_extras(app: Flask, settings: Settings) -> None:

@@ -5,6 +5,7 @@ from flask_socketio import SocketIO
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from sqlalchemy.orm import DeclarativeBase
 
 
@@ -19,12 +20,8 @@ csrf = CSRFProtect()
 socketio = SocketIO()
 
 
-def _client_ip() -> str:
-    from realtime.clientinfo import client_ip
-    from flask import request
-
-    return client_ip(request.environ)
-
-
 # Storage is chosen in create_app (memory, or Redis when MESSAGE_QUEUE is set).
-limiter = Limiter(key_func=_client_ip, default_limits=[])
+# The key is the request's remote_addr, which ProxyFix (create_app, per
+# TRUSTED_PROXIES) has already set to the forwarded client where a proxy of
+# ours added it.
+limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -25,6 +25,7 @@ import socket
 from contextlib import closing
 
 from config import Settings
+from realtime import compat
 from realtime.guard import CLOSE_CONNECTION
 
 log = logging.getLogger("switchboard.server")
@@ -123,9 +124,7 @@ def graceful_stop(app, socketio) -> None:
         except Exception:  # already gone
             pass
     socketio.sleep(0.5)  # let the close packets reach the clients
-    shutdown = getattr(state, "shutdown", None)
-    if shutdown is not None:
-        shutdown()
+    state.shutdown()
     logging.shutdown()
     os._exit(0)
 
@@ -349,8 +348,7 @@ def serve(app, settings: Settings) -> None:
                 return environ
 
             def _close_without_draining(self):
-                self.close_connection = True
-                self.wsgi_input.position = self.wsgi_input.content_length or 0
+                compat.gevent_skip_unread_body(self)  # gevent's Input internals
 
             def run_application(self):
                 try:

@@ -21,9 +21,10 @@ who receives a frame - leaves out sockets still pending their connect (and
 those being registered: ``pre_connect``), except
 when the frame is addressed to that socket itself (a connect handler may
 answer its own client). A refused socket is therefore never a recipient of
-anyone else's frame. Library internals: ``manager.get_participants`` and
-``manager.pending_connect`` (python-socketio 5.x ``BaseManager``), patched
-on this server's manager instance only.
+anyone else's frame. Library internals: ``manager.get_participants``,
+``manager.pre_connect`` and ``manager.pending_connect`` (python-socketio
+5.18.1 ``BaseManager``), patched on this server's manager instance only, by
+``realtime.compat.hold_broadcasts_until_admitted``.
 
 Cost, measured on walks over a 10,000-socket room: none while no socket of
 the namespace is connecting (one dict lookup; 0.5-0.8 ms per walk either
@@ -32,39 +33,9 @@ small beside sending 10,000 frames.
 """
 from __future__ import annotations
 
+from realtime import compat
+
 
 def hold_broadcasts_until_admitted(server) -> None:
-    manager = server.manager
-    original_participants = manager.get_participants
-    original_pre_connect = manager.pre_connect
-    # (namespace, eio sid) inside pre_connect: the socket is in the namespace's
-    # rooms before it is listed as pending, and the Admin UI's development
-    # reporting broadcasts each of those room entries at that very moment.
-    entering: set[tuple[str, str]] = set()
-
-    def pre_connect(eio_sid, namespace):
-        entering.add((namespace, eio_sid))
-        try:
-            return original_pre_connect(eio_sid, namespace)
-        finally:
-            entering.discard((namespace, eio_sid))
-
-    def get_participants(namespace, room):
-        pending = manager.pending_connect.get(namespace)
-        if not pending and not entering:  # the common case costs a dict lookup
-            yield from original_participants(namespace, room)
-            return
-        pending = set(pending or ())
-        if isinstance(room, str):
-            addressed = {room}
-        elif room is not None and hasattr(room, "__len__"):
-            addressed = set(room)
-        else:
-            addressed = set()
-        for sid, eio_sid in original_participants(namespace, room):
-            if (sid in pending or (namespace, eio_sid) in entering) and sid not in addressed:
-                continue
-            yield sid, eio_sid
-
-    manager.pre_connect = pre_connect
-    manager.get_participants = get_participants
+    """Install the hold on this python-socketio server (the hook is in realtime/compat.py)."""
+    compat.hold_broadcasts_until_admitted(server)

@@ -1,4 +1,4 @@
-"""The one place that touches python-engineio / python-socketio internals.
+"""The one place that touches library internals (python-engineio, python-socketio, gevent).
 
 Each hook below names the internal it relies on and the version it was written
 against; tests/unit/test_compat.py checks every one of them (signature or
@@ -39,6 +39,20 @@ No public option bounds any of these. What is installed here:
   connection whose handlers are busy stops being read, as under eventlet;
 - the life of sessions without a namespace: opened / admitted / closed, for
   realtime.guard.PendingSessions (CONNECT_TIMEOUT, MAX_PENDING_PER_IP).
+
+The other hooks (end of file), each for the module named, where no public
+API does the job:
+- around_each_event: whether an event asked for an ack (realtime/namespace.py);
+- close_session_now: close a session without waiting (realtime/sessions.py);
+- open_session_count, session_drained: Engine.IO sessions and their queues
+  (app.py's session cap, blueprints/market/feed.py's quote pacing);
+- hold_broadcasts_until_admitted: the manager's recipients (realtime/admission.py);
+- admin_ui_instrumentation, take_plain_handler,
+  list_class_namespaces_for_admin_ui: the Admin UI (blueprints/admin/socketio_ui.py);
+- gevent_skip_unread_body: gevent's request body (serving.py).
+Where a public way exists it is used instead: ``client_manager=None`` (app.py),
+limits' ``Storage``/``MovingWindowSupport`` (realtime/ratelimit.py),
+``flask_limiter.util.get_remote_address`` (extensions.py).
 """
 from __future__ import annotations
 
@@ -420,3 +434,169 @@ def _bound_handlers(sio_server, lanes_per_connection: int) -> None:
         sio_server.start_background_task(run)
 
     sio_server._handle_event = handle_event
+
+
+# -- Other internals, one hook each, for the modules that need them ----------------
+# Each names the internal and the version it was written against; each has a
+# canary in tests/unit/test_compat.py. The modules that call these say why.
+
+def around_each_event(sio_server, around: Callable) -> None:
+    """Run ``around(call, data, ack_id)`` for every client event; ``call(data)``
+    dispatches it (to the namespace's handler) and returns its ack.
+
+    python-socketio 5.18.1: ``Server._handle_event_internal(server, sid,
+    eio_sid, data, namespace, id)`` is the one place that sees an event's
+    packet id (whether the client asked for an ack) before dispatch; no
+    handler is told. Wrapped on this server instance only.
+    """
+    original = sio_server._handle_event_internal
+
+    def handle(srv, sid, eio_sid, data, namespace, id):
+        return around(lambda d: original(srv, sid, eio_sid, d, namespace, id), data, id)
+
+    sio_server._handle_event_internal = handle
+
+
+def close_session_now(eio, eio_sid: str) -> None:
+    """Close an Engine.IO session without waiting for the client, and forget it.
+
+    python-engineio 4.15.1: the public ``Server.disconnect`` closes with
+    ``wait=True`` (a long-poll client that never fetches the close packet
+    blocks the caller for good); ``_get_socket(sid)`` (KeyError when gone) and
+    ``Socket.close(wait=False, reason=...)`` do not wait, and the session is
+    dropped from ``eio.sockets`` as ``disconnect`` would.
+    """
+    try:
+        sock = eio._get_socket(eio_sid)
+    except KeyError:  # already gone
+        return
+    sock.close(wait=False, reason=eio.reason.SERVER_DISCONNECT)
+    eio.sockets.pop(eio_sid, None)
+
+
+def open_session_count(sio_server) -> int:
+    """Engine.IO sessions this process holds, in O(1).
+
+    python-engineio 4.15.1 keeps them in ``Server.sockets`` (sid -> Socket);
+    closed ones stay until its sweep drops them (within PING_TIMEOUT).
+    """
+    return len(sio_server.eio.sockets)
+
+
+def session_drained(sio_server, eio_sid: str) -> bool:
+    """Whether an Engine.IO session has taken everything queued for it.
+
+    python-engineio 4.15.1: ``Server.sockets[sid].queue`` holds the packets not
+    yet handed to the transport (a polling GET takes them; the WebSocket
+    writer takes them to write); ``closed``/``closing`` say it is ending. A
+    sid without a session (Flask-SocketIO's test client) counts as drained.
+    """
+    sock = sio_server.eio.sockets.get(eio_sid)
+    if sock is None:
+        return True
+    if sock.closed or sock.closing:
+        return False
+    return sock.queue.qsize() == 0
+
+
+def hold_broadcasts_until_admitted(sio_server) -> None:
+    """Leave sockets pending their connect out of every broadcast (realtime/admission.py says why).
+
+    python-socketio 5.18.1 ``BaseManager``: ``pre_connect(eio_sid, namespace)``
+    puts a socket in its namespace's rooms and lists its sid in
+    ``pending_connect[namespace]`` until ``connect`` (admitted) or
+    ``disconnect`` (refused); ``get_participants(namespace, room)`` is where
+    every emit (local, from the queue, the Admin UI's reporting) asks who
+    receives a frame. Both are replaced on this server's manager instance.
+    """
+    manager = sio_server.manager
+    original_participants = manager.get_participants
+    original_pre_connect = manager.pre_connect
+    # (namespace, eio sid) inside pre_connect: the socket is in the namespace's
+    # rooms before it is listed as pending, and the Admin UI's development
+    # reporting broadcasts each of those room entries at that very moment.
+    entering: set[tuple[str, str]] = set()
+
+    def pre_connect(eio_sid, namespace):
+        entering.add((namespace, eio_sid))
+        try:
+            return original_pre_connect(eio_sid, namespace)
+        finally:
+            entering.discard((namespace, eio_sid))
+
+    def get_participants(namespace, room):
+        pending = manager.pending_connect.get(namespace)
+        if not pending and not entering:  # the common case costs a dict lookup
+            yield from original_participants(namespace, room)
+            return
+        pending = set(pending or ())
+        if isinstance(room, str):
+            addressed = {room}
+        elif room is not None and hasattr(room, "__len__"):
+            addressed = set(room)
+        else:
+            addressed = set()
+        for sid, eio_sid in original_participants(namespace, room):
+            if (sid in pending or (namespace, eio_sid) in entering) and sid not in addressed:
+                continue
+            yield sid, eio_sid
+
+    manager.pre_connect = pre_connect
+    manager.get_participants = get_participants
+
+
+# python-socketio 5.18.1 socketio.admin.InstrumentedServer: imported lazily by
+# the Admin UI only (blueprints/admin/socketio_ui.py).
+def admin_ui_instrumentation():
+    """A subclass of the library's Admin UI instrumentation with one hook,
+    ``report_socket(data) -> data``, applied to each socket's report.
+
+    ``InstrumentedServer.serialize_socket(sid, namespace, eio_sid=None)``
+    builds the report of one socket (its handshake: headers, query...) for
+    every frame that describes it; it is not a documented extension point.
+    """
+    from socketio.admin import InstrumentedServer
+
+    class ReportingInstrumentedServer(InstrumentedServer):
+        def serialize_socket(self, sid, namespace, eio_sid=None):
+            return self.report_socket(super().serialize_socket(sid, namespace, eio_sid))
+
+        def report_socket(self, data: dict) -> dict:
+            return data
+
+    return ReportingInstrumentedServer
+
+
+def take_plain_handler(sio_server, namespace: str, event: str):
+    """Remove and return the plain (decorator-style) handler of ``event`` in ``namespace``.
+
+    python-socketio 5.18.1: ``Server.handlers[namespace][event]``; a plain
+    handler runs instead of a namespace class's, so the instrumentation's
+    ``connect`` must leave there to run behind our admission.
+    """
+    return sio_server.handlers[namespace].pop(event)
+
+
+def list_class_namespaces_for_admin_ui(sio_server) -> None:
+    """Make the Admin UI's server_stats see namespaces served by classes.
+
+    python-socketio 5.18.1 ``InstrumentedServer._emit_server_stats`` lists
+    ``sio.handlers.keys()`` (plain handlers only). An empty entry per
+    ``namespace_handlers`` key lists them and changes no dispatch (an event
+    with no plain handler goes on to the namespace class).
+    """
+    for namespace in sio_server.namespace_handlers:
+        sio_server.handlers.setdefault(namespace, {})
+
+
+def gevent_skip_unread_body(handler) -> None:
+    """Make gevent close a connection without reading the rest of its request body.
+
+    gevent 26.9.0 ``pywsgi.WSGIHandler``: after the application, its
+    ``wsgi_input`` (``pywsgi.Input``) discards whatever of the body is unread
+    while ``position < content_length``; for a refused oversize POST that body
+    may never come. ``close_connection`` (documented) ends the keep-alive.
+    """
+    handler.close_connection = True
+    if handler.wsgi_input is not None:
+        handler.wsgi_input.position = handler.wsgi_input.content_length or 0

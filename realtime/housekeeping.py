@@ -45,7 +45,7 @@ def ensure_started(app, socketio) -> None:
 def _loop(app, socketio) -> None:
     settings = app.extensions["switchboard.settings"]
     state = app.extensions["switchboard.state"]
-    interval = min(ROUND_SECONDS, getattr(state, "HEARTBEAT", ROUND_SECONDS))
+    interval = min(ROUND_SECONDS, state.heartbeat_interval)
     app.extensions["switchboard.process_stats"] = ProcessStats()
     while True:
         socketio.sleep(interval)
@@ -60,13 +60,11 @@ def run_round(app, state, socketio, settings) -> None:
     close_overdue_sessions(app)
     state.publish_stats(app.extensions["switchboard.process_stats"].sample())
     refresh_transports(state, socketio)
-    if hasattr(state, "heartbeat"):
-        state.heartbeat()
-        for namespace, user_ids in state.reap_dead().items():
-            handler = socketio.server.namespace_handlers.get(namespace)
-            if handler is not None and user_ids:
-                log.info("%d users of %s went offline with a dead process", len(user_ids), namespace)
-                handler.users_went_offline(user_ids)
+    for namespace, user_ids in state.maintain().items():  # {} in memory
+        handler = socketio.server.namespace_handlers.get(namespace)
+        if handler is not None and user_ids:
+            log.info("%d users of %s went offline with a dead process", len(user_ids), namespace)
+            handler.users_went_offline(user_ids)
     close_old_connections(state, socketio, settings.MAX_CONNECTION_AGE)
     close_revoked_connections(state, socketio)
 

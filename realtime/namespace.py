@@ -27,7 +27,7 @@ from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, Namespace
 from pydantic import BaseModel, ValidationError
 
-from realtime import metrics
+from realtime import compat, metrics
 from realtime.audit import audit
 from realtime.housekeeping import ensure_started
 from realtime.clientinfo import client_ip, transport_of
@@ -54,24 +54,23 @@ _ack_requested: contextvars.ContextVar[bool] = contextvars.ContextVar(
 def install_ack_tracking(server) -> None:
     """Record, per event, whether the client asked for an acknowledgement.
 
-    Wraps python-socketio's ``Server._handle_event_internal`` (the one place
-    that sees the packet id) on this server instance only.
+    python-socketio tells no handler whether its event carries an ack id:
+    realtime.compat.around_each_event sees the packet id before dispatch.
     """
-    original = server._handle_event_internal
 
-    def handle(srv, sid, eio_sid, data, namespace, id):
+    def around(call, data, ack_id):
         if data and data[0] in RESERVED_EVENTS:
             # A client-sent "connect" or "disconnect" event would otherwise
             # reach on_connect/on_disconnect: re-run admission, or drop the
             # connection's record while its socket stays in its rooms.
             data = [RESERVED_PREFIX + str(data[0]), *data[1:]]
-        token = _ack_requested.set(id is not None)
+        token = _ack_requested.set(ack_id is not None)
         try:
-            return original(srv, sid, eio_sid, data, namespace, id)
+            return call(data)
         finally:
             _ack_requested.reset(token)
 
-    server._handle_event_internal = handle
+    compat.around_each_event(server, around)
 
 
 RESERVED_EVENTS = frozenset({"connect", "disconnect", "connect_error"})

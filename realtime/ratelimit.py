@@ -6,48 +6,113 @@ the per-user message limit holds across tabs and across processes.
 from __future__ import annotations
 
 import math
+import threading
 import time
+from collections import deque
 
 from limits import parse_many
-from limits.storage import MemoryStorage, storage_from_string
+from limits.storage import MovingWindowSupport, Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from realtime.errors import RateLimited
 
 
-class SweepingMemoryStorage(MemoryStorage):
-    """limits' memory storage, swept for stale entries once a second.
+class SweepingMemoryStorage(Storage, MovingWindowSupport):
+    """A moving-window memory storage, swept for stale keys once a second.
 
-    The stock one restarts a timer thread every 10 ms while it is in use and
-    scans every key under a lock each time: with a thousand connections
-    (a key each) that was 70% of a core in the small-rooms benchmark. Limits
-    are decided from timestamps at every hit either way; the sweep only
-    frees memory, so once a second is plenty.
+    Written against limits' public storage API (``Storage`` and
+    ``MovingWindowSupport``, limits 5.8.0), not by overriding its
+    ``MemoryStorage``'s name-mangled timer method: the stock storage restarts a
+    timer thread every 10 ms while it is in use and scans every key under a
+    lock each time; with a thousand connections (a key each) that was 70% of
+    a core in the small-rooms benchmark. Limits are decided from timestamps
+    at every hit either way; the sweep only frees memory, so once a second is
+    plenty. Only the moving window (the one strategy EventLimiter uses) is
+    implemented; the fixed-window counters answer from nothing.
     """
 
+    STORAGE_SCHEME = None  # not registered under a URI scheme: EventLimiter builds it
     SWEEP_SECONDS = 1.0
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options) -> None:
+        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
+        # key -> (its window in seconds, timestamps of its entries, newest last)
+        self.events: dict[str, tuple[int, deque[float]]] = {}
+        self._lock = threading.Lock()  # green once the server has monkey-patched
         self._last_sweep = time.monotonic()
 
-    def _MemoryStorage__schedule_expiry(self) -> None:  # replaces the timer restart
+    @property
+    def base_exceptions(self) -> type[Exception]:
+        return ValueError  # nothing below raises anything a caller should retry
+
+    # -- MovingWindowSupport ------------------------------------------------------
+    def acquire_entry(self, key: str, limit: int, expiry: int, amount: int = 1) -> bool:
+        if amount > limit:
+            return False
+        self._maybe_sweep()
+        now = time.time()
+        with self._lock:
+            _, entries = self.events.setdefault(key, (expiry, deque()))
+            while entries and entries[0] <= now - expiry:
+                entries.popleft()
+            if len(entries) + amount > limit:
+                return False
+            entries.extend([now] * amount)
+            return True
+
+    def get_moving_window(self, key: str, limit: int, expiry: int) -> tuple[float, int]:
+        """(the oldest entry still in the window, how many are in it)."""
+        now = time.time()
+        with self._lock:
+            _, entries = self.events.get(key, (expiry, ()))
+            inside = [t for t in entries if t > now - expiry]
+        return (inside[0], len(inside)) if inside else (now, 0)
+
+    # -- Storage ------------------------------------------------------------------
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        raise NotImplementedError("SweepingMemoryStorage serves the moving window only")
+
+    def get(self, key: str) -> int:
+        return 0
+
+    def get_expiry(self, key: str) -> float:
+        return time.time()
+
+    def check(self) -> bool:
+        return True
+
+    def reset(self) -> int | None:
+        with self._lock:
+            count = len(self.events)
+            self.events.clear()
+        return count
+
+    def clear(self, key: str) -> None:
+        with self._lock:
+            self.events.pop(key, None)
+
+    def _maybe_sweep(self) -> None:
         now = time.monotonic()
-        if now - self._last_sweep >= self.SWEEP_SECONDS:
-            self._last_sweep = now
-            self._MemoryStorage__expire_events()
-            # The stock sweep empties a key's event list but keeps the key.
-            for key in [k for k, v in self.events.items() if not v]:
-                with self.locks[key]:
-                    if not self.events.get(key):
-                        self.events.pop(key, None)
-                self.locks.pop(key, None)
+        if now - self._last_sweep < self.SWEEP_SECONDS:
+            return
+        self._last_sweep = now
+        wall = time.time()
+        with self._lock:
+            for key in [k for k, (expiry, entries) in self.events.items()
+                        if not entries or entries[-1] <= wall - expiry]:
+                del self.events[key]
 
 
 class EventLimiter:
-    def __init__(self, storage_uri: str, messages: str, events: str) -> None:
-        self._storage = (SweepingMemoryStorage() if storage_uri.startswith("memory://")
-                         else storage_from_string(storage_uri))
+    def __init__(self, storage_uri: str, messages: str, events: str, *,
+                 redis_client=None) -> None:
+        if storage_uri.startswith("memory://"):
+            self._storage = SweepingMemoryStorage()
+        elif redis_client is not None:  # the app's shared client: its connection pool
+            self._storage = storage_from_string(storage_uri,
+                                                connection_pool=redis_client.connection_pool)
+        else:
+            self._storage = storage_from_string(storage_uri)
         self._limiter = MovingWindowRateLimiter(self._storage)
         self._rules = {"messages": parse_many(messages), "events": parse_many(events)}
 

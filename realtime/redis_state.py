@@ -10,6 +10,9 @@ Layout (prefix ``sb:``):
                              (taking a user out of a room on every process).
 - ``procs``                  sorted set process id -> last heartbeat (unix time).
 - ``lease:<name>``           holder id, with expiry.
+- ``namespaces``             set of every namespace any process serves: a dead
+                             process is cleaned up in each of them, even one
+                             the reaping process does not serve.
 
 Each process heartbeats every few seconds. A process silent for longer than
 ``expiry`` is dead: the first live process to notice takes a lease on its
@@ -31,6 +34,13 @@ import redis
 from realtime.state import Connection, ConnectionState, MemoryState
 
 P = "sb:"
+
+
+def connect(url: str) -> redis.Redis:
+    """The app's one Redis client (create_app): state, both rate limiters and /readyz
+    share its connection pool, instead of a client each and one per /readyz."""
+    return redis.Redis.from_url(url, decode_responses=True, socket_timeout=5,
+                                health_check_interval=30)
 
 # Renew a lease only if we hold it; take it if free. Returns 1 when held.
 _LEASE = """
@@ -62,9 +72,10 @@ return gone
 class RedisState(ConnectionState):
     EXPIRY = 30.0  # default PRESENCE_EXPIRY: a process silent this long is dead
 
-    def __init__(self, url: str, proc_id: str | None = None, expiry: float | None = None) -> None:
-        self.redis = redis.Redis.from_url(url, decode_responses=True, socket_timeout=5,
-                                          health_check_interval=30)
+    def __init__(self, url: str | redis.Redis, proc_id: str | None = None,
+                 expiry: float | None = None) -> None:
+        # A client (the app's shared one, decoding responses) or a URL to make one.
+        self.redis = connect(url) if isinstance(url, str) else url
         self.proc = proc_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.expiry = expiry or self.EXPIRY
         # Six heartbeats per expiry: a process must stall for a long time
@@ -73,8 +84,17 @@ class RedisState(ConnectionState):
         self.local = MemoryState()
         self._lease = self.redis.register_script(_LEASE)
         self._reap_ns = self.redis.register_script(_REAP_NS)
-        self._namespaces = ("/chat", "/market", "/admin")
         self.heartbeat()
+
+    # -- namespaces -----------------------------------------------------------
+    def set_namespaces(self, namespaces) -> None:
+        super().set_namespaces(namespaces)
+        if self.namespaces:
+            self.redis.sadd(f"{P}namespaces", *self.namespaces)
+
+    def _all_namespaces(self) -> list[str]:
+        """Every namespace any process of this Redis recorded (for clean-ups)."""
+        return sorted(set(self.namespaces) | set(self.redis.smembers(f"{P}namespaces")))
 
     # -- keys ---------------------------------------------------------------
     @staticmethod
@@ -95,11 +115,16 @@ class RedisState(ConnectionState):
     def add(self, conn: Connection) -> int:
         self.local.add(conn)
         pipe = self.redis.pipeline()
+        if conn.namespace not in self.namespaces:
+            # Not declared by set_namespaces (a test, a namespace added later):
+            # count and clean up after it all the same.
+            self.namespaces = tuple(sorted({*self.namespaces, conn.namespace}))
+            pipe.sadd(f"{P}namespaces", conn.namespace)
         pipe.hincrby(self._online(conn.namespace), conn.user_id, 1)
         pipe.hincrby(self._users(conn.namespace), conn.user_id, 1)
         pipe.hset(self._conns(), f"{conn.namespace} {conn.sid}", json.dumps(conn.to_dict()))
         pipe.hset(self._sids(conn.namespace, conn.user_id), conn.sid, self.proc)
-        return int(pipe.execute()[0])
+        return int(pipe.execute()[-4])
 
     def remove(self, sid: str, namespace: str) -> tuple[Connection | None, int]:
         conn, _ = self.local.remove(sid, namespace)
@@ -127,7 +152,7 @@ class RedisState(ConnectionState):
 
     def user_connections(self, user_id: int) -> int:
         pipe = self.redis.pipeline()
-        for ns in self._namespaces:
+        for ns in self.namespaces:
             pipe.hget(self._online(ns), user_id)
         return sum(int(v or 0) for v in pipe.execute())
 
@@ -168,6 +193,14 @@ class RedisState(ConnectionState):
         return [json.loads(v) for v in values if v]
 
     # -- liveness -----------------------------------------------------------
+    @property
+    def heartbeat_interval(self) -> float:
+        return self.HEARTBEAT
+
+    def maintain(self) -> dict[str, set[int]]:
+        self.heartbeat()
+        return self.reap_dead()
+
     def heartbeat(self) -> None:
         known = self.redis.zadd(f"{P}procs", {self.proc: time.time()}, ch=True, xx=True)
         if not known:
@@ -182,7 +215,7 @@ class RedisState(ConnectionState):
         Idempotent: whatever share of ours is still recorded is taken out
         first (as a reaper would), then what we hold is added.
         """
-        for ns in self._namespaces:
+        for ns in self._all_namespaces():
             self._reap_ns(keys=[self._online(ns), self._users(ns)])
         self.redis.delete(self._conns())
         conns = self.local.local_connections()
@@ -206,11 +239,12 @@ class RedisState(ConnectionState):
         """
         offline: dict[str, set[int]] = {}
         dead = self.redis.zrangebyscore(f"{P}procs", "-inf", time.time() - self.expiry)
+        namespaces = self._all_namespaces() if dead else []
         for proc in dead:
             # One live process cleans up each dead one.
             if not self.acquire_lease(f"reap:{proc}", self.proc, 30):
                 continue
-            for ns in self._namespaces:
+            for ns in namespaces:
                 gone = self._reap_ns(keys=[self._online(ns), self._users(ns, proc)])
                 if gone:
                     offline.setdefault(ns, set()).update(int(u) for u in gone)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import current_app
 
 from extensions import socketio
+from realtime import compat
 from realtime.audit import audit
 from realtime.state import Connection
 
@@ -23,23 +24,12 @@ def close_connection(sio, conn: Connection, local: bool, reconnect: bool = False
     if not reconnect or eio_sid is None:
         sio.server.disconnect(conn.sid, namespace=conn.namespace)
     if eio_sid is not None:
-        _close_transport(sio.server.eio, eio_sid)
-
-
-def _close_transport(eio, eio_sid: str) -> None:
-    """Close an Engine.IO session without waiting for the client.
-
-    python-engineio's ``Server.disconnect`` closes with ``wait=True``: for a
-    long-polling client it blocks until the client fetches the close packet,
-    which it may never do (a socket.io client that has just lost its last
-    namespace stops polling): that blocked the logout request for good.
-    """
-    try:
-        sock = eio._get_socket(eio_sid)
-    except KeyError:  # already gone
-        return
-    sock.close(wait=False, reason=eio.reason.SERVER_DISCONNECT)
-    eio.sockets.pop(eio_sid, None)
+        # Not python-engineio's Server.disconnect: it closes with wait=True, and
+        # for a long-polling client blocks until the client fetches the close
+        # packet, which it may never do (a socket.io client that has just lost
+        # its last namespace stops polling): that blocked the logout request
+        # for good.
+        compat.close_session_now(sio.server.eio, eio_sid)
 
 
 def disconnect_user(user_id: int, reason: str) -> int:

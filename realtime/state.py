@@ -10,11 +10,13 @@ soon as a second process starts.
 from __future__ import annotations
 
 import hashlib
+import math
 import threading
 import time
 from abc import ABC, abstractmethod
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
+from typing import Iterable
 
 
 @dataclass
@@ -36,7 +38,40 @@ class Connection:
 
 
 class ConnectionState(ABC):
-    """What the app asks of the shared state. Every method is cheap."""
+    """What the app asks of the shared state. Every method is cheap.
+
+    Housekeeping and the stop signal call ``heartbeat_interval``,
+    ``maintain()`` and ``shutdown()`` on every backend (no-ops in memory),
+    never probing for them: a backend that lacked one would fail loudly, not
+    skip its liveness work in silence.
+    """
+
+    namespaces: tuple[str, ...] = ()
+
+    def set_namespaces(self, namespaces: Iterable[str]) -> None:
+        """The namespaces this app serves (create_app passes the registered ones).
+
+        Every count across namespaces (``user_connections``) and every
+        clean-up after a dead process walks these: a namespace missing here
+        escapes MAX_CONNECTIONS_PER_USER and leaves its keys behind.
+        """
+        self.namespaces = tuple(sorted(set(namespaces)))
+
+    @property
+    @abstractmethod
+    def heartbeat_interval(self) -> float:
+        """Call ``maintain()`` at least this often (seconds; ``math.inf``: never needed)."""
+
+    @abstractmethod
+    def maintain(self) -> dict[str, set[int]]:
+        """Periodic liveness work: say this process is alive, clean up after dead ones.
+
+        Returns namespace -> ids of the users who went offline with a dead process.
+        """
+
+    @abstractmethod
+    def shutdown(self) -> None:
+        """A clean stop: take this process's connections out of the shared state."""
 
     @abstractmethod
     def add(self, conn: Connection) -> int:
@@ -156,6 +191,15 @@ class MemoryState(ConnectionState):
 
     local_connections = connections
 
+    # One process: no other process to tell it is alive, none to clean up after.
+    heartbeat_interval = math.inf
+
+    def maintain(self) -> dict[str, set[int]]:
+        return {}
+
+    def shutdown(self) -> None:
+        pass
+
     def publish_stats(self, stats: dict) -> None:
         self._stats = stats
 
@@ -196,9 +240,20 @@ def pubsub_channel(deployment: str | None, database_uri: str) -> str:
     return f"switchboard:db:{hashlib.sha256(masked.encode()).hexdigest()[:16]}"
 
 
-def make_state(message_queue: str | None, presence_expiry: float = 30) -> ConnectionState:
+def make_state(message_queue: str | None, presence_expiry: float = 30, *, redis_client=None,
+               namespaces: Iterable[str] = ()) -> ConnectionState:
+    """The backend for this configuration: Redis when MESSAGE_QUEUE is set, else memory.
+
+    ``redis_client``: the app's one Redis client (create_app), whose connection
+    pool the state shares with the rate limiters and /readyz; without it one is
+    made from ``message_queue``.
+    """
     if message_queue:
         from realtime.redis_state import RedisState
 
-        return RedisState(message_queue, expiry=presence_expiry)
-    return MemoryState()
+        state: ConnectionState = RedisState(redis_client or message_queue, expiry=presence_expiry)
+    else:
+        state = MemoryState()
+    if namespaces:
+        state.set_namespaces(namespaces)
+    return state

@@ -15,7 +15,7 @@ own instrumentation (``socketio.admin.InstrumentedServer``) feeds the UI; what w
   included, and its query string - to every admin, at connect and (in
   development reporting) with every ping, and every received event's
   payload. An admin must not be able to take over a user's session from it.
-  ``RedactingInstrumentedServer.serialize_socket`` keeps only the headers and
+  ``RedactingInstrumentedServer.report_socket`` keeps only the headers and
   query fields the UI is useful with, and every frame emitted on the UI's
   namespace, whatever produced it, passes ``redact`` (secret-named fields,
   ``name=value`` secrets inside strings) before it is sent or published to
@@ -34,8 +34,8 @@ import re
 from typing import Any
 
 from flask import request
-from socketio.admin import InstrumentedServer
 
+from realtime import compat
 from realtime.namespace import AppNamespace
 from realtime.state import Connection
 
@@ -78,11 +78,10 @@ def redact(value: Any) -> Any:
     return value
 
 
-class RedactingInstrumentedServer(InstrumentedServer):
+class RedactingInstrumentedServer(compat.admin_ui_instrumentation()):
     """The library's instrumentation, reporting a handshake without its secrets."""
 
-    def serialize_socket(self, sid, namespace, eio_sid=None):
-        data = super().serialize_socket(sid, namespace, eio_sid)
+    def report_socket(self, data: dict) -> dict:
         handshake = data["handshake"]
         handshake["headers"] = {k: v for k, v in handshake["headers"].items()
                                 if k in SHOWN_HEADERS}
@@ -137,10 +136,8 @@ def install(socketio, app, settings) -> None:
     _redact_ui_frames(server)
     # The instrumentation registered its connect as a plain handler, which python-socketio
     # would run instead of the namespace class; move it behind our admission.
-    ui_connect = server.handlers[NAMESPACE].pop("connect")
+    ui_connect = compat.take_plain_handler(server, NAMESPACE, "connect")
     socketio.on_namespace(SocketIOAdminUINamespace(NAMESPACE, app, ui_connect))
     # Its server_stats count sockets only in namespaces that have plain handlers;
-    # ours are classes. An empty entry lists them and changes no dispatch (an
-    # event with no plain handler goes on to the namespace class).
-    for namespace in server.namespace_handlers:
-        server.handlers.setdefault(namespace, {})
+    # ours are classes.
+    compat.list_class_namespaces_for_admin_ui(server)

@@ -217,12 +217,9 @@ class MarketFeed:
         WebSocket: when the writer task takes it to write to the socket.
         Sockets without an Engine.IO session (the test client) count as drained.
         """
-        sock = self.socketio.server.eio.sockets.get(eio_sid)
-        if sock is None:
-            return True
-        if sock.closed or sock.closing:
-            return False
-        return sock.queue.qsize() == 0
+        from realtime import compat
+
+        return compat.session_drained(self.socketio.server, eio_sid)
 
     # -- subscriptions (called by the namespace) ------------------------------------
     def delivered(self, sid: str, stored: dict[str, Stored]) -> None:

@@ -34,12 +34,11 @@ def readyz():
         checks["database"] = "ok"
     except Exception as exc:  # any failure means not ready; say which
         checks["database"] = f"error: {type(exc).__name__}"
-    queue = current_app.extensions["switchboard.settings"].MESSAGE_QUEUE
-    if queue:
+    client = current_app.extensions["switchboard.redis"]  # None without MESSAGE_QUEUE
+    if client is not None:
         try:
-            import redis
-
-            redis.Redis.from_url(queue, socket_timeout=1).ping()
+            # The app's shared client: a connection from its pool, not a new one.
+            client.ping()
             checks["message_queue"] = "ok"
         except Exception as exc:
             checks["message_queue"] = f"error: {type(exc).__name__}"

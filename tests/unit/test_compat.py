@@ -1,6 +1,6 @@
 """Canaries for realtime/compat.py: each checks one internal a hook relies on.
 
-After an upgrade of python-engineio, python-socketio or Flask-SocketIO, the
+After an upgrade of python-engineio, python-socketio, Flask-SocketIO or gevent, the
 failing test names the hook to re-check (and realtime/compat.py says why it
 exists). Source text is read from the installed files, so a hook already
 installed in this process does not hide a change underneath it.
@@ -26,7 +26,7 @@ def params(fn) -> list[str]:
 
 
 @pytest.mark.parametrize("package", ["python-engineio", "python-socketio", "Flask-SocketIO",
-                                     "simple-websocket"])
+                                     "simple-websocket", "eventlet", "gevent"])
 def test_pinned_versions_are_the_ones_the_hooks_were_written_against(package):
     assert version(package) == compat.PINNED[package], (
         f"{package} is {version(package)}, realtime/compat.py was written against "
@@ -149,6 +149,77 @@ def test_simple_websocket_reader_buffers_in_handle_events():
     assert "in_data = self.sock.recv(self.receive_bytes)" in src
     assert "self.input_buffer.append(self.incoming_message)" in src
     assert "    def _handle_events(self):" in src
+
+
+def test_socketio_handle_event_internal_sees_the_ack_id():
+    """compat.around_each_event (realtime/namespace.py's ack tracking and reserved
+    names): _handle_event_internal(server, sid, eio_sid, data, namespace, id)."""
+    import socketio
+
+    assert params(socketio.Server._handle_event_internal) == [
+        "self", "server", "sid", "eio_sid", "data", "namespace", "id"]
+    src = source("socketio.server")
+    assert "            self._handle_event_internal(self, sid, eio_sid, data, namespace,\n" in src
+    # data[0] is the event name (the reserved-name rename relies on it); an ack
+    # is sent when there is an id.
+    assert "r = server._trigger_event(data[0], namespace, sid, *data[1:])" in src
+    assert "if r != self.not_handled and id is not None:" in src
+
+
+def test_engineio_get_socket_and_sockets_dict():
+    """compat.close_session_now, open_session_count, session_drained: Server.sockets
+    (sid -> Socket), _get_socket(sid) raising KeyError, Socket.queue."""
+    import engineio
+
+    assert params(engineio.Server._get_socket) == ["self", "sid"]
+    base = source("engineio.base_server")
+    assert "        self.sockets = {}" in base
+    assert "            raise KeyError('Session not found')" in base
+    assert "self.queue = self.server.create_queue()" in source("engineio.base_socket")
+    assert "self.queue.put(pkt)" in source("engineio.socket")  # what a send queues
+
+
+def test_socketio_manager_pre_connect_and_participants():
+    """compat.hold_broadcasts_until_admitted: pre_connect(eio_sid, namespace) lists the
+    sid in pending_connect[namespace]; get_participants(namespace, room) yields
+    (sid, eio_sid)."""
+    from socketio.base_manager import BaseManager
+
+    assert params(BaseManager.pre_connect) == ["self", "eio_sid", "namespace"]
+    assert params(BaseManager.get_participants) == ["self", "namespace", "room"]
+    src = source("socketio.base_manager")
+    assert "self.pending_connect = {}" in src
+    assert "self.pending_connect[namespace].append(sid)" in src
+    assert "yield from participants.items()" in src
+
+
+def test_socketio_admin_instrumentation_hooks():
+    """compat.admin_ui_instrumentation, take_plain_handler and
+    list_class_namespaces_for_admin_ui (blueprints/admin/socketio_ui.py)."""
+    from socketio.admin import InstrumentedServer
+
+    assert params(InstrumentedServer.serialize_socket) == ["self", "sid", "namespace", "eio_sid"]
+    admin = source("socketio.admin")
+    assert "self.sio.on('connect', self.admin_connect,\n" in admin
+    assert "namespaces = list(self.sio.handlers.keys())" in admin  # server_stats
+    assert "self.serialize_socket(" in admin
+    base = source("socketio.base_server")
+    assert "self.handlers[namespace][event] = handler" in base
+    # A plain handler of an event wins over the namespace class.
+    assert "        if namespace in self.handlers:\n            if event in self.handlers[namespace]:" in base
+
+
+def test_gevent_input_discards_the_unread_body_by_position():
+    """compat.gevent_skip_unread_body (serving.py's gevent handler):
+    pywsgi.Input reads and discards the body while position < content_length."""
+    from gevent.pywsgi import Input, WSGIHandler
+
+    src = source("gevent.pywsgi")
+    assert "        if self.position < (self.content_length or 0) or self.chunked_input:" in src
+    assert "self.wsgi_input = Input(self.rfile, self.content_length" in src
+    assert "self.position = 0" in src
+    assert params(Input.__init__)[:3] == ["self", "rfile", "content_length"]
+    assert hasattr(WSGIHandler, "wsgi_input") and hasattr(WSGIHandler, "close_connection")
 
 
 def test_packet_budget_allows_a_burst_then_the_rate():

@@ -1,0 +1,95 @@
+"""The connection-state interface holds on both backends: memory and Redis.
+
+The same checks run on an app built without MESSAGE_QUEUE (MemoryState) and
+with it (RedisState). Housekeeping and the stop signal call
+heartbeat_interval, maintain() and shutdown() on either (before: getattr /
+hasattr probes, and only RedisState had them); the app builds one Redis
+client that /readyz shares. The per-user cap across namespaces and the
+dead-process clean-up: tests/security/test_state_backends.py.
+"""
+from __future__ import annotations
+
+import pytest
+import redis
+
+from realtime.state import Connection
+from tests.conftest import require
+from tests.support.app import make_app
+
+URL = "redis://127.0.0.1:6379/12"  # this file's own Redis database
+
+
+def _redis_or_skip() -> redis.Redis:
+    try:
+        client = redis.Redis.from_url(URL, decode_responses=True)
+        client.ping()
+    except redis.RedisError:
+        client = None
+    require("Redis on 127.0.0.1:6379", client is not None)
+    return client
+
+
+@pytest.fixture(params=["memory", "redis"])
+def app(request):
+    env = {}
+    client = None
+    if request.param == "redis":
+        client = _redis_or_skip()
+        client.flushdb()
+        env["MESSAGE_QUEUE"] = URL
+    app = make_app(**env)
+    with app.app_context():
+        yield app
+    state = app.extensions["switchboard.state"]
+    if hasattr(state, "shutdown"):  # (the interface had none before)
+        state.shutdown()
+    if client is not None:
+        client.flushdb()
+
+
+def conn(sid, uid, ns):
+    return Connection(sid=sid, namespace=ns, user_id=uid, username=f"u{uid}", is_admin=True,
+                      transport="websocket", ip="127.0.0.1")
+
+
+def test_the_interface_has_what_housekeeping_and_serving_call(app):
+    state = app.extensions["switchboard.state"]
+    assert 0 < state.heartbeat_interval
+    assert state.maintain() == {}  # nobody died
+    state.add(conn("s1", 1, "/chat"))
+    state.shutdown()  # a clean stop takes this process's share out (memory: nothing to do)
+
+
+def test_readyz_uses_the_apps_one_redis_client(app):
+    """30 /readyz: no Redis connection more, and none opened (the shared pool's).
+
+    Before, each /readyz made a client of its own: connect, AUTH, SELECT,
+    PING, close. That connection was closed by the time the request ended, so
+    CLIENT LIST alone does not show it; Redis's count of connections received
+    does (it is server-wide, so other tests on this machine add to it: the
+    quietest of three rounds is taken).
+    """
+    if app.config["RATELIMIT_STORAGE_URI"].startswith("memory"):
+        pytest.skip("no Redis without MESSAGE_QUEUE")
+    client = _redis_or_skip()
+
+    def ours() -> int:
+        # Connections to this file's database (CLIENT LIST names each one's db);
+        # other tests on this machine use other databases.
+        return sum(1 for c in client.client_list() if c.get("db") == "12")
+
+    def received() -> int:
+        return int(client.info("stats")["total_connections_received"])
+
+    http = app.test_client()
+    assert http.get("/readyz").status_code == 200  # the pool's connection opens once
+    before = ours()
+    opened = []
+    for _ in range(3):
+        start = received()
+        for _ in range(30):
+            assert http.get("/readyz").status_code == 200
+        opened.append(received() - start)
+    after = ours()
+    assert after <= before, f"{before} Redis connections before 90 /readyz, {after} after"
+    assert min(opened) < 10, f"Redis connections opened per 30 /readyz: {opened}"

@@ -27,6 +27,7 @@ import { toast as showToast } from "../lib/toast.js";
 import { showError, hideError } from "../lib/dom.js";
 import { advance, noteRev, hasGap, completeSync, applyById, SyncRounds } from "./sync.js";
 import { decide, restore, withEntry, withoutEntry, Queue, SEND_TIMEOUT_MS } from "./outbox.js";
+import { createTyping, createOnlineList } from "./presence.js";
 
 main();
 
@@ -36,8 +37,6 @@ function main() {
   // Constants and page data
   // ---------------------------------------------------------------------
   const PAGE_SIZE = 50;
-  const TYPING_SEND_EVERY_MS = 3000;
-  const TYPING_EXPIRE_MS = 5000;
   const GROUP_WINDOW_MS = 5 * 60 * 1000;
   const NEAR_TOP_PX = 80;
   const NEAR_BOTTOM_PX = 120;
@@ -116,15 +115,8 @@ function main() {
 
   let currentRoom = null; // id of the room shown
   let openToken = 0; // guards against out-of-order room switches
-  /** Users online in the shown room: id -> User. */
-  const online = new Map();
   /** Users known to be members of the shown room (for presence events). */
   const knownMembers = new Set();
-  /** Room id -> Map(user id -> {user, timer}) of people typing. */
-  const typingBy = new Map();
-  let typingSentAt = 0;
-  let typingActive = false;
-  let typingRoom = null;
   let readTimer = null;
   let onlineRefreshTimer = null;
   let lastRoomsRefresh = 0;
@@ -151,11 +143,15 @@ function main() {
   const call = caller(socket);
   const lost = isLost;
 
+  // chat/presence.js: the typing indicator and who is online in the shown room.
+  const typing = createTyping({ el, me, socket, currentRoom: () => currentRoom });
+  const onlineList = createOnlineList({ el, me, openDm: (username) => openDm(username) });
+  const online = onlineList.users;
+
   socket.on("connect", () => onConnected());
 
   socket.on("disconnect", () => {
-    clearAllTyping();
-    typingActive = false;
+    typing.disconnected();
     // Whatever was in flight gets no answer now: the next connect sends it
     // again with the same client_id.
     queue.lost();
@@ -1327,97 +1323,14 @@ function main() {
   el.composer.addEventListener("blur", stopTyping);
 
   // ---------------------------------------------------------------------
-  // Typing indicator
+  // Typing and who is online (chat/presence.js)
   // ---------------------------------------------------------------------
-  function noteTyping() {
-    if (currentRoom === null || !socket.connected) return;
-    const now = Date.now();
-    if (typingActive && typingRoom === currentRoom && now - typingSentAt < TYPING_SEND_EVERY_MS) return;
-    typingActive = true;
-    typingRoom = currentRoom;
-    typingSentAt = now;
-    socket.volatile.emit("typing", { room: currentRoom, typing: true });
-  }
-
-  function stopTyping() {
-    if (!typingActive) return;
-    typingActive = false;
-    typingSentAt = 0;
-    if (socket.connected && typingRoom !== null) {
-      socket.volatile.emit("typing", { room: typingRoom, typing: false });
-    }
-  }
-
-  function setTyping(roomId, user, isTyping) {
-    if (!user || user.id === me.id) return;
-    let people = typingBy.get(roomId);
-    if (!people) {
-      people = new Map();
-      typingBy.set(roomId, people);
-    }
-    const prev = people.get(user.id);
-    if (prev) window.clearTimeout(prev.timer);
-    if (isTyping) {
-      const timer = window.setTimeout(() => {
-        people.delete(user.id);
-        if (roomId === currentRoom) renderTyping();
-      }, TYPING_EXPIRE_MS);
-      people.set(user.id, { user: user, timer: timer });
-    } else {
-      people.delete(user.id);
-    }
-    if (roomId === currentRoom) renderTyping();
-  }
-
-  function clearAllTyping() {
-    for (const people of typingBy.values()) for (const p of people.values()) window.clearTimeout(p.timer);
-    typingBy.clear();
-    renderTyping();
-  }
-
-  function renderTyping() {
-    const people = typingBy.get(currentRoom);
-    const names = people ? Array.from(people.values(), (p) => p.user.username) : [];
-    let text = "";
-    if (names.length === 1) text = names[0] + " is typing…";
-    else if (names.length === 2) text = names[0] + " and " + names[1] + " are typing…";
-    else if (names.length > 2) text = names.length + " people are typing…";
-    el.typing.textContent = text;
-    el.typing.classList.toggle("active", names.length > 0);
-  }
-
-  // ---------------------------------------------------------------------
-  // Who is online
-  // ---------------------------------------------------------------------
-  function renderOnline() {
-    const users = Array.from(online.values()).sort((a, b) => a.username.localeCompare(b.username));
-    const frag = document.createDocumentFragment();
-    for (const user of users) {
-      const li = document.createElement("li");
-      li.className = "online-user";
-      li.dataset.userId = String(user.id);
-      li.dataset.username = user.username;
-      const dot = document.createElement("span");
-      dot.className = "presence-dot";
-      dot.setAttribute("aria-hidden", "true");
-      const name = document.createElement("span");
-      name.className = "online-name";
-      name.textContent = user.username + (user.id === me.id ? " (you)" : "");
-      li.append(dot, name);
-      if (user.id !== me.id) {
-        li.classList.add("clickable");
-        li.tabIndex = 0;
-        li.title = "Direct message " + user.username;
-        li.addEventListener("click", () => openDm(user.username));
-        li.addEventListener("keydown", (ev) => {
-          if (ev.key === "Enter") openDm(user.username);
-        });
-      }
-      frag.appendChild(li);
-    }
-    el.online.replaceChildren(frag);
-    el.onlineCount.textContent = users.length ? String(users.length) : "";
-  }
+  // Function declarations (hoisted): listeners bound above already name them.
+  function renderOnline() { onlineList.render(); }
+  function renderTyping() { typing.render(); }
+  function noteTyping() { typing.note(); }
+  function stopTyping() { typing.stop(); }
+  function setTyping(roomId, user, isTyping) { typing.set(roomId, user, isTyping); }
 
   /** Ask the server again who is online here (room:join is idempotent). */
   function refreshOnlineSoon() {

@@ -46,10 +46,12 @@ bench/node_modules/.installed: bench/package.json bench/package-lock.json
 	npm ci --prefix bench --no-audit --no-fund --loglevel=error
 	touch $@
 
-# Every layer: unit, integration, e2e (real server, both transports, Node
-# client, eventlet and gevent, PostgreSQL, a cluster behind nginx), browser
-# (Playwright + Debian's Chromium), security, and the benchmark's smoke mode.
+# Every layer: the pages' DOM-free modules (node --test tests/js/), unit,
+# integration, e2e (real server, both transports, Node client, eventlet and
+# gevent, PostgreSQL, a cluster behind nginx), browser (Playwright + Debian's
+# Chromium), security, and the benchmark's smoke mode.
 test: dev node_modules/.installed bench/node_modules/.installed
+	node --test tests/js/
 	$(PY) -m pytest tests
 
 # Unit and integration only: seconds, for the edit-test loop.

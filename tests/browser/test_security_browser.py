@@ -190,6 +190,9 @@ def _same_code_on_the_app_origin(page, transport: str) -> str:
     page.goto("/chat")
     wait_connected(page)
     base = page.evaluate("location.origin")
+    # The page's own modules import socket.io-client's ESM build: no global io.
+    # The same file, imported here (allowed by script-src 'self'), gives the script its io.
+    page.evaluate("async () => { window.io = (await import('/static/vendor/socket.io.esm.min.js')).io; }")
     # Through DevTools, not eval(): the app's CSP (rightly) has no 'unsafe-eval'.
     page.evaluate("() => {" + ATTACK_JS % {"base": base, "transport": transport} + "}")
     page.wait_for_function("() => window.result !== null", timeout=15_000)

@@ -119,7 +119,7 @@ def _responses(server) -> dict[str, requests.Response]:
         "POST /api/token 400 (JSON)": requests.post(server.url + "/api/token", data="x",
                                                     timeout=HTTP_TIMEOUT),
         "GET /nope (404)": requests.get(server.url + "/nope", timeout=HTTP_TIMEOUT),
-        "GET /static/js/chat.js": requests.get(server.url + "/static/js/chat.js",
+        "GET /static/js/chat/main.js": requests.get(server.url + "/static/js/chat/main.js",
                                                timeout=HTTP_TIMEOUT),
     }
 
@@ -233,10 +233,10 @@ def test_no_store_on_pages_tokens_forms_and_redirects_but_not_static_files(fresh
                 for what, r in responses.items()
                 if "no-store" not in r.headers.get("Cache-Control", "")]
     assert not problems, "\n".join(problems)
-    static = requests.get(base + "/static/js/chat.js", timeout=HTTP_TIMEOUT)
+    static = requests.get(base + "/static/js/chat/main.js", timeout=HTTP_TIMEOUT)
     assert static.status_code == 200
     assert "no-store" not in static.headers.get("Cache-Control", ""), static.headers
-    again = requests.get(base + "/static/js/chat.js", timeout=HTTP_TIMEOUT,
+    again = requests.get(base + "/static/js/chat/main.js", timeout=HTTP_TIMEOUT,
                          headers={"If-None-Match": static.headers["ETag"]})
     assert again.status_code == 304, "static files must stay revalidatable"
 
@@ -263,7 +263,7 @@ def test_hsts_when_a_tls_proxy_is_in_front(secure_server):
         "POST /api/token 401": requests.post(base + "/api/token", json={
             "username": "x", "password": "y"}, timeout=HTTP_TIMEOUT),
         "GET /nope (404)": requests.get(base + "/nope", timeout=HTTP_TIMEOUT),
-        "GET /static/js/chat.js": requests.get(base + "/static/js/chat.js",
+        "GET /static/js/chat/main.js": requests.get(base + "/static/js/chat/main.js",
                                                timeout=HTTP_TIMEOUT),
     }
     wrong = {what: r.headers.get("Strict-Transport-Security") for what, r in responses.items()

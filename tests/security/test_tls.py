@@ -146,7 +146,7 @@ def test_hsts_over_https(tls_server, cert):
     could be sent to plain HTTP by an attacker on the path (sslstrip)."""
     responses = {path: requests.get(tls_server.url + path, allow_redirects=False,
                                     verify=cert[0], timeout=10)
-                 for path in ("/login", "/chat", "/healthz", "/nope", "/static/js/chat.js")}
+                 for path in ("/login", "/chat", "/healthz", "/nope", "/static/js/chat/main.js")}
     wrong = {path: r.headers.get("Strict-Transport-Security") for path, r in responses.items()
              if r.headers.get("Strict-Transport-Security") != "max-age=31536000"}
     assert not wrong, f"[{tls_server.async_mode}] {wrong}"

@@ -1,6 +1,9 @@
 /* Switchboard chat page.
  *
- * Plain browser JavaScript, no build step. Talks to the /chat Socket.IO
+ * An ES module, no build step, on the shared layer static/js/lib/
+ * (connection, rpc, storage, toasts); the rev/gap bookkeeping is chat/sync.js
+ * and the outbox's queue and decisions chat/outbox.js (both DOM-free, tested
+ * with node --test). Talks to the /chat Socket.IO
  * namespace as described in docs/protocol.md (PROTOCOL.md section 4).
  *
  * Safety rule of this file: user data (names, message text, room names,
@@ -17,25 +20,30 @@
  * them, and each room's unsent draft is saved too; both survive a reload.
  * localStorage keys are per user id: switchboard.{outbox,drafts,rooms,lastRoom}.<id>.
  */
-(function () {
-  "use strict";
+import { connect } from "../lib/connection.js";
+import { caller, isLost, errorText } from "../lib/rpc.js";
+import { createStore } from "../lib/storage.js";
+import { toast as showToast } from "../lib/toast.js";
+import { showError, hideError } from "../lib/dom.js";
+import { advance, noteRev, hasGap, completeSync, applyById, SyncRounds } from "./sync.js";
+import { decide, restore, withEntry, withoutEntry, Queue, SEND_TIMEOUT_MS } from "./outbox.js";
+import { createTyping, createOnlineList } from "./presence.js";
+
+main();
+
+function main() {
 
   // ---------------------------------------------------------------------
   // Constants and page data
   // ---------------------------------------------------------------------
   const PAGE_SIZE = 50;
-  const TYPING_SEND_EVERY_MS = 3000;
-  const TYPING_EXPIRE_MS = 5000;
   const GROUP_WINDOW_MS = 5 * 60 * 1000;
-  /** No answer to message:send within this: send the same client_id again. */
-  const SEND_TIMEOUT_MS = 8000;
-  const SEND_BACKOFF_MAX_MS = 30000;
   const NEAR_TOP_PX = 80;
   const NEAR_BOTTOM_PX = 120;
 
   const $ = (id) => document.getElementById(id);
   const app = $("app");
-  if (!app || typeof window.io !== "function") {
+  if (!app) {
     return;
   }
   const me = {
@@ -47,30 +55,14 @@
   // ---------------------------------------------------------------------
   // Local storage (per user: several accounts may use one browser)
   // ---------------------------------------------------------------------
-  const LAST_ROOM_KEY = "switchboard.lastRoom." + me.id;
-  const OUTBOX_KEY = "switchboard.outbox." + me.id;
-  const DRAFTS_KEY = "switchboard.drafts." + me.id;
-  const ROOMS_KEY = "switchboard.rooms." + me.id;
+  // Names of this user's keys: switchboard.<name>.<user id> (lib/storage.js).
+  const LAST_ROOM_KEY = "lastRoom";
+  const OUTBOX_KEY = "outbox";
+  const DRAFTS_KEY = "drafts";
+  const ROOMS_KEY = "rooms";
 
   /** localStorage may be disabled or full: the page then works without it. */
-  const store = {
-    get(key, fallback) {
-      try {
-        const raw = window.localStorage.getItem(key);
-        return raw === null ? fallback : JSON.parse(raw);
-      } catch (e) {
-        return fallback;
-      }
-    },
-    set(key, value) {
-      try {
-        window.localStorage.setItem(key, JSON.stringify(value));
-        return true;
-      } catch (e) {
-        return false;
-      }
-    },
-  };
+  const store = createStore(me.id);
 
   const el = {
     badge: $("conn-badge"),
@@ -116,145 +108,56 @@
    * The outbox: client_id -> {clientId, room, roomName, text, raw, ts, attempt, el},
    * in the order typed, until acknowledged (mirrored in localStorage).
    */
-  const pending = new Map();
+  const queue = new Queue(); // chat/outbox.js: one in flight, holds
+  const pending = queue.entries;
   /** Room id -> highest seq we told the server we read. */
   const readSent = new Map();
 
   let currentRoom = null; // id of the room shown
   let openToken = 0; // guards against out-of-order room switches
-  /** Users online in the shown room: id -> User. */
-  const online = new Map();
   /** Users known to be members of the shown room (for presence events). */
   const knownMembers = new Set();
-  /** Room id -> Map(user id -> {user, timer}) of people typing. */
-  const typingBy = new Map();
-  let typingSentAt = 0;
-  let typingActive = false;
-  let typingRoom = null;
   let readTimer = null;
   let onlineRefreshTimer = null;
-  let retryTimer = null;
   let lastRoomsRefresh = 0;
 
   // ---------------------------------------------------------------------
   // Socket
   // ---------------------------------------------------------------------
-  const socket = window.switchboardConnect("/chat");
-  const manager = socket.io;
-
-  const CALL_TIMEOUT_MS = 20000;
-  const LOST = "disconnected"; // our own code: no answer (connection lost or timeout)
+  const { socket } = connect("/chat", {
+    badge: el.badge,
+    offlineTitle: "No connection; messages you send wait and go out when it is back.",
+    loginNext: "/chat",
+    notify: toast,
+    // Logging out on a shared computer must not leave this user's unsent
+    // messages, drafts or room list for the next person to read.
+    beforeLogout: () => store.clear([OUTBOX_KEY, DRAFTS_KEY, ROOMS_KEY, LAST_ROOM_KEY]),
+  });
 
   /**
-   * Emit with an ack; resolves with the ack object and never rejects. With
-   * no answer (the connection dropped, or CALL_TIMEOUT_MS passed) it
-   * resolves {ok: false, error: {code: "disconnected"}}: the connect handler
-   * redoes whatever matters, so callers stay quiet about that code.
+   * Emit with an ack (lib/rpc.js); resolves with the ack envelope and never
+   * rejects. With no answer it resolves {ok: false, error: {code: "timeout" |
+   * "disconnected"}}: the connect handler redoes whatever matters, so callers
+   * stay quiet about those (`lost(ack)`).
    */
-  function call(event, payload) {
-    return new Promise((resolve) => {
-      socket.timeout(CALL_TIMEOUT_MS).emit(event, payload, (err, ack) => {
-        if (err) {
-          resolve({ ok: false, error: { code: LOST, message: "No answer from the server." } });
-        } else {
-          resolve(ack && typeof ack === "object" ? ack : { ok: false, error: { code: "internal", message: "Bad reply." } });
-        }
-      });
-    });
-  }
+  const call = caller(socket);
+  const lost = isLost;
 
-  function errorText(ack, fallback) {
-    return (ack && ack.error && ack.error.message) || fallback || "Something went wrong.";
-  }
+  // chat/presence.js: the typing indicator and who is online in the shown room.
+  const typing = createTyping({ el, me, socket, currentRoom: () => currentRoom });
+  const onlineList = createOnlineList({ el, me, openDm: (username) => openDm(username) });
+  const online = onlineList.users;
 
-  function lost(ack) {
-    return !!(ack && ack.error && ack.error.code === LOST);
-  }
+  socket.on("connect", () => onConnected());
 
-  // ---------------------------------------------------------------------
-  // Connection badge (static/js/socket.js)
-  // ---------------------------------------------------------------------
-  window.switchboardBadge(socket, el.badge, {
-    offlineTitle: "No connection; messages you send wait and go out when it is back.",
-  });
-
-  socket.on("connect", () => {
-    window.clearTimeout(retryTimer);
-    onConnected();
-  });
-
-  socket.on("disconnect", (reason) => {
-    clearAllTyping();
-    typingActive = false;
+  socket.on("disconnect", () => {
+    typing.disconnected();
     // Whatever was in flight gets no answer now: the next connect sends it
     // again with the same client_id.
-    inFlight = null;
+    queue.lost();
     for (const p of pending.values()) setPendingStatus(p, "waiting for connection…");
-    if (reason === "io server disconnect") {
-      // The server closed this socket on purpose (logout elsewhere, maximum
-      // connection age, kick). Reconnect once: a valid session comes back,
-      // an ended one gets connect_error "unauthorized" and goes to /login.
-      scheduleRetry(1000);
-    }
-  });
-
-  socket.on("connect_error", (err) => {
-    const data = err && err.data;
-    if (data && data.code === "unauthorized") {
-      window.location.assign("/login?next=/chat");
-      return;
-    }
-    if (data && data.message) toast(data.message, "error");
-    if (!socket.active) {
-      // Refused by the server (not a network error): the client does not
-      // retry by itself, so try again later.
-      scheduleRetry(data && data.code === "too_many_connections" ? 15000 : 5000);
-    }
-  });
-
-  function scheduleRetry(ms) {
-    window.clearTimeout(retryTimer);
-    retryTimer = window.setTimeout(() => {
-      if (!socket.connected) socket.connect();
-    }, ms + Math.floor(Math.random() * 500));
-  }
-
-  /*
-   * Log out: hang up first, then post the form. The server's logout cuts
-   * every socket of the session; a page still polling at that moment gets
-   * "400 Session is disconnected" answers (console errors, and a reconnect
-   * attempt) before the next page loads. A clean close avoids both.
-   */
-  const logoutForm = $("logout-form");
-  if (logoutForm) {
-    let leaving = false;
-    logoutForm.addEventListener("submit", (ev) => {
-      if (leaving) return;
-      ev.preventDefault();
-      leaving = true;
-      // Logging out on a shared computer must not leave this user's unsent
-      // messages, drafts or room list for the next person to read.
-      for (const key of [OUTBOX_KEY, DRAFTS_KEY, ROOMS_KEY, LAST_ROOM_KEY]) {
-        try { window.localStorage.removeItem(key); } catch (_) { /* storage off */ }
-      }
-      const engine = manager.engine;
-      const transport = engine && engine.transport;
-      let submitted = false;
-      const submit = () => {
-        if (submitted) return;
-        submitted = true;
-        logoutForm.submit(); // no second submit event
-      };
-      // Polling sends its close packet in a POST: wait for it ("drain"), briefly.
-      const polling = !!(transport && transport.name === "polling" && socket.connected);
-      if (polling) transport.once("drain", submit);
-      socket.disconnect();
-      window.setTimeout(submit, polling ? 800 : 0);
-    });
-  }
-
-  window.addEventListener("online", () => {
-    if (!socket.connected) socket.connect();
+    // A close by the server itself (logout elsewhere, maximum age, kick) is
+    // retried once by lib/connection.js.
   });
 
   // ---------------------------------------------------------------------
@@ -335,16 +238,15 @@
 
   /** Sync the given rooms from their syncedRev, page by page, until has_more is false. */
   async function syncRooms(ids) {
-    const want = {};
-    const highest = {};
+    const from = new Map();
     for (const id of ids) {
       const cache = caches.get(id);
       if (!cache || !cache.loaded) continue;
-      want[String(id)] = cache.syncedRev;
-      highest[String(id)] = cache.syncedRev;
+      from.set(id, cache.syncedRev);
       cache.syncing += 1;
     }
-    const keys = Object.keys(want);
+    const rounds = new SyncRounds(from);
+    const keys = rounds.rooms().map(String);
     if (!keys.length) return;
     const done = () => {
       for (const key of keys) {
@@ -354,7 +256,7 @@
     };
     try {
       for (let round = 0; round < 100; round += 1) {
-        const ack = await call("sync", { rooms: want });
+        const ack = await call("sync", rounds.request());
         if (lost(ack)) return; // the next connect syncs again
         if (!ack.ok) {
           if (keys.length > 1) {
@@ -367,20 +269,14 @@
           }
           return;
         }
-        for (const message of ack.messages || []) {
-          applyMessage(message, "sync");
-          const key = String(message.room);
-          if (key in highest && message.rev > highest[key]) highest[key] = message.rev;
-        }
-        if (!ack.has_more) break;
-        for (const key of keys) want[key] = Math.max(want[key], highest[key]);
+        for (const message of ack.messages || []) applyMessage(message, "sync");
+        if (!rounds.take(ack)) break;
       }
       // Complete: every change up to the highest rev returned has been seen.
       for (const key of keys) {
         const cache = caches.get(Number(key));
         if (!cache) continue;
-        cache.syncedRev = Math.max(cache.syncedRev, highest[key]);
-        advanceRev(cache);
+        completeSync(cache, rounds.highestFor(key));
       }
     } finally {
       done();
@@ -392,27 +288,23 @@
   function noteLiveRev(roomId, rev) {
     const cache = caches.get(roomId);
     if (!cache || typeof rev !== "number") return;
-    if (rev > cache.syncedRev) cache.seenRevs.add(rev);
-    if (!cache.loaded) return; // history is loading: syncedRev starts at the join rev
-    advanceRev(cache);
-    checkGap(roomId);
+    // While history is loading only note it: syncedRev starts at the join rev.
+    noteRev(cache, rev, cache.loaded);
+    if (cache.loaded) checkGap(roomId);
   }
 
+  /** cache carries the sync state ({syncedRev, seenRevs}) of chat/sync.js. */
   function advanceRev(cache) {
-    while (cache.seenRevs.has(cache.syncedRev + 1)) {
-      cache.syncedRev += 1;
-      cache.seenRevs.delete(cache.syncedRev);
-    }
-    for (const rev of cache.seenRevs) if (rev <= cache.syncedRev) cache.seenRevs.delete(rev);
+    advance(cache);
   }
 
   /** If revs are still missing after a short wait (they may just be late), sync. */
   function checkGap(roomId) {
     const cache = caches.get(roomId);
-    if (!cache || !cache.loaded || cache.seenRevs.size === 0 || cache.gapTimer || cache.syncing) return;
+    if (!cache || !cache.loaded || !hasGap(cache) || cache.gapTimer || cache.syncing) return;
     cache.gapTimer = window.setTimeout(() => {
       cache.gapTimer = null;
-      if (caches.get(roomId) !== cache || cache.seenRevs.size === 0 || cache.syncing) return;
+      if (caches.get(roomId) !== cache || !hasGap(cache) || cache.syncing) return;
       if (socket.connected) syncRooms([roomId]);
     }, 600);
   }
@@ -789,9 +681,7 @@
     // A change to a message older than the loaded window is skipped: when the
     // reader scrolls up, history returns its current state anyway.
     if (source !== "history" && cache.loaded && cache.hasMore && message.seq < minSeq(cache)) return;
-    const existing = cache.messages.get(message.id);
-    if (existing && typeof existing.rev === "number" && typeof message.rev === "number" && existing.rev > message.rev) return;
-    cache.messages.set(message.id, message);
+    if (!applyById(cache.messages, message)) return; // an older rev than what we have
     if (roomId === currentRoom) renderOne(message);
   }
 
@@ -1190,7 +1080,7 @@
       attempt: 0,
       el: null,
     };
-    pending.set(p.clientId, p);
+    queue.add(p);
     outboxSave(p);
     p.el = buildPending(p);
     el.pendingList.appendChild(p.el);
@@ -1218,10 +1108,7 @@
    * socket connects. The server stores a (user, client_id) once, so none of
    * these retries can double a message.
    */
-  let inFlight = null; // the entry waiting for its answer
-  let holdUntil = 0; // rate limited or backing off: send nothing before this time
   let holdTimer = null;
-  let sendFailures = 0; // consecutive retryable failures, for the backoff
 
   /** Entries in localStorage, merged by client_id so several tabs do not overwrite each other. */
   function outboxRead() {
@@ -1230,106 +1117,75 @@
   }
 
   function outboxSave(p) {
-    const list = outboxRead().filter((e) => e && e.clientId !== p.clientId);
-    list.push({ clientId: p.clientId, room: p.room, roomName: p.roomName, text: p.text, ts: p.ts });
-    store.set(OUTBOX_KEY, list);
+    store.set(OUTBOX_KEY, withEntry(outboxRead(), p));
   }
 
   function outboxForget(clientId) {
-    const list = outboxRead();
-    const kept = list.filter((e) => e && e.clientId !== clientId);
-    if (kept.length !== list.length) store.set(OUTBOX_KEY, kept);
+    const kept = withoutEntry(outboxRead(), clientId);
+    if (kept !== null) store.set(OUTBOX_KEY, kept);
   }
 
   /** At start: what an earlier page (or another tab) left unsent. */
   function restoreOutbox() {
-    const entries = outboxRead().slice().sort((a, b) => String(a.ts).localeCompare(String(b.ts)));
-    for (const e of entries) {
-      if (!e || typeof e.clientId !== "string" || !e.clientId || e.clientId.length > 64) continue;
-      if (typeof e.room !== "number" || typeof e.text !== "string" || !e.text.trim()) continue;
+    for (const e of restore(outboxRead())) {
       if (pending.has(e.clientId)) continue;
-      pending.set(e.clientId, {
-        clientId: e.clientId,
-        room: e.room,
-        roomName: typeof e.roomName === "string" ? e.roomName : "",
-        text: e.text,
-        raw: e.text,
-        ts: typeof e.ts === "string" ? e.ts : new Date().toISOString(),
-        attempt: 0,
-        el: null,
-      });
+      queue.add({ ...e, raw: e.text, attempt: 0, el: null });
     }
   }
 
   function hold(ms) {
-    holdUntil = Math.max(holdUntil, Date.now() + ms);
+    queue.hold(ms);
     window.clearTimeout(holdTimer);
-    holdTimer = window.setTimeout(pumpOutbox, holdUntil - Date.now() + 10);
+    holdTimer = window.setTimeout(pumpOutbox, queue.heldFor() + 10);
   }
 
   /** Send the oldest pending message, if connected and nothing is in flight. */
   function pumpOutbox() {
-    if (inFlight || !socket.connected || pending.size === 0) return;
-    if (Date.now() < holdUntil) {
-      hold(0);
-      return;
-    }
-    transmit(pending.values().next().value);
+    const next = queue.next(socket.connected);
+    if (next) transmit(next);
+    else if (!queue.inFlight && socket.connected && queue.size && queue.heldFor() > 0) hold(0);
   }
 
   function transmit(p) {
-    inFlight = p;
-    p.attempt += 1;
-    const attempt = p.attempt;
+    const attempt = queue.start(p);
     setPendingStatus(p, attempt > 1 ? "sending again…" : "sending…");
     const payload = { room: p.room, text: p.text, client_id: p.clientId };
     socket.timeout(SEND_TIMEOUT_MS).emit("message:send", payload, (err, ack) => {
-      const current = inFlight === p && attempt === p.attempt;
-      if (!err && ack && ack.ok && ack.message) {
+      const current = queue.isCurrent(p, attempt);
+      const what = decide(err, ack, { joinTried: !!p.joinTried, publicRoom: isPublicRoom(p.room), failures: queue.failures });
+      if (what.action === "stored") {
         // Stored (now or by an earlier attempt): even a late answer settles it.
         settlePending(p);
-        applyMessage(ack.message, "ack");
-        if (current) {
-          inFlight = null;
-          sendFailures = 0;
-        }
+        applyMessage(what.message, "ack");
+        if (current) queue.failures = 0;
         pumpOutbox();
         return;
       }
       if (!current || !pending.has(p.clientId)) return; // a newer attempt is under way
-      inFlight = null;
-      if (err) {
+      queue.inFlight = null;
+      if (what.action === "resend") {
         // No answer in time, or the connection dropped: it may or may not be
         // stored. The same client_id again is safe: now if still connected
         // (the server may be slow), else on the next connect.
         setPendingStatus(p, socket.connected ? "sending again…" : "waiting for connection…");
         pumpOutbox();
-        return;
-      }
-      const error = (ack && ack.error) || {};
-      const code = error.code;
-      if (code === "rate_limited") {
-        setPendingStatus(p, "waiting (rate limit)…");
-        hold(Math.max(1, Number(error.retry_after) || 1) * 1000);
-      } else if (code === "forbidden" && !p.joinTried && isPublicRoom(p.room)) {
+      } else if (what.action === "join") {
         // Posting in a public room needs room:join first (e.g. a room picked
         // from the saved list while offline): join once, then send again.
         p.joinTried = true;
-        inFlight = p;
-        p.attempt += 1; // a reconnect meanwhile sends again: then this join is stale
-        const joining = p.attempt;
+        const joining = queue.start(p); // a reconnect meanwhile sends again: then this join is stale
         call("room:join", { room: p.room }).then(() => {
-          if (inFlight === p && p.attempt === joining) inFlight = null;
+          if (queue.isCurrent(p, joining)) queue.inFlight = null;
           pumpOutbox();
         });
-      } else if (code && code !== "internal" && code !== "unauthorized") {
-        failPending(p, errorText(ack, "The message was not sent."));
+      } else if (what.action === "fail") {
+        failPending(p, what.reason);
         pumpOutbox();
       } else {
-        // A server fault (or a session being renewed): keep it and retry later.
-        sendFailures += 1;
-        setPendingStatus(p, "not sent yet, retrying…");
-        hold(Math.min(SEND_BACKOFF_MAX_MS, 1000 * 2 ** Math.min(sendFailures, 5)));
+        // Rate limited, or a server fault (or a session being renewed): keep it, retry later.
+        if (what.retryable) queue.failures += 1;
+        setPendingStatus(p, what.status);
+        hold(what.ms);
       }
     });
   }
@@ -1347,11 +1203,10 @@
 
   /** The message left the outbox (stored, or refused for good). */
   function settlePending(p) {
-    pending.delete(p.clientId);
+    queue.settle(p.clientId);
     outboxForget(p.clientId);
     if (p.el) p.el.remove();
     p.el = null;
-    if (inFlight === p) inFlight = null;
   }
 
   /** A stored message arrived (ack, live event, sync): drop the pending copy it stands for. */
@@ -1468,97 +1323,14 @@
   el.composer.addEventListener("blur", stopTyping);
 
   // ---------------------------------------------------------------------
-  // Typing indicator
+  // Typing and who is online (chat/presence.js)
   // ---------------------------------------------------------------------
-  function noteTyping() {
-    if (currentRoom === null || !socket.connected) return;
-    const now = Date.now();
-    if (typingActive && typingRoom === currentRoom && now - typingSentAt < TYPING_SEND_EVERY_MS) return;
-    typingActive = true;
-    typingRoom = currentRoom;
-    typingSentAt = now;
-    socket.volatile.emit("typing", { room: currentRoom, typing: true });
-  }
-
-  function stopTyping() {
-    if (!typingActive) return;
-    typingActive = false;
-    typingSentAt = 0;
-    if (socket.connected && typingRoom !== null) {
-      socket.volatile.emit("typing", { room: typingRoom, typing: false });
-    }
-  }
-
-  function setTyping(roomId, user, isTyping) {
-    if (!user || user.id === me.id) return;
-    let people = typingBy.get(roomId);
-    if (!people) {
-      people = new Map();
-      typingBy.set(roomId, people);
-    }
-    const prev = people.get(user.id);
-    if (prev) window.clearTimeout(prev.timer);
-    if (isTyping) {
-      const timer = window.setTimeout(() => {
-        people.delete(user.id);
-        if (roomId === currentRoom) renderTyping();
-      }, TYPING_EXPIRE_MS);
-      people.set(user.id, { user: user, timer: timer });
-    } else {
-      people.delete(user.id);
-    }
-    if (roomId === currentRoom) renderTyping();
-  }
-
-  function clearAllTyping() {
-    for (const people of typingBy.values()) for (const p of people.values()) window.clearTimeout(p.timer);
-    typingBy.clear();
-    renderTyping();
-  }
-
-  function renderTyping() {
-    const people = typingBy.get(currentRoom);
-    const names = people ? Array.from(people.values(), (p) => p.user.username) : [];
-    let text = "";
-    if (names.length === 1) text = names[0] + " is typing…";
-    else if (names.length === 2) text = names[0] + " and " + names[1] + " are typing…";
-    else if (names.length > 2) text = names.length + " people are typing…";
-    el.typing.textContent = text;
-    el.typing.classList.toggle("active", names.length > 0);
-  }
-
-  // ---------------------------------------------------------------------
-  // Who is online
-  // ---------------------------------------------------------------------
-  function renderOnline() {
-    const users = Array.from(online.values()).sort((a, b) => a.username.localeCompare(b.username));
-    const frag = document.createDocumentFragment();
-    for (const user of users) {
-      const li = document.createElement("li");
-      li.className = "online-user";
-      li.dataset.userId = String(user.id);
-      li.dataset.username = user.username;
-      const dot = document.createElement("span");
-      dot.className = "presence-dot";
-      dot.setAttribute("aria-hidden", "true");
-      const name = document.createElement("span");
-      name.className = "online-name";
-      name.textContent = user.username + (user.id === me.id ? " (you)" : "");
-      li.append(dot, name);
-      if (user.id !== me.id) {
-        li.classList.add("clickable");
-        li.tabIndex = 0;
-        li.title = "Direct message " + user.username;
-        li.addEventListener("click", () => openDm(user.username));
-        li.addEventListener("keydown", (ev) => {
-          if (ev.key === "Enter") openDm(user.username);
-        });
-      }
-      frag.appendChild(li);
-    }
-    el.online.replaceChildren(frag);
-    el.onlineCount.textContent = users.length ? String(users.length) : "";
-  }
+  // Function declarations (hoisted): listeners bound above already name them.
+  function renderOnline() { onlineList.render(); }
+  function renderTyping() { typing.render(); }
+  function noteTyping() { typing.note(); }
+  function stopTyping() { typing.stop(); }
+  function setTyping(roomId, user, isTyping) { typing.set(roomId, user, isTyping); }
 
   /** Ask the server again who is online here (room:join is idempotent). */
   function refreshOnlineSoon() {
@@ -1774,17 +1546,7 @@
   }
 
   function toast(text, kind) {
-    window.switchboardToast(el.toasts, text, kind);
-  }
-
-  function showError(node, text) {
-    node.textContent = text;
-    node.hidden = false;
-  }
-
-  function hideError(node) {
-    node.hidden = true;
-    node.textContent = "";
+    showToast(el.toasts, text, kind);
   }
 
   // ---------------------------------------------------------------------
@@ -1833,4 +1595,4 @@
       return Array.from(pending.values(), (p) => ({ clientId: p.clientId, room: p.room, text: p.text }));
     },
   });
-})();
+}

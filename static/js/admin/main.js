@@ -1,21 +1,29 @@
-// The operator console: live figures pushed every 2 s on /admin, charts of the
-// last 10 minutes (uPlot, served locally), the connection table, kick, announce.
-// Every user-supplied string is written with textContent, never as HTML.
-(function () {
-  "use strict";
+/* The operator console: live figures pushed every 2 s on /admin, charts of
+ * the last 10 minutes (uPlot's ESM build, served locally), the connection
+ * table, kick, announce. ES module on static/js/lib/ (connection, rpc, dom).
+ * Every user-supplied string is written with textContent, never as HTML. */
+import uPlot from "../../vendor/uPlot.esm.js";
+import { connect } from "../lib/connection.js";
+import { caller, errorText } from "../lib/rpc.js";
+import { browserStorage } from "../lib/storage.js";
+import { $, h } from "../lib/dom.js";
 
-  const HISTORY_SECONDS = 600;
-  const socket = window.switchboardConnect("/admin");
-  const $ = (id) => document.getElementById(id);
+const HISTORY_SECONDS = 600;
+const root = $("admin");
+if (root) start(root);
 
-  // -- connection badge (static/js/socket.js) -----------------------------------
-  const badge = window.switchboardBadge(socket, $("conn-badge"));
-  socket.on("connect", () => refresh());
-  socket.on("connect_error", (err) => {
-    const code = err && err.data && err.data.code;
-    if (code === "unauthorized") window.location = "/login?next=/admin";
-    else if (code === "forbidden") badge.set("offline", "admins only");
+function start(root) {
+  const { socket } = connect("/admin", {
+    badge: $("conn-badge"),
+    loginNext: "/admin",
+    onRefused(data, badge) {
+      if (data.code !== "forbidden") return false;
+      badge.set("offline", "admins only");
+      return !data.retry_after; // a kick's block ends (retry then); not being an admin does not
+    },
   });
+  const rpc = caller(socket);
+  socket.on("connect", () => refresh());
 
   // -- charts -------------------------------------------------------------------
   const series = { t: [], total: [], websocket: [], polling: [], eps: [] };
@@ -55,16 +63,8 @@
 
   // -- figures --------------------------------------------------------------------
   function fillTable(table, rows) {
-    const body = table.tBodies[0];
-    body.replaceChildren(...rows.map((cells) => {
-      const tr = document.createElement("tr");
-      for (const cell of cells) {
-        const td = document.createElement("td");
-        if (cell instanceof Node) td.append(cell); else td.textContent = String(cell);
-        tr.append(td);
-      }
-      return tr;
-    }));
+    table.tBodies[0].replaceChildren(...rows.map((cells) =>
+      h("tr", null, cells.map((cell) => h("td", null, cell instanceof Node ? cell : String(cell))))));
   }
 
   function showStats(stats) {
@@ -82,26 +82,24 @@
   socket.on("stats", showStats);
 
   function kickButton(username) {
-    const button = document.createElement("button");
-    button.type = "button";
-    button.className = "btn btn-small btn-danger kick";
-    button.dataset.username = username;
-    button.textContent = "Kick";
-    button.addEventListener("click", () => {
-      if (!window.confirm(`Disconnect every socket of ${username}?`)) return;
-      socket.emit("kick", { username }, (reply) => {
+    return h("button", {
+      type: "button",
+      className: "btn btn-small btn-danger kick",
+      dataset: { username },
+      onClick: async () => {
+        if (!window.confirm(`Disconnect every socket of ${username}?`)) return;
+        const reply = await rpc("kick", { username });
         $("announce-status").textContent = reply.ok
           ? `${username}: ${reply.disconnected} socket(s) disconnected.`
-          : reply.error.message;
+          : errorText(reply);
         refresh();
-      });
-    });
-    return button;
+      },
+    }, "Kick");
   }
 
   function showConnections(rows) {
     $("connections-count").textContent = `(${rows.length})`;
-    const me = $("admin").dataset.username;
+    const me = root.dataset.username;
     fillTable($("connections-table"), rows.map((c) => [
       c.user.username, c.namespace, c.transport, c.address,
       new Date(c.since).toLocaleTimeString(), c.rooms.join(", "),
@@ -109,36 +107,41 @@
     ]));
   }
 
-  function refresh() {
-    socket.emit("stats", {}, (reply) => reply.ok && showStats(reply));
-    socket.emit("connections", {}, (reply) => reply.ok && showConnections(reply.connections));
-  }
-  setInterval(() => socket.connected && socket.emit("connections", {}, (reply) => {
+  async function refreshConnections() {
+    const reply = await rpc("connections", {});
     if (reply.ok) showConnections(reply.connections);
-  }), 5000);
+  }
+
+  async function refresh() {
+    const stats = await rpc("stats", {});
+    if (stats.ok) showStats(stats);
+    await refreshConnections();
+  }
+  setInterval(() => socket.connected && refreshConnections(), 5000);
 
   // -- announce -------------------------------------------------------------------
-  $("announce-form").addEventListener("submit", (event) => {
+  $("announce-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const text = $("announce-text").value.trim();
     if (!text) return;
-    socket.emit("announce", { text }, (reply) => {
-      $("announce-status").textContent = reply.ok ? "Announced to every chat user." : reply.error.message;
-      if (reply.ok) $("announce-text").value = "";
-    });
+    const reply = await rpc("announce", { text });
+    $("announce-status").textContent = reply.ok ? "Announced to every chat user." : errorText(reply);
+    if (reply.ok) $("announce-text").value = "";
   });
 
   // -- Socket.IO Admin UI (SOCKETIO_ADMIN_UI) ----------------------------------------
-  // The UI keeps its connection settings in localStorage (same origin as this
-  // page): point it at this site and namespace so it connects without asking.
+  // The UI keeps its connection settings in localStorage under its own keys
+  // (same origin as this page): point it at this site and namespace so it
+  // connects without asking. Not per user: they are the UI's keys, not ours.
   const uiLink = $("socketio-ui-link");
   if (uiLink) {
     uiLink.addEventListener("click", () => {
+      const storage = browserStorage();
       try {
-        localStorage.setItem("server_url", window.location.origin);
-        localStorage.setItem("namespace", uiLink.dataset.namespace);
-        localStorage.setItem("path", "/socket.io");
-      } catch (err) { /* storage blocked: the UI asks instead */ }
+        storage.setItem("server_url", window.location.origin);
+        storage.setItem("namespace", uiLink.dataset.namespace);
+        storage.setItem("path", "/socket.io");
+      } catch (_) { /* storage blocked: the UI asks instead */ }
     });
   }
-})();
+}

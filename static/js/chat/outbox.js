@@ -1,0 +1,158 @@
+/* The chat outbox's decisions, without DOM or socket.
+ *
+ * Every message goes through the outbox: kept (in localStorage too) with its
+ * client_id, sent one at a time in the order typed, removed only when the
+ * server answers with the stored message (`duplicate: true` included) or
+ * refuses it for good. The page (chat.js) does the sending and the showing;
+ * this module decides what an answer means and keeps the queue and the
+ * stored list consistent. The server stores a (user, client_id) once, so no
+ * retry decided here can double a message.
+ *
+ * tests/js/outbox.test.js runs it under `node --test`.
+ */
+
+export const SEND_TIMEOUT_MS = 8000; // no answer within this: the same client_id again
+export const BACKOFF_MAX_MS = 30000;
+const MAX_CLIENT_ID = 64;
+
+/**
+ * What to do with the answer to one `message:send` (socket.io's `err`, the ack):
+ * - {action: "stored", message}            settle it, apply the message
+ * - {action: "resend"}                     no answer: the same client_id again (now or on connect)
+ * - {action: "hold", ms, status}           rate limited / server fault: wait, then resend
+ * - {action: "join"}                       a public room not joined yet: room:join once, then resend
+ * - {action: "fail", reason}               refused for good: back into the composer
+ * @param ctx.joinTried   a join was already tried for this entry
+ * @param ctx.publicRoom  the entry's room is public
+ * @param ctx.failures    retryable failures in a row before this one
+ */
+export function decide(err, ack, { joinTried = false, publicRoom = false, failures = 0 } = {}) {
+  if (!err && ack && ack.ok && ack.message) return { action: "stored", message: ack.message };
+  if (err) return { action: "resend" };
+  const error = (ack && ack.error) || {};
+  const code = error.code;
+  if (code === "rate_limited") {
+    return { action: "hold", ms: Math.max(1, Number(error.retry_after) || 1) * 1000, status: "waiting (rate limit)…", retryable: false };
+  }
+  if (code === "forbidden" && !joinTried && publicRoom) return { action: "join" };
+  if (code && code !== "internal" && code !== "unauthorized") {
+    return { action: "fail", reason: error.message || "The message was not sent." };
+  }
+  // A server fault (or a session being renewed): keep it and retry later, backing off.
+  return { action: "hold", ms: backoff(failures + 1), status: "not sent yet, retrying…", retryable: true };
+}
+
+/** 2 s, 4 s, ... up to 30 s after n failures in a row. */
+export function backoff(n) {
+  return Math.min(BACKOFF_MAX_MS, 1000 * 2 ** Math.min(Math.max(n, 0), 5));
+}
+
+/** A saved entry, checked (localStorage is input like any other); null when unusable. */
+export function validEntry(e) {
+  if (!e || typeof e !== "object") return null;
+  if (typeof e.clientId !== "string" || !e.clientId || e.clientId.length > MAX_CLIENT_ID) return null;
+  if (typeof e.room !== "number" || typeof e.text !== "string" || !e.text.trim()) return null;
+  return {
+    clientId: e.clientId,
+    room: e.room,
+    roomName: typeof e.roomName === "string" ? e.roomName : "",
+    text: e.text,
+    ts: typeof e.ts === "string" ? e.ts : new Date().toISOString(),
+  };
+}
+
+/** What an earlier page (or another tab) left unsent: valid entries in the order typed. */
+export function restore(saved) {
+  const list = Array.isArray(saved) ? saved : [];
+  const out = [];
+  const seen = new Set();
+  for (const raw of list.slice().sort((a, b) => String(a && a.ts).localeCompare(String(b && b.ts)))) {
+    const e = validEntry(raw);
+    if (!e || seen.has(e.clientId)) continue;
+    seen.add(e.clientId);
+    out.push(e);
+  }
+  return out;
+}
+
+/** The saved list with `entry` in it (merged by client_id: tabs do not overwrite each other). */
+export function withEntry(saved, entry) {
+  const list = (Array.isArray(saved) ? saved : []).filter((e) => e && e.clientId !== entry.clientId);
+  list.push({ clientId: entry.clientId, room: entry.room, roomName: entry.roomName, text: entry.text, ts: entry.ts });
+  return list;
+}
+
+/** The saved list without `clientId`; null when it was not there (nothing to write). */
+export function withoutEntry(saved, clientId) {
+  const list = Array.isArray(saved) ? saved : [];
+  const kept = list.filter((e) => e && e.clientId !== clientId);
+  return kept.length === list.length ? null : kept;
+}
+
+/**
+ * The queue: client_id -> entry in the order typed, one in flight at a time,
+ * and a hold (rate limit, back-off) before which nothing is sent.
+ */
+export class Queue {
+  constructor(now = () => Date.now()) {
+    this.entries = new Map();
+    this.inFlight = null;
+    this.holdUntil = 0;
+    this.failures = 0;
+    this.now = now;
+  }
+
+  /** Queue `entry` itself (the page keeps its element on it); once per client_id. */
+  add(entry) {
+    if (!this.entries.has(entry.clientId)) {
+      if (typeof entry.attempt !== "number") entry.attempt = 0;
+      this.entries.set(entry.clientId, entry);
+    }
+    return this.entries.get(entry.clientId);
+  }
+
+  get size() {
+    return this.entries.size;
+  }
+
+  /** The entry to send now, or null (one in flight, held, empty, or offline). */
+  next(connected) {
+    if (this.inFlight || !connected || this.entries.size === 0) return null;
+    if (this.now() < this.holdUntil) return null;
+    return this.entries.values().next().value;
+  }
+
+  /** Milliseconds until the hold ends (0 when not held). */
+  heldFor() {
+    return Math.max(0, this.holdUntil - this.now());
+  }
+
+  hold(ms) {
+    this.holdUntil = Math.max(this.holdUntil, this.now() + ms);
+  }
+
+  /** Mark `entry` as sent; returns the attempt number to check the answer against. */
+  start(entry) {
+    this.inFlight = entry;
+    entry.attempt += 1;
+    return entry.attempt;
+  }
+
+  /** The answer belongs to the attempt still in flight (not a stale one). */
+  isCurrent(entry, attempt) {
+    return this.inFlight === entry && entry.attempt === attempt;
+  }
+
+  /** It left the queue (stored, or refused for good). */
+  settle(clientId) {
+    const entry = this.entries.get(clientId);
+    this.entries.delete(clientId);
+    if (entry && this.inFlight === entry) this.inFlight = null;
+    return entry || null;
+  }
+
+  /** The connection dropped: whatever was in flight gets no answer now. */
+  lost() {
+    this.inFlight = null;
+  }
+}

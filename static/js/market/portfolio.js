@@ -1,0 +1,157 @@
+/* Cash, positions, open orders, my recent trades, and the market's activity feed.
+ * Values and P/L are BigInt cents (money.js): no float ever touches money. */
+import { h, trend, clockTime } from "../lib/dom.js";
+import { isLost, errorText } from "../lib/rpc.js";
+import { cents, format, signed, times, sum, minus, percent } from "./money.js";
+
+const MAX_ACTIVITY = 40;
+
+/** One line about a trade, for the ticket's result and the trade list. */
+export function describe(t) {
+  const verb = t.side === "BUY" ? "Bought" : "Sold";
+  if (t.status === "filled") return verb + " " + t.quantity + " " + t.symbol + " at " + t.price + ".";
+  if (t.status === "open") return "Order placed: " + t.side.toLowerCase() + " " + t.quantity + " " + t.symbol + " at " + t.limit_price + " or better.";
+  if (t.status === "cancelled") return "Cancelled: " + t.side.toLowerCase() + " " + t.quantity + " " + t.symbol + ".";
+  return "Rejected: " + (t.reason || "the order could not be placed.");
+}
+
+/**
+ * @param opts.board   board.js (last prices)
+ * @param opts.rpc     lib/rpc.js caller of the page's socket
+ * @param opts.notify  toast
+ * @param opts.onChange () => void after cash or positions changed (the ticket's estimate)
+ * @param opts.onResult (trade) => void for a cancel's answer (the ticket's result line)
+ */
+export function createPortfolio(el, { board, rpc, notify, onChange, onResult }) {
+  let cashCents = null;
+  let realizedCents = null;
+  /** symbol -> {quantity, costCents, avgCents} */
+  let positions = new Map();
+  /** open orders and recent trades from the last portfolio, updated as trades come */
+  let trades = [];
+  let timer = null;
+
+  function schedule() {
+    window.clearTimeout(timer);
+    timer = window.setTimeout(refresh, 120);
+  }
+
+  async function refresh() {
+    const ack = await rpc("portfolio", {});
+    if (!ack.ok) {
+      if (!isLost(ack)) notify(errorText(ack), "error");
+      return;
+    }
+    cashCents = cents(ack.cash);
+    realizedCents = cents(ack.realized_pnl);
+    positions = new Map();
+    for (const p of ack.positions) {
+      positions.set(p.symbol, { quantity: p.quantity, costCents: cents(p.cost), avgCents: cents(p.avg_price) });
+    }
+    trades = ack.trades.slice();
+    renderPositions();
+    renderOrders();
+    if (onChange) onChange();
+  }
+
+  /** A trade we heard about (ack or trade:update): keep the lists current until the next portfolio. */
+  function noteTrade(t) {
+    const i = trades.findIndex((x) => x.id === t.id);
+    if (i >= 0) trades[i] = t;
+    else trades.unshift(t);
+    renderOrders();
+  }
+
+  function renderPositions() {
+    let valueCents = 0n;
+    let unrealized = 0n;
+    let complete = true;
+    const held = Array.from(positions.entries()).sort((a, b) => a[0].localeCompare(b[0]));
+    const rows = held.map(([sym, p]) => {
+      const last = board.lastPrice(sym);
+      const value = times(last, p.quantity);
+      const pnl = minus(value, p.costCents);
+      if (value === null) complete = false;
+      else {
+        valueCents += value;
+        unrealized += pnl;
+      }
+      const pl = h("td", { className: "num mk-pnl" },
+        pnl === null ? "—" : signed(pnl) + " (" + percent(pnl, p.costCents) + "%)");
+      if (pnl !== null) trend(pl, pnl);
+      return h("tr", { dataset: { symbol: sym } },
+        h("td", null, sym),
+        h("td", { className: "num" }, String(p.quantity)),
+        h("td", { className: "num" }, format(p.avgCents, true)),
+        h("td", { className: "num" }, format(last, true)),
+        h("td", { className: "num" }, format(value, true)),
+        pl);
+    });
+    el.positionRows.replaceChildren(...rows);
+    el.positionsEmpty.hidden = held.length > 0;
+    el.cash.textContent = format(cashCents, true);
+    el.realized.textContent = realizedCents === null ? "—" : signed(realizedCents);
+    trend(el.realized, realizedCents === null ? 0n : realizedCents);
+    if (cashCents !== null && complete) {
+      el.equity.textContent = format(sum(cashCents, valueCents), true);
+      el.unrealized.textContent = signed(unrealized);
+      trend(el.unrealized, unrealized);
+    } else {
+      el.equity.textContent = "—";
+      el.unrealized.textContent = "—";
+    }
+  }
+
+  function renderOrders() {
+    const open = trades.filter((t) => t.status === "open").sort((a, b) => a.id - b.id);
+    el.orderRows.replaceChildren(...open.map((t) => {
+      const btn = h("button", { type: "button", className: "btn btn-small mk-cancel" }, "Cancel");
+      btn.addEventListener("click", () => cancelOrder(t.id, btn));
+      return h("tr", { dataset: { id: String(t.id) } },
+        h("td", null, t.symbol),
+        h("td", { className: t.side === "BUY" ? "mk-buy" : "mk-sell" }, t.side),
+        h("td", { className: "num" }, String(t.quantity)),
+        h("td", { className: "num" }, t.limit_price),
+        h("td", { className: "mk-actions" }, btn));
+    }));
+    el.ordersEmpty.hidden = open.length > 0;
+    el.myTrades.replaceChildren(...trades.filter((x) => x.status !== "open").slice(0, 12).map((t) =>
+      h("li", { className: "mk-item mk-status-" + t.status },
+        h("span", { className: "mk-item-text" }, describe(t)),
+        h("time", { className: "mk-item-time" }, clockTime(t.ts)))));
+  }
+
+  async function cancelOrder(id, btn) {
+    btn.disabled = true;
+    const ack = await rpc("cancel", { id });
+    btn.disabled = false;
+    if (!ack.ok) {
+      notify(errorText(ack), "error");
+      schedule();
+      return;
+    }
+    noteTrade(ack.trade);
+    if (onResult) onResult(ack.trade);
+  }
+
+  function addActivity(a) {
+    el.activity.prepend(h("li", { className: "mk-item" },
+      h("span", { className: a.side === "BUY" ? "mk-buy" : "mk-sell" }, a.side),
+      h("span", { className: "mk-item-text" }, " " + a.quantity + " " + a.symbol + " @ " + a.price),
+      h("time", { className: "mk-item-time" }, clockTime(a.ts))));
+    while (el.activity.children.length > MAX_ACTIVITY) el.activity.lastElementChild.remove();
+    el.activityEmpty.hidden = true;
+  }
+
+  return {
+    refresh,
+    schedule,
+    noteTrade,
+    renderPositions,
+    renderOrders,
+    addActivity,
+    holds: (sym) => positions.has(sym),
+    held: (sym) => (positions.has(sym) ? positions.get(sym).quantity : 0),
+    cash: () => cashCents,
+  };
+}

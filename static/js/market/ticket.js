@@ -1,0 +1,139 @@
+/* The trade ticket: validation with clear messages (money.js), the estimate,
+ * and sending an order. An order that got no answer is kept and sent again on
+ * the next connect with the same client_id: the server fills it at most once. */
+import { showError, hideError } from "../lib/dom.js";
+import { isLost, errorText } from "../lib/rpc.js";
+import { format, times, parseLimit, parseQuantity } from "./money.js";
+import { describe } from "./portfolio.js";
+
+const MAX_QUANTITY = 10000;
+
+function newClientId() {
+  if (window.crypto && typeof window.crypto.randomUUID === "function") return window.crypto.randomUUID();
+  const bytes = new Uint8Array(16);
+  window.crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * @param opts.board, opts.portfolio  board.js, portfolio.js
+ * @param opts.rpc  lib/rpc.js caller
+ */
+export function createTicket(el, { board, portfolio, rpc }) {
+  let pendingOrder = null; // sent, not answered (resent on reconnect, same client_id)
+
+  function side() {
+    const checked = el.form.querySelector('input[name="side"]:checked');
+    return checked ? checked.value : "BUY";
+  }
+
+  const readQuantity = () => parseQuantity(el.quantity.value, MAX_QUANTITY);
+  const readLimit = () => parseLimit(el.limit.value);
+
+  function update() {
+    el.limitField.hidden = el.type.value !== "limit";
+    const s = side();
+    el.submit.textContent = (s === "BUY" ? "Buy " : "Sell ") + (el.symbol.value || "");
+    el.submit.classList.toggle("is-sell", s === "SELL");
+    updateEstimate();
+  }
+
+  function updateEstimate() {
+    const q = readQuantity();
+    let price = null;
+    if (el.type.value === "limit") {
+      const l = readLimit();
+      price = l.error ? null : l.cents;
+    } else {
+      price = board.lastPrice(el.symbol.value);
+    }
+    if (q.error || price === null) {
+      el.estimate.textContent = "";
+      return;
+    }
+    const total = times(price, q.value);
+    const cash = portfolio.cash();
+    let text = (side() === "BUY" ? "Costs about " : "Brings about ") + format(total, true);
+    if (side() === "BUY" && cash !== null && total > cash) text += " — more than your cash";
+    if (side() === "SELL") {
+      const held = portfolio.held(el.symbol.value);
+      if (q.value > held) text += " — you hold " + held;
+    }
+    el.estimate.textContent = text;
+  }
+
+  function showResult(t) {
+    el.tradeResult.textContent = describe(t);
+    el.tradeResult.dataset.status = t.status;
+    el.tradeResult.hidden = false;
+  }
+
+  async function send(order) {
+    pendingOrder = order;
+    el.submit.disabled = true;
+    const ack = await rpc("trade", order);
+    el.submit.disabled = false;
+    if (isLost(ack)) {
+      showError(el.tradeError, "No answer yet: the order is sent again (safely) when the connection is back.");
+      return;
+    }
+    pendingOrder = null;
+    if (!ack.ok) {
+      showError(el.tradeError, errorText(ack));
+      return;
+    }
+    portfolio.noteTrade(ack.trade);
+    showResult(ack.trade);
+    portfolio.schedule();
+  }
+
+  el.form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    hideError(el.quantityError);
+    hideError(el.limitError);
+    hideError(el.tradeError);
+    el.tradeResult.hidden = true;
+    const q = readQuantity();
+    let ok = true;
+    if (q.error) {
+      showError(el.quantityError, q.error);
+      ok = false;
+    }
+    const order = { symbol: el.symbol.value, side: side(), quantity: q.value, type: el.type.value, client_id: newClientId() };
+    if (order.type === "limit") {
+      const l = readLimit();
+      if (l.error) {
+        showError(el.limitError, l.error);
+        ok = false;
+      } else {
+        order.limit_price = l.value;
+      }
+    }
+    if (!board.has(order.symbol)) {
+      showError(el.tradeError, "Pick a symbol.");
+      ok = false;
+    }
+    if (ok) send(order);
+  });
+  el.type.addEventListener("change", update);
+  el.symbol.addEventListener("change", () => {
+    board.select(el.symbol.value);
+    update();
+  });
+  for (const radio of el.form.querySelectorAll('input[name="side"]')) radio.addEventListener("change", update);
+  el.quantity.addEventListener("input", () => {
+    hideError(el.quantityError);
+    updateEstimate();
+  });
+  el.limit.addEventListener("input", () => {
+    hideError(el.limitError);
+    updateEstimate();
+  });
+  return {
+    update,
+    updateEstimate,
+    showResult,
+    /** After a reconnect: the unanswered order again, same client_id. */
+    resend: () => { if (pendingOrder) send(pendingOrder); },
+  };
+}

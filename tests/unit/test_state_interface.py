@@ -60,6 +60,7 @@ def test_the_interface_has_what_housekeeping_and_serving_call(app):
     state.shutdown()  # a clean stop takes this process's share out (memory: nothing to do)
 
 
+@pytest.mark.parametrize("app", ["redis"], indirect=True)  # no Redis client in memory mode
 def test_readyz_uses_the_apps_one_redis_client(app):
     """30 /readyz: no Redis connection more, and none opened (the shared pool's).
 
@@ -69,8 +70,6 @@ def test_readyz_uses_the_apps_one_redis_client(app):
     does (it is server-wide, so other tests on this machine add to it: the
     quietest of three rounds is taken).
     """
-    if app.config["RATELIMIT_STORAGE_URI"].startswith("memory"):
-        pytest.skip("no Redis without MESSAGE_QUEUE")
     client = _redis_or_skip()
 
     def ours() -> int:

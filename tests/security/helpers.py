@@ -267,6 +267,10 @@ class RawEIO:
                 return None
             except websocket.WebSocketTimeoutException:
                 raise TimeoutError("no packet") from None
+            except (BrokenPipeError, ConnectionResetError):
+                # websocket-client answers the server's close frame; when the
+                # server has already closed the socket, that answer fails.
+                return None
             if data == "2":
                 self.ws.send("3")
                 continue

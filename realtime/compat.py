@@ -84,7 +84,7 @@ _BINARY_SIO_TYPES = frozenset("56")
 _SIO_CONNECT = "0"
 
 # Handlers in flight per connection. A page has a few calls out at a time (its
-# connect burst, chat.js: rooms:list, then one sync); more greenlets per
+# connect burst, chat/main.js: rooms:list, then one sync); more greenlets per
 # connection would only queue on the same database pool, and without a bound
 # 50 events/s of a slow handler grew the greenlets of one connection without end.
 HANDLERS_PER_CONNECTION = 4

@@ -325,7 +325,7 @@ def test_connections_are_closed_past_max_connection_age_and_clients_come_back(se
     """MAX_CONNECTION_AGE=10: the server disconnects each connection 10-20 s
     after it opened (audit connection_expired), as a deliberate server
     disconnect ("io server disconnect"); a client that then reconnects, as
-    static/js/chat.js and market.js do on that reason, comes back and
+    static/js/lib/connection.js does on that reason, comes back and
     authenticates again (a new connect line, a new sid). Without the
     housekeeping loop no connection is ever closed.
 

@@ -3,7 +3,7 @@
  * Every message goes through the outbox: kept (in localStorage too) with its
  * client_id, sent one at a time in the order typed, removed only when the
  * server answers with the stored message (`duplicate: true` included) or
- * refuses it for good. The page (chat.js) does the sending and the showing;
+ * refuses it for good. The page (chat/main.js) does the sending and the showing;
  * this module decides what an answer means and keeps the queue and the
  * stored list consistent. The server stores a (user, client_id) once, so no
  * retry decided here can double a message.

@@ -195,6 +195,7 @@ def _init_socketio(app: Flask, settings: Settings) -> None:
     # After the Admin UI: compat chains the Engine.IO handlers registered by then.
     limits = compat.install(socketio.server, settings.RATE_LIMIT_PACKETS, on_open=opened,
                             on_admit=pending.admitted, on_close=pending.closed,
+                            on_idle=pending.idle,
                             on_refuse=refused)
     app.extensions.update({"switchboard.pending": pending, "switchboard.refusals": refusals,
                            "switchboard.transport_limits": limits})

@@ -82,6 +82,7 @@ _CLIENT_TYPE_CHARS = frozenset("1345")
 # Socket.IO packets that declare binary attachments: BINARY_EVENT, BINARY_ACK.
 _BINARY_SIO_TYPES = frozenset("56")
 _SIO_CONNECT = "0"
+_SIO_DISCONNECT = "1"
 
 # Handlers in flight per connection. A page has a few calls out at a time (its
 # connect burst, chat/main.js: rooms:list, then one sync); more greenlets per
@@ -327,11 +328,14 @@ class _CheckedWebSocket:
 # -- python-socketio: per-server hooks ---------------------------------------------
 
 def install(sio_server, packet_rate: str, *, on_open, on_admit, on_close, on_refuse,
+            on_idle=None,
             handlers_per_connection: int = HANDLERS_PER_CONNECTION) -> TransportLimits:
     """Install the limits on this python-socketio server (after the Admin UI, if any).
 
     ``on_open(eio_sid, environ)``, ``on_admit(eio_sid)`` (its first namespace
-    connect succeeded) and ``on_close(eio_sid)`` follow each Engine.IO session;
+    connect succeeded), ``on_idle(eio_sid)`` (the client disconnected its
+    last namespace, the session stays open) and ``on_close(eio_sid)`` follow
+    each Engine.IO session;
     ``on_refuse(eio_sid, environ, reason)`` is told why one was closed.
     """
     _install_class_hooks()
@@ -378,6 +382,10 @@ def install(sio_server, packet_rate: str, *, on_open, on_admit, on_close, on_ref
             # and go on reading.
             limits.refuse_sid(eio_sid, "bad_packet")
             return
+        if kind == _SIO_DISCONNECT and on_idle is not None and not any(
+                sio_server.manager.sid_from_eio_sid(eio_sid, ns) is not None
+                for ns in list(sio_server.manager.get_namespaces())):
+            on_idle(eio_sid)
         if namespace is not None:
             if not limits.accepts(namespace):
                 limits.refuse_sid(eio_sid, "namespace", linger=True)  # after its connect_error

@@ -92,10 +92,12 @@ class PendingSessions:
         self.timeout = timeout
         self._opened: dict[str, tuple[str, float]] = {}  # eio sid -> (address, when); in order
         self._count: Counter[str] = Counter()
+        self._address: dict[str, str] = {}  # every open session's address, pending or not
 
     def opened(self, eio_sid: str, ip: str) -> None:
         self._opened[eio_sid] = (ip, time.monotonic())
         self._count[ip] += 1
+        self._address[eio_sid] = ip
 
     def admitted(self, eio_sid: str) -> None:
         entry = self._opened.pop(eio_sid, None)
@@ -105,7 +107,20 @@ class PendingSessions:
             if self._count[ip] <= 0:
                 del self._count[ip]
 
-    closed = admitted  # either way it is no longer pending
+    def idle(self, eio_sid: str) -> None:
+        """The session left its last namespace: pending again, with a new deadline.
+
+        Otherwise a client could connect a namespace once, disconnect it, and
+        hold the session (and a slot of MAX_CONNECTIONS) for as long as it
+        answers pings, outside every per-address and per-user count.
+        """
+        ip = self._address.get(eio_sid)
+        if ip is not None and eio_sid not in self._opened:
+            self.opened(eio_sid, ip)
+
+    def closed(self, eio_sid: str) -> None:
+        self.admitted(eio_sid)  # no longer pending
+        self._address.pop(eio_sid, None)
 
     def full(self, ip: str) -> bool:
         return self._count.get(ip, 0) >= self.per_ip

@@ -359,6 +359,22 @@ def test_sessions_without_a_namespace_are_closed_after_connect_timeout(pending_s
         good.close()
 
 
+def test_a_session_that_leaves_its_last_namespace_is_pending_again(pending_server):
+    """CONNECT_TIMEOUT=2: a session that connected /chat, then disconnected it
+    (``41/chat,``) and goes on answering pings is closed like one that never
+    connected, within 2 + 2 s (the housekeeping round) + slack. Before: held
+    for as long as it answered pings, outside every per-address count."""
+    srv = pending_server
+    user = make_user(srv, "leaver")
+    leaver = RawEIO(srv.url)
+    try:
+        assert leaver.sio_connect("/chat", {"token": user.token()}).startswith("40/chat,")
+        leaver.send("41/chat,")
+        assert closed_by_server(leaver, 9), "a session without a namespace any more was kept"
+    finally:
+        leaver.close()
+
+
 def test_pending_sessions_are_capped_per_address_only(pending_server):
     """MAX_PENDING_PER_IP=5: the 6th session without a namespace from
     127.0.0.1 gets 503 with Retry-After; 127.0.0.2 still connects (handshake

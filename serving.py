@@ -124,6 +124,9 @@ def graceful_stop(app, socketio) -> None:
         except Exception:  # already gone
             pass
     socketio.sleep(0.5)  # let the close packets reach the clients
+    refusals = app.extensions.get("switchboard.refusals")
+    if refusals is not None:
+        refusals.flush(everything=True)  # this minute's refusal counts, not lost at exit
     state.shutdown()
     logging.shutdown()
     os._exit(0)

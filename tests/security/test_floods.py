@@ -397,6 +397,20 @@ def test_pending_sessions_are_capped_per_address_only(pending_server):
     assert len(lines) <= 2, f"{len(lines)} audit lines for 20 refusals: {lines[:3]}"
 
 
+def test_the_last_minutes_refusal_count_is_written_at_a_clean_stop(servers):
+    """Refusals are audited once, then as a count per minute: a SIGTERM within
+    the minute writes that count (before, the process exited without it)."""
+    srv = servers(env=_server_env(MAX_PENDING_PER_IP="1"))
+    held = _handshake_from(srv.port, "127.0.0.3")
+    assert held.status == 200
+    refused = [_handshake_from(srv.port, "127.0.0.3") for _ in range(5)]
+    assert {r.status for r in refused} == {503}
+    srv.stop()
+    lines = audit_lines(srv, "request_refused", ip="127.0.0.3", reason="pending")
+    assert sum(line.get("count", 1) for line in lines) == 5, lines
+    assert len(lines) == 2, lines
+
+
 def test_a_handshake_flood_from_one_address_does_not_lock_out_another(servers):
     """The lockout from the issue, bounded (4 s): 8 threads of polling
     handshakes from 127.0.0.1 with MAX_CONNECTIONS=100 (session cap 150);

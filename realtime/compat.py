@@ -373,6 +373,12 @@ def install(sio_server, packet_rate: str, *, on_open, on_admit, on_close, on_ref
             except Exception:
                 limits.refuse_sid(eio_sid, "bad_packet")
                 return
+        if namespace is not None and not limits.accepts(namespace):
+            # Our refusal shape ({code, message}, as every refused connect),
+            # not python-socketio's bare "Unable to connect"; then close.
+            refuse_namespace(sio_server, eio_sid, namespace)
+            limits.refuse_sid(eio_sid, "namespace", linger=True)  # after its connect_error
+            return
         try:
             prev_message(eio_sid, data)
         except Exception:
@@ -386,11 +392,9 @@ def install(sio_server, packet_rate: str, *, on_open, on_admit, on_close, on_ref
                 sio_server.manager.sid_from_eio_sid(eio_sid, ns) is not None
                 for ns in list(sio_server.manager.get_namespaces())):
             on_idle(eio_sid)
-        if namespace is not None:
-            if not limits.accepts(namespace):
-                limits.refuse_sid(eio_sid, "namespace", linger=True)  # after its connect_error
-            elif sio_server.manager.sid_from_eio_sid(eio_sid, namespace) is not None:
-                on_admit(eio_sid)
+        if namespace is not None and \
+                sio_server.manager.sid_from_eio_sid(eio_sid, namespace) is not None:
+            on_admit(eio_sid)
 
     def on_eio_disconnect(eio_sid, reason):
         try:
@@ -403,6 +407,22 @@ def install(sio_server, packet_rate: str, *, on_open, on_admit, on_close, on_ref
     eio.on("disconnect", on_eio_disconnect)
     _bound_handlers(sio_server, handlers_per_connection)
     return limits
+
+
+def refuse_namespace(sio_server, eio_sid: str, namespace: str) -> None:
+    """Send CONNECT_ERROR for ``namespace`` in the shape our refusals have.
+
+    python-socketio 5.18.1: ``Server._send_packet(eio_sid, pkt)`` is the one
+    way to send a packet to a session with no namespace connected (``emit``
+    needs a connected sid). The payload is what ``ConnectionRefusedError(msg,
+    data)`` produces: socket.io-client shows ``err.message`` and ``err.data``.
+    """
+    from socketio import packet as sio_packet
+
+    message = f"There is no namespace {namespace[:100]!r} here."
+    sio_server._send_packet(eio_sid, sio_server.packet_class(
+        sio_packet.CONNECT_ERROR, namespace=namespace,
+        data={"message": message, "data": {"code": "not_found", "message": message}}))
 
 
 def _bound_handlers(sio_server, lanes_per_connection: int) -> None:

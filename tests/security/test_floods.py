@@ -266,6 +266,8 @@ def test_only_served_namespaces_accept_a_connect(server, namespace, transport):
             raw.send(packet)
             answer = raw.recv(5)
             assert answer is not None and answer.startswith("44"), answer
+            refusal = json.loads(answer[answer.index("{"):])
+            assert refusal["data"]["code"] == "not_found", refusal  # our shape, not the library's
             assert closed_by_server(raw), f"{namespace}: connection kept after connect_error"
         finally:
             raw.close()
@@ -279,7 +281,9 @@ def test_only_served_namespaces_accept_a_connect(server, namespace, transport):
             if r.status_code != 200:
                 break
             packets += r.text.split("\x1e")
-        assert any(p.startswith("44") for p in packets), packets
+        refusals = [p for p in packets if p.startswith("44")]
+        assert refusals, packets
+        assert json.loads(refusals[0][refusals[0].index("{"):])["data"]["code"] == "not_found"
         assert polling_closed(session), f"{namespace}: session kept after connect_error"
 
 

@@ -114,6 +114,14 @@ def test_socketio_namespaces_option_and_connect_refusal():
     assert "self.namespaces = namespaces or ['/']" in source("socketio.base_server")
 
 
+def test_socketio_send_packet_reaches_a_session_without_a_namespace():
+    """compat.refuse_namespace: Server._send_packet(eio_sid, pkt) encodes and sends."""
+    import socketio
+
+    assert params(socketio.Server._send_packet) == ["self", "eio_sid", "pkt"]
+    assert "encoded_packet = pkt.encode()" in source("socketio.server")
+
+
 def test_socketio_binary_packets_and_decoding():
     """compat: on_eio_message refuses types 5/6 (binary) and anything that raises."""
     from socketio import packet

@@ -245,9 +245,14 @@ class EngineIOGuard:
 
     @staticmethod
     def _nosniff(start_response):
+        """nosniff, and no-store: polling bodies carry users' messages and
+        python-engineio's answers bypass Flask's after_request headers."""
         def start(status, headers, exc_info=None):
-            if not any(name.lower() == "x-content-type-options" for name, _ in headers):
+            names = {name.lower() for name, _ in headers}
+            if "x-content-type-options" not in names:
                 headers = [*headers, ("X-Content-Type-Options", "nosniff")]
+            if "cache-control" not in names:
+                headers = [*headers, ("Cache-Control", "no-store")]
             return start_response(status, headers, exc_info)
 
         return start

@@ -15,11 +15,61 @@ import requests
 ROOT = Path(__file__).resolve().parents[2]
 OUTPUT = ROOT / "test-output"
 
+# Set by tests/conftest.py for the running test when it is an in-process one
+# (neither ``e2e`` nor ``browser``): starting a server from it is a mistake of
+# classification that would slow `make test-fast` down, so ``start`` refuses.
+RUNNING_IN_PROCESS_TEST: str | None = None
+
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def _listening_inodes(port: int) -> set[str] | None:
+    """Socket inodes listening on ``port`` (Linux /proc/net/tcp*); None without /proc."""
+    found: set[str] = set()
+    tables = [Path("/proc/net/tcp"), Path("/proc/net/tcp6")]
+    if not tables[0].exists():
+        return None
+    for table in tables:
+        try:
+            lines = table.read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            # local_address is ADDR:PORT in hex; state 0A is LISTEN; field 9 the inode.
+            if len(fields) > 9 and fields[3] == "0A" \
+                    and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                found.add(fields[9])
+    return found
+
+
+def listens_on(pid: int, port: int) -> bool:
+    """Whether process ``pid`` itself holds the socket listening on ``port``.
+
+    A 200 from /healthz only says that *something* answers on the port; a
+    server that failed to bind (the port taken by another test's server, or a
+    leftover one) would otherwise be taken as started, against the wrong
+    server. Without /proc (not Linux) this cannot be checked: True.
+    """
+    inodes = _listening_inodes(port)
+    if inodes is None:
+        return True
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue  # closed meanwhile
+        if target.startswith("socket:[") and target[8:-1] in inodes:
+            return True
+    return False
 
 
 class ServerProcess:
@@ -61,6 +111,17 @@ class ServerProcess:
         return [sys.executable, "app.py"]
 
     def start(self, timeout: float = 30.0) -> "ServerProcess":
+        """Start the process; return once *it* answers /healthz on its port.
+
+        Started means: the process is alive, holds the listening socket of
+        ``self.port`` (checked in /proc, see ``listens_on``) and answers 200 on
+        /healthz. Any exit before that fails at once with the log's tail.
+        """
+        if RUNNING_IN_PROCESS_TEST is not None:
+            raise RuntimeError(
+                f"{RUNNING_IN_PROCESS_TEST} starts a server but is classified in-process: "
+                "give it a server fixture (module_servers/servers/server) or see "
+                "tests/conftest.py for how layers are marked")
         with open(self.log_path, "ab") as log:  # the child keeps its own descriptor
             self.proc = subprocess.Popen(self.command(), cwd=ROOT, env=self.env(),
                                          stdout=log, stderr=subprocess.STDOUT)
@@ -69,12 +130,14 @@ class ServerProcess:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log()}")
             try:
-                if requests.get(self.url + "/healthz", timeout=1,
-                                verify=self.verify_tls).status_code == 200:
-                    return self
+                healthy = requests.get(self.url + "/healthz", timeout=1,
+                                       verify=self.verify_tls).status_code == 200
             except requests.RequestException:
-                pass
-            time.sleep(0.1)
+                healthy = False
+            # Ours only if it is still alive and holds the port (not another server).
+            if healthy and listens_on(self.proc.pid, self.port) and self.proc.poll() is None:
+                return self
+            time.sleep(0.05)
         self.stop()
         raise RuntimeError(f"server did not answer within {timeout}s:\n{self.log()}")
 

@@ -26,6 +26,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.clients import clients  # noqa: F401  (the shared fixture, for every layer)
+
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 TESTS = Path(__file__).resolve().parent
 

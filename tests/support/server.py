@@ -72,6 +72,10 @@ def listens_on(pid: int, port: int) -> bool:
     return False
 
 
+class PortTaken(RuntimeError):
+    """The server could not bind its port: someone else took it first."""
+
+
 class ServerProcess:
     """One ``python app.py`` with its own instance folder, port and log file."""
 
@@ -79,6 +83,11 @@ class ServerProcess:
                  instance_path: str | None = None, port: int | None = None,
                  name: str = "server") -> None:
         self.async_mode = async_mode
+        self.name = name
+        # free_port() only finds a port free *now*: another process (another
+        # test run on this machine) can take it before the server binds it.
+        # start() then moves a port it chose itself, never one it was given.
+        self._chosen_port = port is None
         self.port = port or free_port()
         self.instance_path = instance_path or tempfile.mkdtemp(prefix="sb-inst-")
         self.extra_env = env or {}
@@ -115,19 +124,40 @@ class ServerProcess:
 
         Started means: the process is alive, holds the listening socket of
         ``self.port`` (checked in /proc, see ``listens_on``) and answers 200 on
-        /healthz. Any exit before that fails at once with the log's tail.
+        /healthz. Any exit before that fails at once with the log's tail,
+        except a port taken between ``free_port()`` and the bind (seen once in
+        a full run while another run shared the machine): a port this object
+        chose itself is then chosen again, up to three times.
         """
         if RUNNING_IN_PROCESS_TEST is not None:
             raise RuntimeError(
                 f"{RUNNING_IN_PROCESS_TEST} starts a server but is classified in-process: "
                 "give it a server fixture (module_servers/servers/server) or see "
                 "tests/conftest.py for how layers are marked")
+        for attempt in range(3):
+            try:
+                return self._start_once(timeout)
+            except PortTaken:
+                if not self._chosen_port or attempt == 2:
+                    raise
+                self.port = free_port()
+                self.log_path = OUTPUT / f"{self.name}-{self.async_mode}-{self.port}.log"
+        raise AssertionError("unreachable")
+
+    def _start_once(self, timeout: float) -> "ServerProcess":
         with open(self.log_path, "ab") as log:  # the child keeps its own descriptor
+            offset = log.tell()
             self.proc = subprocess.Popen(self.command(), cwd=ROOT, env=self.env(),
                                          stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
+                try:
+                    mine = self.log_path.read_bytes()[offset:].decode(errors="replace")
+                except OSError:
+                    mine = ""
+                if f"cannot listen on 127.0.0.1:{self.port}" in mine and "in use" in mine:
+                    raise PortTaken(f"port {self.port} was taken before the server bound it")
                 raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log()}")
             try:
                 healthy = requests.get(self.url + "/healthz", timeout=1,

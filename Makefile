@@ -54,9 +54,11 @@ test: dev node_modules/.installed bench/node_modules/.installed
 	node --test tests/js/
 	$(PY) -m pytest tests
 
-# Unit and integration only: seconds, for the edit-test loop.
+# Every in-process test (unit, integration and the security tests that use the
+# test client), no server, no browser, nothing slow: for the edit-test loop.
+# tests/conftest.py marks the layers (e2e, browser, slow) by where tests live.
 test-fast: dev
-	$(PY) -m pytest tests/unit tests/integration
+	$(PY) -m pytest tests -m "not e2e and not browser and not slow"
 
 # The benchmark against bare python-socketio and Node's socket.io (~25 min);
 # writes bench/results/latest.{json,md} and docs/performance.md.

@@ -1,12 +1,119 @@
-"""Test-wide helpers: what must run in CI, and where output goes."""
+"""Test-wide rules: what must run in CI, and which layer each test belongs to.
+
+Layers are marked here, by where a test lives and what it starts, so nobody has
+to remember a decorator (pytest.ini registers the markers; --strict-markers is on):
+
+- ``e2e``: starts a real server or another process that serves (tests/e2e,
+  tests/bench, and every test under tests/security whose fixtures or body
+  start a server);
+- ``browser``: drives Chromium (tests/browser);
+- ``slow``: takes tens of seconds on its own (``SLOW`` below, with the time
+  measured for each).
+
+Everything else runs in-process (unit, integration, and the security tests
+that use the Flask-SocketIO test client) and is what ``make test-fast`` runs:
+``pytest -m "not e2e and not browser and not slow"``. A test left unmarked that
+starts a server anyway fails at once (``tests.support.server.ServerProcess.start``
+checks the running test's markers), so a misclassified test cannot slow the
+fast layer down unnoticed.
+"""
 from __future__ import annotations
 
+import inspect
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
+from tests.support.clients import clients  # noqa: F401  (the shared fixture, for every layer)
+
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+TESTS = Path(__file__).resolve().parent
+
+# Fixtures that start a real server (directly or through the fixtures they use;
+# pytest's fixture closure is transitive, so a module's own ``tls_server`` built
+# on ``module_servers`` counts too).
+SERVER_FIXTURES = {"server", "servers", "module_servers", "proxied_server", "live_server"}
+# Tests that take tens of seconds each, measured on the 2-core machine with
+# `pytest --durations` (setup + call). ``make test`` runs them; test-fast does not.
+SLOW = {
+    # a fresh venv and `pip install -r requirements.txt`: 33 s setup
+    "tests/browser/test_clean_install.py",
+    # bench/run.py --smoke against every server (module fixture, ~60-100 s)
+    "tests/bench/test_bench_smoke.py",
+}
+
+DIRECTORY_MARKERS = {"e2e": "e2e", "bench": "e2e", "browser": "browser"}
+
+
+def _layer_of(item: pytest.Item) -> str | None:
+    """"e2e", "browser" or None (in-process) for one collected test."""
+    try:
+        part = Path(str(item.fspath)).resolve().relative_to(TESTS).parts[0]
+    except ValueError:
+        return None
+    if part in DIRECTORY_MARKERS:
+        return DIRECTORY_MARKERS[part]
+    if part != "security":
+        return None  # unit, integration: in-process by definition
+    if SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
+        return "e2e"
+    functions = [getattr(item, "function", None)]
+    for defs in getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {}).values():
+        functions.extend(d.func for d in defs)
+    return "e2e" if _starts_a_server(f for f in functions if f is not None) else None
+
+
+def _starts_a_server(functions) -> bool:
+    """Whether these functions, or the test helpers they call (followed through
+    the globals their code names, nested functions included), build a
+    ``ServerProcess``: e.g. a test that opens ``deployment_pair()``, which
+    starts three servers itself."""
+    from tests.support.server import ServerProcess
+
+    seen: set[int] = set()
+    todo = list(functions)
+    while todo:
+        fn = inspect.unwrap(todo.pop())
+        code = getattr(fn, "__code__", None)
+        if code is None or id(code) in seen:
+            continue
+        seen.add(id(code))
+        codes = [code]
+        while codes:
+            c = codes.pop()
+            codes.extend(k for k in c.co_consts if inspect.iscode(k))
+            for name in c.co_names:
+                target = fn.__globals__.get(name)
+                if inspect.isclass(target) and issubclass(target, ServerProcess):
+                    return True
+                if inspect.isfunction(inspect.unwrap(target) if callable(target) else None) \
+                        and str(getattr(target, "__module__", "")).startswith("tests."):
+                    todo.append(target)
+    return False
+
+
+def _is_slow(item: pytest.Item) -> bool:
+    path = item.nodeid.split("::", 1)[0]
+    return path in SLOW or item.nodeid.split("[", 1)[0] in SLOW
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        layer = _layer_of(item)
+        if layer is not None and item.get_closest_marker(layer) is None:
+            item.add_marker(getattr(pytest.mark, layer))
+        if _is_slow(item) and item.get_closest_marker("slow") is None:
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    from tests.support import server
+
+    server.RUNNING_IN_PROCESS_TEST = (item.nodeid if item.get_closest_marker("e2e") is None
+                                      and item.get_closest_marker("browser") is None else None)
 
 
 def require(what: str, available: bool, why: str = "") -> None:

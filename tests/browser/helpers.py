@@ -7,23 +7,16 @@ with ``.message-text`` (exactly the text), ``#pending-list .message.pending[data
 """
 from __future__ import annotations
 
-import itertools
 import json
-import os
 import re
-import time
 
 from playwright.sync_api import BrowserContext, Page, Route, expect
+
+from tests.support.clients import unique  # noqa: F401  (re-exported: one definition)
 
 PASSWORD = "correct-horse-battery"
 SOCKET_IO = re.compile(r"/socket\.io/")
 TIMEOUT_MS = 15_000
-_counter = itertools.count(1)
-
-
-def unique(prefix: str) -> str:
-    """A username/text nobody else in this server's database uses."""
-    return f"{prefix}{os.getpid() % 1000}x{next(_counter)}x{int(time.time() * 1000) % 100000}"
 
 
 def new_context(browser, server) -> BrowserContext:

@@ -2,15 +2,13 @@
 from __future__ import annotations
 
 import contextlib
-import itertools
 
 import pytest
 
-from tests.support.clients import Client, User, disconnect_all, register
+from tests.support import clients as shared
+from tests.support.clients import Client, User, disconnect_all
 from tests.support.server import ServerProcess
 from tests.support.services import postgres_database
-
-_names = itertools.count(1)
 
 
 @pytest.fixture(scope="module", params=["eventlet", "gevent", "eventlet-postgres"])
@@ -33,8 +31,8 @@ def server(request):
 
 @pytest.fixture
 def username():
-    """A fresh username per call site (servers are shared within a module)."""
-    return lambda prefix="user": f"{prefix}{next(_names)}"
+    """``unique``: a fresh username per call (servers are shared within a module)."""
+    return shared.unique
 
 
 @pytest.fixture(params=["websocket", "polling"])
@@ -43,12 +41,11 @@ def transport(request):
 
 
 @pytest.fixture
-def make_user(server, username):
-    """Register a fresh account through the HTML form; returns a ``User``."""
+def make_user(server):
+    """``make_user`` bound to this module's server: a fresh account through the HTML form."""
 
     def make(prefix: str = "user") -> User:
-        name = username(prefix)
-        return User(server.url, name, register(server.url, name))
+        return shared.make_user(server, prefix)
 
     return make
 
@@ -68,14 +65,6 @@ def connect(server, transport):
         return client.connect()
 
     yield _connect
-    disconnect_all(made)
-
-
-@pytest.fixture
-def clients():
-    """A list for the test's own clients: each one is disconnected when the test ends."""
-    made: list[Client] = []
-    yield made
     disconnect_all(made)
 
 

@@ -1,9 +1,16 @@
 """End-to-end: the real server (``python app.py``) and real clients over the wire.
 
-Every test runs for both transports (``transport`` fixture: websocket only and
-long-polling only) and the module's ``server`` fixture runs every test under
-both async modes (eventlet and gevent). Nothing is mocked: HTTP goes through
-the HTML forms with their CSRF tokens, Socket.IO through python-socketio.
+Every Socket.IO test runs for both transports (``transport`` fixture: websocket
+only and long-polling only) and the module's ``server`` fixture runs every test
+on each server (eventlet, gevent, eventlet on PostgreSQL). Where the transport
+is not what a test is about, it runs over one (``ONE_TRANSPORT``): the HTTP
+form tests (they only connect at the end, to see whether the session is logged
+in; both transports' cookie and refusal paths have their own tests here), and
+the bad-payload matrix (validation happens after decoding, the same for both
+transports, and tests/security/test_fuzz.py drives every event in-process; its
+only transport-sized case, a message over the size limit, runs over both).
+Nothing is mocked: HTTP goes through the HTML forms with their CSRF tokens,
+Socket.IO through python-socketio.
 
 The server is shared by the tests of a module, so every test uses fresh
 usernames, and tests that need exact seq numbers create a fresh room.
@@ -33,6 +40,10 @@ from tests.support.clients import (
 
 MAX_MESSAGE_CHARS = 4000  # the default of the setting (PROTOCOL section 7)
 _rooms = itertools.count(1)
+
+# Overrides the ``transport`` fixture (tests/e2e/conftest.py) for tests whose
+# subject is not the transport: see the module's docstring.
+ONE_TRANSPORT = pytest.mark.parametrize("transport", ["websocket"])
 
 
 # -- shape checks (PROTOCOL section 4) --------------------------------------
@@ -213,6 +224,7 @@ def _normalised(html: str, username: str) -> str:
     return html.replace(username, "<USERNAME>")
 
 
+@ONE_TRANSPORT
 def test_wrong_password_answers_200_without_saying_which_field(server, make_user, username,
                                                              unconnected, transport):
     user = make_user("wrongpw")
@@ -237,6 +249,7 @@ def test_wrong_password_answers_200_without_saying_which_field(server, make_user
     assert_refused(unconnected(http=bad_password.http))
 
 
+@ONE_TRANSPORT
 @pytest.mark.parametrize("next_path", ["/chat", "/market?tab=orders"])
 def test_login_honours_same_site_next(server, make_user, unconnected, transport, next_path):
     user = make_user("next")
@@ -246,6 +259,7 @@ def test_login_honours_same_site_next(server, make_user, unconnected, transport,
     assert unconnected(http=r.http).connect().connected
 
 
+@ONE_TRANSPORT
 @pytest.mark.parametrize("next_path", ["//evil.example", "https://evil.example/",
                                        "/\\evil.example", "///evil.example",
                                        "http:evil.example"])
@@ -258,6 +272,7 @@ def test_login_ignores_offsite_next(server, make_user, unconnected, transport, n
     assert unconnected(http=r.http).connect().connected
 
 
+@ONE_TRANSPORT
 @pytest.mark.parametrize("case", ["login-missing", "login-forged", "register-missing",
                                   "logout-missing"])
 def test_post_without_csrf_token_is_refused(server, make_user, username, unconnected,
@@ -537,10 +552,20 @@ BAD_PAYLOADS = [
 ]
 
 
-@pytest.mark.parametrize("event,args,code,field",
-                         [pytest.param(*case[1:], id=case[0]) for case in BAD_PAYLOADS])
+def _bad_payload_params():
+    """Every case over websocket; the one whose size the transport carries
+    (a message past MAX_MESSAGE_CHARS: a polling POST body, a websocket frame)
+    over long-polling too."""
+    for name, *case in BAD_PAYLOADS:
+        yield pytest.param(*case, "websocket", id=name)
+        if case[2] == "too_large":
+            yield pytest.param(*case, "polling", id=f"{name}-polling")
+
+
+@pytest.mark.parametrize("event,args,code,field,transport", list(_bad_payload_params()))
 def test_bad_payload_gets_an_error_and_the_connection_stays_usable(server, make_user, connect,
-                                                                  event, args, code, field):
+                                                                  event, args, code, field,
+                                                                  transport):
     user = make_user("bad")
     client = connect(user)
     room = new_room(client, "bad")

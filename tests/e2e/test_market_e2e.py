@@ -20,37 +20,24 @@ from decimal import Decimal
 import pytest
 import requests
 
-from tests.conftest import require
-from tests.support.clients import Client, User, register
+from tests.support.clients import Client, User, make_user
 from tests.support.server import ROOT, ServerProcess
+from tests.support.services import REDIS_DATABASES, redis_db
 
-REDIS_URL = "redis://127.0.0.1:6379/11"  # the market tests' own Redis database
 SYMBOLS = "ACME:100.00,GLOBX:50.00,INITK:20.00,AAA:10.00,BBB:20.00,CCC:30.00,DDD:40.00"
 INTERVAL = 0.1  # the feed's tick
 NS = "/market"
-_names = itertools.count(1)
 _prices = itertools.count(1)
-
-
-def redis_available() -> bool:
-    try:
-        import redis
-
-        client = redis.Redis.from_url(REDIS_URL, socket_timeout=2)
-        client.ping()
-        client.flushdb()  # only the market tests use this database
-        return True
-    except Exception:
-        return False
 
 
 @pytest.fixture(scope="module", params=["eventlet", "gevent"])
 def pub_server(request):
-    require("Redis on 127.0.0.1:6379", redis_available(), "the publisher needs the message queue")
-    env = {"MESSAGE_QUEUE": REDIS_URL, "MARKET_SOURCE": "publisher",
-           "MARKET_INTERVAL": str(INTERVAL), "MARKET_SYMBOLS": SYMBOLS}
-    with ServerProcess(async_mode=request.param, env=env, name="market-pub") as srv:
-        yield srv
+    # The publisher needs the message queue (Redis): this module's own database.
+    with redis_db(REDIS_DATABASES["tests/e2e/test_market_e2e.py"]) as queue_url:
+        env = {"MESSAGE_QUEUE": queue_url, "MARKET_SOURCE": "publisher",
+               "MARKET_INTERVAL": str(INTERVAL), "MARKET_SYMBOLS": SYMBOLS}
+        with ServerProcess(async_mode=request.param, env=env, name="market-pub") as srv:
+            yield srv
 
 
 @pytest.fixture(scope="module")
@@ -104,8 +91,7 @@ class Publisher:
 
 
 def new_user(server) -> User:
-    name = f"mkt{next(_names)}"
-    return User(server.url, name, register(server.url, name))
+    return make_user(server, "mkt")
 
 
 def market_client(server, user: User, transport: str, clients: list) -> Client:

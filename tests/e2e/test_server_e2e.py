@@ -21,7 +21,7 @@ import time
 import pytest
 import websocket
 
-from tests.support.clients import Client, User, disconnect_all, register
+from tests.support.clients import Client, disconnect_all, make_user
 from tests.support.server import ServerProcess
 
 CLOSE = 0x8
@@ -81,12 +81,11 @@ def _stops_cleanly(srv: ServerProcess, sig: signal.Signals, while_: str) -> None
 
 
 @pytest.mark.parametrize("async_mode", ["eventlet", "gevent"])
-def test_sigterm_stops_the_server_with_clients_connected(async_mode, username):
+def test_sigterm_stops_the_server_with_clients_connected(async_mode):
     srv = ServerProcess(async_mode=async_mode, name="sigterm").start()
     clients: list[Client] = []
     try:
-        name = username("term")
-        user = User(srv.url, name, register(srv.url, name))
+        user = make_user(srv, "term")
         for transport in ("polling", "websocket"):
             client = Client(srv.url, transport, http=user.http).connect()
             assert client.call("rooms:list")["ok"] is True

@@ -2,6 +2,7 @@ import pytest
 
 from extensions import socketio
 from tests.support.app import make_app
+from tests.support.clients import call  # noqa: F401  (re-exported: one definition)
 
 
 @pytest.fixture
@@ -29,7 +30,3 @@ def make_client(app):
     for c in clients:
         if c.is_connected("/chat"):
             c.disconnect("/chat")
-
-
-def call(client, event, payload=None, namespace="/chat"):
-    return client.emit(event, {} if payload is None else payload, namespace=namespace, callback=True)

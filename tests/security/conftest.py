@@ -44,40 +44,6 @@ def servers(request):
         srv.stop()
 
 
-@pytest.fixture
-def clients():
-    """connect(server_or_url, user, transport, via='token'|'cookie', **kw) -> connected Client.
-
-    ``connect.make(...)`` returns one not yet connected. All are closed at the end.
-    """
-    from tests.support.clients import Client
-
-    made: list = []
-
-    def make(server, user=None, transport="websocket", via="token", **kwargs):
-        base = getattr(server, "url", server)
-        if user is not None and "token" not in kwargs and "http" not in kwargs \
-                and "auth" not in kwargs and "cookie" not in kwargs:
-            if via == "token":
-                kwargs["token"] = user.token()
-            else:
-                kwargs["http"] = user.http
-        client = Client(base, transport, **kwargs)
-        made.append(client)
-        return client
-
-    def connect(server, user=None, transport="websocket", via="token", **kwargs):
-        return make(server, user, transport, via, **kwargs).connect()
-
-    connect.make = make
-    yield connect
-    for client in made:
-        try:
-            client.disconnect(wait=False, timeout=5)
-        except Exception:  # teardown must not hide the test's own failure
-            pass
-
-
 @pytest.fixture(scope="session")
 def proxied_server(request):
     """One server behind a (pretend) proxy: TRUSTED_PROXIES=1, LOG_FORMAT=json."""

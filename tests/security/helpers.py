@@ -5,7 +5,6 @@ Everything here talks to 127.0.0.1 only, and every wait is bounded.
 from __future__ import annotations
 
 import base64
-import itertools
 import json
 import os
 import re
@@ -20,19 +19,12 @@ from pathlib import Path
 import requests
 import websocket
 
-from tests.support.clients import User, register
+from tests.support.clients import make_user, unique  # noqa: F401  (re-exported: one definition)
 from tests.support.server import ServerProcess
 
 SECRET_KEY = "e2e-secret-key"  # what ServerProcess sets
 TOKEN_SALT = "switchboard.socket-token"  # blueprints/auth/service.py
 EVIL = "http://evil.example"
-
-_names = itertools.count(1)
-
-
-def unique(prefix: str = "sec") -> str:
-    return f"{prefix}{os.getpid() % 10000}x{next(_names)}"
-
 
 # -- servers -------------------------------------------------------------------
 
@@ -67,12 +59,6 @@ class TLSServerProcess(SecServerProcess):
     @property
     def url(self) -> str:
         return f"https://127.0.0.1:{self.port}"
-
-
-def make_user(server, prefix: str = "sec") -> User:
-    """A fresh account, registered through the HTML form (CSRF and all)."""
-    name = unique(prefix)
-    return User(server.url, name, register(server.url, name))
 
 
 def refusal_code(data) -> str | None:

@@ -10,6 +10,8 @@ from contextlib import contextmanager
 
 from sqlalchemy import func, select
 
+from tests.support.clients import call  # noqa: F401  (re-exported: one definition)
+
 ERROR_CODES = {"bad_request", "unauthorized", "forbidden", "not_found", "rate_limited",
                "too_large", "conflict", "too_many_connections", "internal"}
 
@@ -183,21 +185,6 @@ def base_payload(schema_cls) -> dict | None:
     except Exception:
         return None
     return payload
-
-
-def call(client, namespace: str, event: str, *args, ack: bool = True):
-    """Emit like a client would; the reply envelope (or the ``error`` event when
-    the event takes no ack), or None when nothing came back."""
-    if ack:
-        return client.emit(event, *args, namespace=namespace, callback=True)
-    client.get_received(namespace)
-    client.emit(event, *args, namespace=namespace)
-    errors = [m["args"][0] for m in client.get_received(namespace) if m["name"] == "error"]
-    if errors:
-        err = dict(errors[-1])
-        err.pop("event", None)
-        return {"ok": False, "error": err}
-    return None
 
 
 def connect_everywhere(app, socketio, token: str) -> dict:

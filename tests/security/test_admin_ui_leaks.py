@@ -22,7 +22,7 @@ import pytest
 
 from tests.security.helpers import RawEIO, make_user, unique
 from tests.support.clients import Client, cookie_header, login
-from tests.support.services import redis_db
+from tests.support.services import REDIS_DATABASES, redis_db, redis_url
 
 NS = "/socketio-admin"
 UI_FRAME = f"42{NS},"
@@ -222,7 +222,7 @@ def test_refused_connects_receive_no_frame_from_the_queue(servers):
     """Two processes on Redis: namespace-wide broadcasts from the other process (admin
     announcements, arriving through the queue while the connect handler waits on Redis)
     never reach a socket that is then refused (too_many_connections)."""
-    with redis_db(15) as queue:
+    with redis_db(REDIS_DATABASES["tests/security/test_admin_ui_leaks.py"]) as queue:
         env = {"MESSAGE_QUEUE": queue, "DEPLOYMENT": unique("adm"), "MAX_CONNECTIONS_PER_USER": "1",
                "SOCKETIO_ADMIN_UI": "read-only", **UNLIMITED}
         one = servers(env=env, name="admission-queue-1")
@@ -270,7 +270,8 @@ def test_development_reporting_with_a_message_queue_is_refused_at_start(servers)
 
     srv = SecServerProcess(env={"SOCKETIO_ADMIN_UI": "read-only",
                                 "SOCKETIO_ADMIN_UI_MODE": "development",
-                                "MESSAGE_QUEUE": "redis://127.0.0.1:6379/15"},
+                                "MESSAGE_QUEUE": redis_url(REDIS_DATABASES[
+                                    "tests/security/test_admin_ui_leaks.py"])},
                            name="admin-ui-dev-queue")
     try:
         with pytest.raises(RuntimeError) as exc:

@@ -19,7 +19,7 @@ import redis
 
 from realtime.state import pubsub_channel
 from tests.security.helpers import SecServerProcess, make_user, unique
-from tests.support.services import REDIS_URL, redis_db
+from tests.support.services import REDIS_DATABASES, REDIS_URL, redis_db
 
 GENERAL = 1  # every fresh install has general with id 1: the same room id in both
 
@@ -28,7 +28,8 @@ GENERAL = 1  # every fresh install has general with id 1: the same room id in bo
 def deployment_pair(set_deployment: bool):
     """Deployment A (two processes, one database) and deployment B (one process),
     on two databases of the same Redis server."""
-    with redis_db(14) as queue_a, redis_db(10) as queue_b:
+    with redis_db(REDIS_DATABASES["tests/security/test_deployments.py::a"]) as queue_a, \
+            redis_db(REDIS_DATABASES["tests/security/test_deployments.py::b"]) as queue_b:
         env_a, env_b = {"MESSAGE_QUEUE": queue_a}, {"MESSAGE_QUEUE": queue_b}
         if set_deployment:
             env_a["DEPLOYMENT"], env_b["DEPLOYMENT"] = unique("alpha"), unique("beta")

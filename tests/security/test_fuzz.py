@@ -159,7 +159,7 @@ def test_fuzz_every_event_in_process(world):
         @given(name=names, payload=payloads_for(spec, values))
         def run(name, payload):
             before = row_counts(app)
-            reply = call(client, path, name, payload, ack=ack)
+            reply = call(client, name, payload, namespace=path, ack=ack)
             client.get_received(path)  # drop broadcasts
             problem = check_reply(reply, ack)
             if problem is None and not client.is_connected(path):

@@ -78,10 +78,6 @@ def test_register_form_refuses_every_look_alike_and_keeps_what_was_typed(server)
             assert f"'{owner.name}'" in text and "already exists" in text, text
 
 
-def call(client, event, payload):
-    return client.call(event, payload)
-
-
 @pytest.mark.parametrize("transport", ["websocket", "polling"])
 def test_room_create_and_message_send_refuse_look_alikes_and_invisible_text(server, clients,
                                                                           transport):
@@ -93,19 +89,19 @@ def test_room_create_and_message_send_refuse_look_alikes_and_invisible_text(serv
     user = make_user(server, "lookroom")
     client = clients(server, user, transport)
     for name in ("General", "ｇｅｎｅｒａｌ", "gen\u200beral", "general\u00ad"):
-        ack = call(client, "room:create", {"name": name, "kind": "public"})
+        ack = client.call("room:create", {"name": name, "kind": "public"})
         assert ack["ok"] is False and ack["error"]["code"] == "conflict", (name, ack)
         assert "'general' already exists" in ack["error"]["message"], ack
     for name in ("\u202egeneral", "\u200b\u200d\u2060", "\u3164"):
-        ack = call(client, "room:create", {"name": name, "kind": "private"})
+        ack = client.call("room:create", {"name": name, "kind": "private"})
         assert ack["ok"] is False and ack["error"]["code"] == "bad_request", (name, ack)
-    rooms = call(client, "rooms:list", {})
+    rooms = client.call("rooms:list", {})
     names = [r["name"] for r in rooms["rooms"]]
     assert names.count("general") == 1 and len(names) == len(set(names)), names
     general = next(r["id"] for r in rooms["rooms"] if r["name"] == "general")
-    assert call(client, "room:join", {"room": general})["ok"]
+    assert client.call("room:join", {"room": general})["ok"]
     for text in ("\u200b", "\u200b\u200c\u200d\ufeff", " \u2060 \u202e "):
-        ack = call(client, "message:send", {"room": general, "text": text,
+        ack = client.call("message:send", {"room": general, "text": text,
                                             "client_id": unique("inv")})
         assert ack["ok"] is False and ack["error"]["code"] == "bad_request", (repr(text), ack)
 

@@ -13,7 +13,7 @@ import uuid
 import pytest
 
 from tests.security.helpers import SecServerProcess, make_user, unique
-from tests.support.services import redis_db
+from tests.support.services import REDIS_DATABASES, redis_db
 
 
 def create_private_room(owner, members) -> int:
@@ -85,7 +85,7 @@ def test_leaving_takes_every_tab_of_the_user_out_of_the_room(server, clients, tr
 @pytest.fixture(scope="module")
 def two_processes():
     """Two processes (eventlet and gevent) on one Redis queue and one SQLite database."""
-    with redis_db(12) as queue:
+    with redis_db(REDIS_DATABASES["tests/security/test_room_leave.py"]) as queue:
         env = {"MESSAGE_QUEUE": queue, "DEPLOYMENT": unique("leave")}
         one = SecServerProcess(async_mode="eventlet", env=env, name="room-leave-one")
         two = SecServerProcess(async_mode="gevent", env=env, instance_path=one.instance_path,

@@ -82,7 +82,7 @@ def test_strict_types_extra_and_missing_fields_are_bad_request_and_reach_no_serv
     checked = 0
     for path, event, spec, what, args in _invalid_calls(world):
         with spy.watching() as seen:
-            reply = call(clients[path], path, event, *args, ack=spec.ack)
+            reply = call(clients[path], event, *args, namespace=path, ack=spec.ack)
         checked += 1
         code = (reply or {}).get("error", {}).get("code") if isinstance(reply, dict) else None
         if code != "bad_request" or reply.get("ok") is not False:
@@ -103,22 +103,22 @@ def test_true_is_not_an_id_and_five_as_a_string_is_not_a_quantity(world):
     order of 5 shares."""
     app, clients = world["app"], world["clients"]
     chat = clients["/chat"]
-    assert call(chat, "/chat", "room:join", {"room": 1})["ok"]
-    sent = call(chat, "/chat", "message:send", {"room": 1, "text": "keep me", "client_id": "k1"})
+    assert call(chat, "room:join", {"room": 1})["ok"]
+    sent = call(chat, "message:send", {"room": 1, "text": "keep me", "client_id": "k1"})
     assert sent["ok"], sent
     msg_id = sent["message"]["id"]
     for payload in ({"id": True}, {"id": str(msg_id)}, {"id": float(msg_id)}):
-        reply = call(chat, "/chat", "message:delete", payload)
+        reply = call(chat, "message:delete", payload)
         assert reply["error"]["code"] == "bad_request", (payload, reply)
-    history = call(chat, "/chat", "history", {"room": 1})
+    history = call(chat, "history", {"room": 1})
     assert [m["deleted"] for m in history["messages"] if m["id"] == msg_id] == [False]
 
     before = row_counts(app)
     market = clients["/market"]
-    symbols = call(market, "/market", "symbols", {})["symbols"]
+    symbols = call(market, "symbols", {}, namespace="/market")["symbols"]
     for quantity in ("5", 5.0, True):
-        reply = call(market, "/market", "trade", {"symbol": symbols[0], "side": "BUY",
-                                                  "quantity": quantity, "client_id": "q"})
+        reply = call(market, "trade", {"symbol": symbols[0], "side": "BUY",
+                                       "quantity": quantity, "client_id": "q"}, namespace="/market")
         assert reply["error"]["code"] == "bad_request", (quantity, reply)
     assert row_counts(app) == before
 
@@ -140,7 +140,7 @@ def test_unknown_events_are_bad_request_on_every_namespace(world):
             if name in handler.handlers:
                 continue
             with spy.watching() as seen:
-                reply = call(clients[path], path, name, {})
+                reply = call(clients[path], name, {}, namespace=path)
             if not (isinstance(reply, dict) and reply.get("ok") is False
                     and reply["error"]["code"] == "bad_request") or seen:
                 problems.append(f"{path} {name[:30]!r}: {reply!r} {seen}")

@@ -1,6 +1,16 @@
-"""Real clients for end-to-end tests: HTML-form login, tokens, Socket.IO."""
+"""The one home of the helpers every layer shares: fresh names and accounts
+(``unique``, ``make_user``), real clients (HTML-form login, tokens, Socket.IO
+over the wire), the ``clients`` fixture that closes them, and ``call`` for the
+in-process Flask-SocketIO test client.
+
+Test modules import these from here (tests/security/helpers.py and
+tests/integration/conftest.py only re-export them); tests/conftest.py makes
+``clients`` a fixture everywhere.
+"""
 from __future__ import annotations
 
+import itertools
+import os
 import queue
 import re
 import threading
@@ -9,6 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 import engineio.payload
+import pytest
 import requests
 import socketio
 
@@ -25,6 +36,18 @@ CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
 
 DEFAULT_PASSWORD = "correct-horse"
 HTTP_TIMEOUT = 30  # generous: a loaded CI machine hashes passwords slowly
+
+
+_names = itertools.count(1)
+
+
+def unique(prefix: str = "user") -> str:
+    """A name nobody else uses on this run's servers (usernames: 3-32 of [A-Za-z0-9_.-]).
+
+    The process id keeps two pytest processes sharing a server (or a Redis
+    database) apart; the counter keeps the tests of one process apart.
+    """
+    return f"{prefix}{os.getpid() % 10000}x{next(_names)}"
 
 
 def csrf_token(html: str) -> str:
@@ -99,6 +122,14 @@ class User:
         if self._token is None or fresh:
             self._token = token(self.base_url, self.name, self.password)
         return self._token
+
+
+def make_user(server, prefix: str = "user") -> User:
+    """A fresh account on ``server`` (or a base URL), registered through the
+    HTML form (CSRF token and all); the ``User`` holds its logged-in session."""
+    base = getattr(server, "url", server)
+    name = unique(prefix)
+    return User(base, name, register(base, name))
 
 
 class Client:
@@ -275,6 +306,67 @@ def disconnect_all(clients: list[Client]) -> None:
     """Teardown: disconnect every client, never hiding the test's own failure."""
     for client in clients:
         try:
-            client.disconnect(wait=False)
+            client.disconnect(wait=False, timeout=5)
         except Exception:
             pass
+
+
+class Clients:
+    """What the ``clients`` fixture gives a test; every client is closed when it ends.
+
+    ``clients(server, user, transport, via="token"|"cookie", **kw)`` connects a
+    recording ``Client`` (a user's token or session cookie unless ``token``,
+    ``http``, ``auth`` or ``cookie`` is given); ``clients.make(...)`` returns one
+    not yet connected; ``clients.append(client)`` adopts one made elsewhere.
+    """
+
+    def __init__(self) -> None:
+        self.made: list[Client] = []
+
+    def make(self, server, user: User | None = None, transport: str = "websocket",
+             via: str = "token", **kwargs) -> Client:
+        base = getattr(server, "url", server)
+        if user is not None and not {"token", "http", "auth", "cookie"} & set(kwargs):
+            if via == "token":
+                kwargs["token"] = user.token()
+            else:
+                kwargs["http"] = user.http
+        return self.append(Client(base, transport, **kwargs))
+
+    def __call__(self, server, user: User | None = None, transport: str = "websocket",
+                 via: str = "token", **kwargs) -> Client:
+        return self.make(server, user, transport, via, **kwargs).connect()
+
+    def append(self, client: Client) -> Client:
+        self.made.append(client)
+        return client
+
+    def close(self) -> None:
+        disconnect_all(self.made)
+
+
+@pytest.fixture
+def clients():
+    """``Clients``: connect (or make) real Socket.IO clients, all closed at the end."""
+    made = Clients()
+    yield made
+    made.close()
+
+
+# -- the in-process test client (Flask-SocketIO's socketio.test_client) ----------
+
+def call(client, event: str, *args, namespace: str = "/chat", ack: bool = True):
+    """Emit ``event`` with exactly ``args`` as a client would (none is read as
+    ``{}`` by realtime/namespace.py); return the ack envelope. With
+    ``ack=False`` (events that take no ack) return the ``error`` event it
+    caused as ``{"ok": False, "error": ...}``, or None when nothing came back."""
+    if ack:
+        return client.emit(event, *args, namespace=namespace, callback=True)
+    client.get_received(namespace)
+    client.emit(event, *args, namespace=namespace)
+    errors = [m["args"][0] for m in client.get_received(namespace) if m["name"] == "error"]
+    if errors:
+        err = dict(errors[-1])
+        err.pop("event", None)
+        return {"ok": False, "error": err}
+    return None

@@ -1,5 +1,8 @@
 """Real Redis and PostgreSQL for tests: a clean Redis database, a fresh PostgreSQL database.
 
+TEST_REDIS_URL (default redis://127.0.0.1:6379) and TEST_PG_URL choose the
+servers; every test derives its URLs from them through this module.
+
 In CI (CI=true) a missing service fails the test; elsewhere it skips.
 """
 from __future__ import annotations
@@ -7,11 +10,42 @@ from __future__ import annotations
 import contextlib
 import os
 import uuid
+from urllib.parse import urlsplit, urlunsplit
 
 from tests.conftest import require
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
+def _redis_base(url: str) -> str:
+    """TEST_REDIS_URL without a database number: scheme, credentials, host, port."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "", "", ""))
+
+
+# TEST_REDIS_URL names the Redis server for every test (host, port, password;
+# a database number in it is ignored): each module gets its own database on it.
+REDIS_URL = _redis_base(os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379"))
 PG_ADMIN_URL = os.environ.get("TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_WHERE = f"Redis at {urlsplit(REDIS_URL).hostname}:{urlsplit(REDIS_URL).port or 6379}"
+
+# One Redis database per module that uses Redis, so no module ever flushes
+# another's data (even when two pytest runs share the server). 0 is left to
+# `make run` / `make cluster`; a new module takes a free number and adds its row.
+REDIS_DATABASES = {
+    "tests/e2e/test_market_e2e.py": 1,          # the publisher's message queue
+    "tests/e2e/test_delivery_faults.py": 2,     # reserved (today it runs without Redis)
+    "tests/e2e/test_cluster.py::cluster": 6,    # two processes behind nginx
+    "tests/e2e/test_cluster.py::failover": 7,   # the failover cluster
+    "tests/security/test_deployments.py::b": 10,
+    "tests/unit/test_market_*.py": 11,          # MARKET_REDIS_URL: the market's RedisBook
+    "tests/security/test_room_leave.py": 12,
+    "tests/unit/test_redis_state.py": 13,
+    "tests/security/test_deployments.py::a": 14,
+    "tests/security/test_admin_ui_leaks.py": 15,
+}
+
+
+def redis_url(number: int) -> str:
+    """TEST_REDIS_URL's server, database ``number`` (see REDIS_DATABASES)."""
+    return f"{REDIS_URL}/{number}"
 
 
 def redis_available() -> bool:
@@ -25,11 +59,11 @@ def redis_available() -> bool:
 
 @contextlib.contextmanager
 def redis_db(number: int):
-    """redis://.../<number>, emptied before and after."""
+    """redis_url(number), emptied before and after (Redis required: CI fails without it)."""
     import redis
 
-    require("Redis on 127.0.0.1:6379", redis_available())
-    url = f"{REDIS_URL}/{number}"
+    require(REDIS_WHERE, redis_available(), "set TEST_REDIS_URL to use another server")
+    url = redis_url(number)
     client = redis.Redis.from_url(url)
     client.flushdb()
     try:
@@ -39,14 +73,14 @@ def redis_db(number: int):
         client.close()
 
 
-MARKET_REDIS_URL = f"{REDIS_URL}/11"  # the market tests' own database
+MARKET_REDIS_URL = redis_url(REDIS_DATABASES["tests/unit/test_market_*.py"])
 
 
 def market_redis_book():
     """A RedisBook on the market tests' database, emptied (Redis required)."""
     from blueprints.market.quotes import RedisBook
 
-    require("Redis on 127.0.0.1:6379", redis_available())
+    require(REDIS_WHERE, redis_available(), "set TEST_REDIS_URL to use another server")
     book = RedisBook(MARKET_REDIS_URL)
     book.redis.flushdb()
     return book
@@ -72,7 +106,8 @@ def postgres_database():
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+        admin = urlsplit(PG_ADMIN_URL)  # TEST_PG_URL's server and role, the new database
+        yield urlunsplit(("postgresql+psycopg", admin.netloc, f"/{name}", "", ""))
     finally:
         with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -19,7 +19,9 @@ from tests.conftest import require
 from tests.security.helpers import make_user, refusal_code
 from tests.support.app import make_app
 
-URL = "redis://127.0.0.1:6379/12"  # these tests' own Redis database
+from tests.support.services import REDIS_DATABASES, redis_url
+
+URL = redis_url(REDIS_DATABASES["tests/security/test_state_backends.py"])  # this file's own Redis database
 UI = "/socketio-admin"
 
 

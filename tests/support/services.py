@@ -38,6 +38,8 @@ REDIS_DATABASES = {
     "tests/unit/test_market_*.py": 11,          # MARKET_REDIS_URL: the market's RedisBook
     "tests/security/test_room_leave.py": 12,
     "tests/unit/test_redis_state.py": 13,
+    "tests/unit/test_state_interface.py": 3,
+    "tests/security/test_state_backends.py": 4,
     "tests/security/test_deployments.py::a": 14,
     "tests/security/test_admin_ui_leaks.py": 15,
 }

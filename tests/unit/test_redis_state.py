@@ -9,7 +9,9 @@ import redis
 from realtime.state import Connection
 from tests.conftest import require
 
-URL = "redis://127.0.0.1:6379/13"
+from tests.support.services import REDIS_DATABASES, redis_url
+
+URL = redis_url(REDIS_DATABASES["tests/unit/test_redis_state.py"])  # this file's own Redis database
 
 
 @pytest.fixture

@@ -16,7 +16,10 @@ from realtime.state import Connection
 from tests.conftest import require
 from tests.support.app import make_app
 
-URL = "redis://127.0.0.1:6379/12"  # this file's own Redis database
+from tests.support.services import REDIS_DATABASES, redis_url
+
+DB = REDIS_DATABASES["tests/unit/test_state_interface.py"]  # this file's own Redis database
+URL = redis_url(DB)
 
 
 def _redis_or_skip() -> redis.Redis:
@@ -75,7 +78,7 @@ def test_readyz_uses_the_apps_one_redis_client(app):
     def ours() -> int:
         # Connections to this file's database (CLIENT LIST names each one's db);
         # other tests on this machine use other databases.
-        return sum(1 for c in client.client_list() if c.get("db") == "12")
+        return sum(1 for c in client.client_list() if c.get("db") == str(DB))
 
     def received() -> int:
         return int(client.info("stats")["total_connections_received"])

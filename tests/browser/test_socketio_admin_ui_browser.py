@@ -17,6 +17,19 @@ def ui_server():
         yield srv
 
 
+
+def record_frames(page) -> list[str]:
+    """Every Socket.IO frame the page receives over WebSocket, as text, from now on."""
+    frames: list[str] = []
+
+    def on_websocket(ws):
+        if "/socket.io/" in ws.url:
+            ws.on("framereceived", lambda payload: frames.append(
+                payload if isinstance(payload, str) else payload.decode("utf-8", "replace")))
+
+    page.on("websocket", on_websocket)
+    return frames
+
 def test_admin_opens_the_socketio_admin_ui_from_the_console(browser, ui_server, watch, screenshot):
     ctx = new_context(browser, ui_server)
     try:
@@ -24,14 +37,7 @@ def test_admin_opens_the_socketio_admin_ui_from_the_console(browser, ui_server, 
         seen = watch(page)
         register(page, unique("uiadmin"))  # the server is fresh: the first account is the admin
         page.goto("/admin")
-        frames: list[str] = []
-
-        def on_websocket(ws):
-            if "/socket.io/" in ws.url:
-                ws.on("framereceived", lambda payload: frames.append(
-                    payload if isinstance(payload, str) else payload.decode("utf-8", "replace")))
-
-        page.on("websocket", on_websocket)
+        frames = record_frames(page)
         page.click("#socketio-ui-link")
         page.wait_for_url("**/admin/socketio/")
 
@@ -81,14 +87,7 @@ def test_the_ui_page_never_receives_a_users_httponly_cookie(browser, dev_ui_serv
         page = admin_ctx.new_page()
         seen = watch(page)
         register(page, unique("uidevadmin"))  # fresh server: the first account is the admin
-        frames: list[str] = []
-
-        def on_websocket(ws):
-            if "/socket.io/" in ws.url:
-                ws.on("framereceived", lambda payload: frames.append(
-                    payload if isinstance(payload, str) else payload.decode("utf-8", "replace")))
-
-        page.on("websocket", on_websocket)
+        frames = record_frames(page)
         page.goto("/admin")
         page.click("#socketio-ui-link")  # the console points the UI at this site and namespace
         page.wait_for_url("**/admin/socketio/")

@@ -15,24 +15,17 @@ import pytest
 import redis
 
 from realtime.state import Connection
-from tests.conftest import require
 from tests.security.helpers import make_user, refusal_code
 from tests.support.app import make_app
 
-from tests.support.services import REDIS_DATABASES, redis_url
+from tests.support.services import REDIS_DATABASES, redis_client, redis_url
 
 URL = redis_url(REDIS_DATABASES["tests/security/test_state_backends.py"])  # this file's own Redis database
 UI = "/socketio-admin"
 
 
 def _redis_or_skip() -> redis.Redis:
-    try:
-        client = redis.Redis.from_url(URL, decode_responses=True)
-        client.ping()
-    except redis.RedisError:
-        client = None
-    require("Redis on 127.0.0.1:6379", client is not None)
-    return client
+    return redis_client(URL)
 
 
 @pytest.mark.parametrize("backend", ["memory", "redis"])

@@ -59,6 +59,14 @@ def redis_available() -> bool:
         return False
 
 
+def redis_client(url: str):
+    """A client for ``url`` (decoded replies); Redis required: CI fails without it."""
+    import redis
+
+    require(REDIS_WHERE, redis_available(), "set TEST_REDIS_URL to use another server")
+    return redis.Redis.from_url(url, decode_responses=True)
+
+
 @contextlib.contextmanager
 def redis_db(number: int):
     """redis_url(number), emptied before and after (Redis required: CI fails without it)."""

@@ -13,23 +13,16 @@ import pytest
 import redis
 
 from realtime.state import Connection
-from tests.conftest import require
 from tests.support.app import make_app
 
-from tests.support.services import REDIS_DATABASES, redis_url
+from tests.support.services import REDIS_DATABASES, redis_client, redis_url
 
 DB = REDIS_DATABASES["tests/unit/test_state_interface.py"]  # this file's own Redis database
 URL = redis_url(DB)
 
 
 def _redis_or_skip() -> redis.Redis:
-    try:
-        client = redis.Redis.from_url(URL, decode_responses=True)
-        client.ping()
-    except redis.RedisError:
-        client = None
-    require("Redis on 127.0.0.1:6379", client is not None)
-    return client
+    return redis_client(URL)
 
 
 @pytest.fixture(params=["memory", "redis"])

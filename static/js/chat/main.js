@@ -762,6 +762,17 @@ function main() {
     return "avatar-c" + (h % 8);
   }
 
+  /** A <time> for ``iso``: ``which`` of formatTime's texts shown, the full one as its title. */
+  function timeElement(className, iso, which) {
+    const t = formatTime(iso);
+    const el = document.createElement("time");
+    el.className = className;
+    el.dateTime = iso || "";
+    el.textContent = t[which];
+    el.title = t.full;
+    return el;
+  }
+
   function formatTime(iso) {
     const d = new Date(iso);
     if (Number.isNaN(d.getTime())) return { short: "", time: "", full: "" };
@@ -798,13 +809,7 @@ function main() {
     const gutter = document.createElement("div");
     gutter.className = "message-gutter";
     gutter.appendChild(buildAvatar(author));
-    const hover = document.createElement("time");
-    hover.className = "message-hovertime";
-    const t = formatTime(m.ts);
-    hover.dateTime = m.ts || "";
-    hover.textContent = t.time;
-    hover.title = t.full;
-    gutter.appendChild(hover);
+    gutter.appendChild(timeElement("message-hovertime", m.ts, "time"));
 
     const body = document.createElement("div");
     body.className = "message-body";
@@ -813,12 +818,7 @@ function main() {
     const who = document.createElement("span");
     who.className = "message-author";
     who.textContent = author;
-    const time = document.createElement("time");
-    time.className = "message-time";
-    time.dateTime = m.ts || "";
-    time.textContent = t.short;
-    time.title = t.full;
-    header.append(who, time);
+    header.append(who, timeElement("message-time", m.ts, "short"));
 
     const text = document.createElement("div");
     text.className = "message-text";
@@ -943,13 +943,7 @@ function main() {
     const text = document.createElement("span");
     text.className = "system-text";
     text.textContent = line.text;
-    const time = document.createElement("time");
-    time.className = "message-time";
-    const t = formatTime(line.ts);
-    time.dateTime = line.ts || "";
-    time.textContent = t.short;
-    time.title = t.full;
-    node.append(text, time);
+    node.append(text, timeElement("message-time", line.ts, "short"));
     return node;
   }
 

@@ -219,3 +219,60 @@ def test_desktop_shows_the_nav_and_both_panes_without_buttons(browser, layout_se
     finally:
         close_contexts(ctx)
 
+
+
+DARK_BG, LIGHT_BG = "rgb(15, 17, 23)", "rgb(245, 246, 248)"  # app.css --bg, dark and light
+BACKGROUND = "() => [document.documentElement.dataset.theme, getComputedStyle(document.body).backgroundColor]"
+
+
+def test_dark_follows_the_system_and_a_choice_overrides_it(browser, layout_server, admin):
+    """Runs last in this file: it leaves alice on "system" as it found her."""
+    ctx = context(browser, layout_server, PHONE, color_scheme="dark")
+    page = ctx.new_page()
+    watch = PageWatch(page)
+    try:
+        for path in ("/login", "/register"):  # logged out: the browser's preference
+            page.goto(path)
+            assert page.evaluate(BACKGROUND) == ["system", DARK_BG]
+            assert overflow(page)[0] <= PHONE["width"], path
+        login(page, admin)
+        wait_chat(page)
+        assert page.evaluate(BACKGROUND) == ["system", DARK_BG]
+
+        # No page scrolls sideways in dark either, at either width.
+        for size, viewport in VIEWPORTS.items():
+            page.set_viewport_size(viewport)
+            names = {"/chat": "chat-dark", "/market": "market-dark"} if size == "desktop" else \
+                {"/chat": "chat-dark-phone"}
+            seen = visit_all(page, names)
+            wide = {p: s for p, s in seen.items() if s[0] > s[1]}
+            assert not wide, f"dark, {size}: {wide}"
+            assert page.evaluate(BACKGROUND)[1] == DARK_BG
+
+        # "Light" from the header menu overrides the system, and survives a reload.
+        page.set_viewport_size(PHONE)
+        page.goto("/market")
+        wait_connected(page)
+        page.click("#menu-button")
+        expect(page.locator("#theme-system")).to_have_attribute("aria-pressed", "true")
+        page.click("#theme-light")
+        page.wait_for_url(re.compile(r"/market$"))
+        assert page.evaluate(BACKGROUND) == ["light", LIGHT_BG]
+        page.reload()
+        wait_connected(page)
+        assert page.evaluate(BACKGROUND) == ["light", LIGHT_BG]
+        page.click("#menu-button")
+        expect(page.locator("#theme-light")).to_have_attribute("aria-pressed", "true")
+
+        # And "Dark" holds in a light browser too; then back to "Auto".
+        page.emulate_media(color_scheme="light")
+        page.click("#theme-dark")
+        page.wait_for_url(re.compile(r"/market$"))
+        assert page.evaluate(BACKGROUND) == ["dark", DARK_BG]
+        page.click("#menu-button")
+        page.click("#theme-system")
+        page.wait_for_url(re.compile(r"/market$"))
+        assert page.evaluate(BACKGROUND) == ["system", LIGHT_BG]
+        assert console_problems(watch) == [] and watch.csp == []
+    finally:
+        close_contexts(ctx)

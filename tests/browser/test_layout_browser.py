@@ -174,6 +174,8 @@ def test_phone_rooms_drawer_and_nav_menu(browser, layout_server, admin):
 
         # A room picked in the drawer opens, and the drawer closes.
         opener.click()
+        expect(sidebar).to_be_visible()
+        shot(page, "chat-phone-drawer")
         page.click("li.room[data-room-name='design']")
         page.wait_for_selector("li.room.active[data-room-name='design']", state="attached")
         expect(page.locator("#room-title")).to_contain_text("design")

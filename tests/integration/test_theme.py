@@ -99,11 +99,45 @@ def test_the_service_refuses_anything_but_the_three_values(app):
         assert service.set_theme(user, "dark") == "dark"
 
 
-def test_the_database_refuses_other_values_too(app):
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_db_app(request):
+    """The app on SQLite, then on a fresh PostgreSQL database (the migration runs on both)."""
+    from tests.support.app import make_app
+    from tests.support.services import postgres_database
+
+    if request.param == "sqlite":
+        app = make_app()
+        with app.app_context():
+            yield app
+        return
+    with postgres_database() as url:
+        app = make_app(DATABASE_URL=url)
+        with app.app_context():
+            yield app
+            db.session.remove()
+
+
+def test_the_database_refuses_other_values_too(any_db_app):
     """The CHECK constraint of migration 0004, past the service."""
-    with app.app_context():
-        service.create_user("carol", "password-123")
-        with pytest.raises(IntegrityError):
-            db.session.execute(text("UPDATE users SET theme = 'sepia' WHERE username = 'carol'"))
-            db.session.commit()
-        db.session.rollback()
+    service.create_user("carol", "password-123")
+    with pytest.raises(IntegrityError):
+        db.session.execute(text("UPDATE users SET theme = 'sepia' WHERE username = 'carol'"))
+        db.session.commit()
+    db.session.rollback()
+
+
+def test_migration_0004_gives_existing_accounts_system_and_downgrades(any_db_app):
+    from flask_migrate import downgrade, upgrade
+
+    downgrade(revision="3c1f0e7a9b52")
+    db.session.execute(text("INSERT INTO users (username, username_key, password_hash, is_admin, "
+                            "active, auth_epoch, created_at) VALUES ('dave', 'dave', 'x', :f, :t, 0, "
+                            "CURRENT_TIMESTAMP)"), {"f": False, "t": True})
+    db.session.commit()
+    upgrade()
+    assert db.session.execute(text("SELECT theme FROM users WHERE username = 'dave'")).scalar_one() \
+        == "system"
+    with pytest.raises(IntegrityError):
+        db.session.execute(text("UPDATE users SET theme = '' WHERE username = 'dave'"))
+        db.session.commit()
+    db.session.rollback()

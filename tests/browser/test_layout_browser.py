@@ -156,6 +156,16 @@ def test_phone_rooms_drawer_and_nav_menu(browser, layout_server, admin):
         sidebar, opener = page.locator("#sidebar"), page.locator("#open-rooms")
         expect(sidebar).to_be_hidden()  # off-canvas and visibility: hidden
         expect(page.locator("#composer")).to_be_in_viewport()
+        # The on-screen keyboard, as interactive-widget=resizes-content makes
+        # it: a shorter layout viewport. Headless Chromium has no keyboard, so
+        # the resize stands in for it; the 100dvh page keeps the composer in view.
+        viewport_meta = page.get_attribute("meta[name=viewport]", "content")
+        assert "interactive-widget=resizes-content" in viewport_meta
+        page.set_viewport_size({"width": PHONE["width"], "height": 420})
+        page.focus("#composer")
+        expect(page.locator("#composer")).to_be_in_viewport(ratio=1)
+        expect(page.locator("#send")).to_be_in_viewport(ratio=1)
+        page.set_viewport_size(PHONE)
 
         # Open, then close with Esc: focus goes back to the button.
         opener.click()

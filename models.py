@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from flask_login import UserMixin
 from sqlalchemy import (
     Boolean,
+    CheckConstraint,
     DateTime,
     ForeignKey,
     Index,
@@ -63,6 +64,13 @@ class User(UserMixin, db.Model):
     # the value they were issued with and stop working when it moves.
     auth_epoch: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The page's colours: "system" follows prefers-color-scheme, "light" and
+    # "dark" override it (base.html puts it on <html data-theme>). Migration 0004.
+    theme: Mapped[str] = mapped_column(String(8), default="system", server_default="system")
+
+    __table_args__ = (
+        CheckConstraint("theme IN ('light', 'dark', 'system')", name="ck_users_theme"),
+    )
 
     @property
     def is_active(self) -> bool:  # Flask-Login

@@ -148,6 +148,18 @@ def change_password():
     return render_template("auth/password.html", form=form, error=error)
 
 
+@bp.post("/account/theme")
+@login_required
+def set_theme():
+    """The header menu's light / dark / system form (CSRF-checked by
+    CSRFProtect like every form POST), then back to the page it was on."""
+    try:
+        service.set_theme(current_user._get_current_object(), request.form.get("theme", ""))
+    except AppError as exc:
+        abort(400, description=exc.message)
+    return redirect(_safe_next(request.form.get("next")))
+
+
 @bp.post("/api/token")
 @csrf.exempt  # JSON API for non-browser clients: no cookie is used, so no CSRF.
 @login_budget

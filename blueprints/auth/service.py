@@ -108,6 +108,19 @@ def change_password(user: User, new_password: str) -> None:
     end_sessions(user)
 
 
+THEMES = ("light", "dark", "system")
+
+
+def set_theme(user: User, theme: str) -> str:
+    """The account's colour scheme: one of THEMES ("system" follows the browser).
+    The users table's CHECK constraint holds the same list (migration 0004)."""
+    if theme not in THEMES:
+        raise BadRequest("theme: one of light, dark or system")
+    user.theme = theme
+    db.session.commit()
+    return theme
+
+
 def end_sessions(user: User) -> None:
     """Invalidate every session cookie and token of the user."""
     user.auth_epoch += 1

@@ -467,6 +467,8 @@ function main() {
   // ---------------------------------------------------------------------
   async function openRoom(roomId) {
     if (!rooms.has(roomId)) return;
+    // On a phone the room was picked in a drawer: lib/menu.js closes it.
+    document.dispatchEvent(new CustomEvent("switchboard:room-opened"));
     const token = ++openToken;
     if (currentRoom !== roomId) {
       stopTyping();

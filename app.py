@@ -22,7 +22,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix  # noqa: E402
 import logs  # noqa: E402
 from config import ConfigError, Settings, database_url, load_secret_key  # noqa: E402
 from extensions import csrf, db, limiter, login_manager, migrate, socketio  # noqa: E402
-from realtime.audit import audit  # noqa: E402
+from audit import audit  # noqa: E402
 from realtime.clientinfo import client_ip  # noqa: E402
 from realtime.ratelimit import EventLimiter  # noqa: E402
 from realtime.state import make_state, pubsub_channel  # noqa: E402
@@ -272,7 +272,7 @@ def _init_http_extras(app: Flask, settings: Settings) -> None:
 def _init_error_pages(app: Flask) -> None:
     """403, 404 and 500 as pages of the site with a way back (Werkzeug's bare
     ones left a newcomer on a white page); under /api/ the JSON error envelope
-    its clients parse, with the codes of realtime/errors.py."""
+    its clients parse, with the codes of errors.py."""
     from flask import render_template
     from werkzeug.exceptions import HTTPException
 

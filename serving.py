@@ -100,7 +100,7 @@ REQUEST_TIMEOUT_RESPONSE = (
 
 
 def _audit_slow_head(peer, seconds, what: str = "request head") -> None:
-    from realtime.audit import audit
+    from audit import audit
 
     ip = peer[0] if isinstance(peer, tuple) and peer else str(peer)
     audit("request_head_timeout", ip=ip,

@@ -43,7 +43,7 @@ import time
 from collections import Counter
 from urllib.parse import parse_qs
 
-from realtime.audit import audit
+from audit import audit
 from realtime.clientinfo import client_ip
 
 # Engine.IO v4 packets a client may send in a polling POST: close, pong,

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from extensions import db
 from models import User
 from realtime import metrics
-from realtime.audit import audit
+from audit import audit
 from realtime.sessions import close_connection
 from realtime.stats import ProcessStats
 

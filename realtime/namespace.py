@@ -28,10 +28,10 @@ from flask_socketio import ConnectionRefusedError, Namespace
 from pydantic import BaseModel, ValidationError
 
 from realtime import compat, metrics
-from realtime.audit import audit
+from audit import audit
 from realtime.housekeeping import ensure_started
 from realtime.clientinfo import client_ip, transport_of
-from realtime.errors import (
+from errors import (
     AppError,
     BadRequest,
     Forbidden,

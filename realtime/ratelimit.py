@@ -14,7 +14,7 @@ from limits import parse_many
 from limits.storage import MovingWindowSupport, Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
-from realtime.errors import RateLimited
+from errors import RateLimited
 
 
 class SweepingMemoryStorage(Storage, MovingWindowSupport):

@@ -5,7 +5,7 @@ from flask import current_app
 
 from extensions import socketio
 from realtime import compat
-from realtime.audit import audit
+from audit import audit
 from realtime.state import Connection
 
 

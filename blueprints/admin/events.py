@@ -4,8 +4,8 @@ from __future__ import annotations
 from blueprints.admin import schemas as s
 from blueprints.admin import service
 from blueprints.chat.events import system_message
-from realtime.audit import audit
-from realtime.errors import BadRequest, NotFound
+from audit import audit
+from errors import BadRequest, NotFound
 from realtime.housekeeping import ROUND_SECONDS
 from realtime.namespace import AppNamespace, event
 from realtime.sessions import disconnect_user

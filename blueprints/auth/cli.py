@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 
 from blueprints.auth import bp, service
-from realtime.errors import AppError
+from errors import AppError
 
 
 

@@ -3,7 +3,7 @@ from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from blueprints.auth.service import MIN_PASSWORD, validate_username
-from realtime.errors import BadRequest
+from errors import BadRequest
 
 
 def _username_rule(form, field) -> None:

@@ -10,9 +10,9 @@ from flask_login import current_user, login_required, login_user, logout_user
 from blueprints.auth import bp, service
 from blueprints.auth.forms import LoginForm, PasswordForm, RegisterForm
 from extensions import csrf, limiter
-from realtime.audit import audit
+from audit import audit
 from realtime.clientinfo import client_ip
-from realtime.errors import AppError
+from errors import AppError
 from realtime.sessions import disconnect_user
 
 

@@ -12,7 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from blocking import offload
 from extensions import db
 from models import User
-from realtime.errors import BadRequest, Conflict, Unauthorized
+from errors import BadRequest, Conflict, Unauthorized
 from textnorm import name_key
 
 # Used with ``fullmatch`` only: ``^...$`` with ``match`` let "root\n" through,

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from extensions import db
 from models import Membership, Message, Room, User, iso, utcnow
-from realtime.errors import AppError, BadRequest, Conflict, Forbidden, NotFound, TooLarge
+from errors import AppError, BadRequest, Conflict, Forbidden, NotFound, TooLarge
 from textnorm import control_in_name, is_blank, name_key
 
 DEFAULT_ROOMS = ("general", "random")

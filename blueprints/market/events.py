@@ -11,7 +11,7 @@ from __future__ import annotations
 from blueprints.market import schemas as s
 from blueprints.market import service
 from blueprints.market.feed import MarketFeed, init_feed, symbol_room, user_room
-from realtime.errors import BadRequest
+from errors import BadRequest
 from realtime.namespace import AppNamespace, event
 from realtime.state import Connection
 

@@ -33,7 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from extensions import db
 from models import Account, Position, Trade, utcnow
 from money import MAX_AMOUNT, ZERO, money, parse_money, round_cents
-from realtime.errors import BadRequest, Conflict, NotFound
+from errors import BadRequest, Conflict, NotFound
 
 STARTING_CASH = Decimal("100000.00")
 TRADES_IN_PORTFOLIO = 50

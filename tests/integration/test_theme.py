@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from blueprints.auth import service
 from extensions import db
 from models import User
-from realtime.errors import BadRequest
+from errors import BadRequest
 
 
 def csrf(html: str) -> str:

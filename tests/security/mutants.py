@@ -194,7 +194,7 @@ def trust_proxy_headers():
 
 
 def no_audit():
-    import realtime.audit as audit
+    import audit
     audit.log.disabled = True
 
 
@@ -382,7 +382,7 @@ def no_pending_cap():
 
 def refusals_one_line_each():
     import realtime.guard as guard
-    from realtime.audit import audit
+    from audit import audit
     guard.RefusalLog.note = lambda self, action, ip, reason, **f: audit(
         action, ip=ip, reason=reason, **f)
 

@@ -1,6 +1,6 @@
 """Item 6 - the audit log (LOG_FORMAT=json), and proxy headers (item 8).
 
-Defence: realtime/audit.audit() called from AppNamespace.on_connect /
+Defence: audit.audit() called from AppNamespace.on_connect /
 on_disconnect / dispatch, the auth routes and the admin namespace; logs.py's
 JsonFormatter writes one JSON object per line. Each security-relevant event
 gets exactly one line with who (user), from where (ip, sid, namespace,

@@ -229,7 +229,7 @@ def test_every_regex_validation_matches_the_whole_value(app):
     """``^...$`` with ``re.match`` accepts a trailing newline; every check uses fullmatch."""
     from blueprints.auth.service import validate_username
     from blueprints.market.quotes import parse_money
-    from realtime.errors import BadRequest
+    from errors import BadRequest
 
     with pytest.raises(BadRequest):
         validate_username("root\n")

@@ -9,7 +9,7 @@ Defences:
 - logout, password change and disable bump the epoch (end_sessions), which
   ends every session cookie and token, and call realtime/sessions.disconnect_user
   to close the user's live sockets;
-- neither tokens nor passwords are logged (realtime/audit.py, logs.py).
+- neither tokens nor passwords are logged (audit.py, logs.py).
 """
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ import pytest
 from itsdangerous import URLSafeTimedSerializer
 
 from blueprints.auth import service
-from realtime.errors import BadRequest, Conflict, Unauthorized
+from errors import BadRequest, Conflict, Unauthorized
 
 
 def test_first_account_is_admin_and_names_are_unique_case_insensitively(app):

@@ -8,7 +8,7 @@ import pytest
 from blueprints.chat import service
 from extensions import db
 from models import Message
-from realtime.errors import BadRequest, Conflict, Forbidden, NotFound, TooLarge
+from errors import BadRequest, Conflict, Forbidden, NotFound, TooLarge
 
 
 def general_id() -> int:

@@ -11,7 +11,7 @@ from blueprints.market import service
 from blueprints.market.quotes import MemoryBook, Quote
 from extensions import db
 from models import Account, Position, Trade
-from realtime.errors import BadRequest, Conflict, NotFound
+from errors import BadRequest, Conflict, NotFound
 
 SYMBOLS = ("ACME", "GLOBX")
 T0 = datetime(2026, 1, 2, 9, 30, tzinfo=timezone.utc)

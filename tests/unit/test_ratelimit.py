@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from realtime.errors import RateLimited
+from errors import RateLimited
 from realtime.ratelimit import EventLimiter, SweepingMemoryStorage
 
 

@@ -23,7 +23,7 @@ import logs  # noqa: E402
 from config import ConfigError, Settings, database_url, load_secret_key  # noqa: E402
 from extensions import csrf, db, limiter, login_manager, migrate, socketio  # noqa: E402
 from audit import audit  # noqa: E402
-from realtime.clientinfo import client_ip  # noqa: E402
+from middleware.clientinfo import client_ip  # noqa: E402
 from realtime.ratelimit import EventLimiter  # noqa: E402
 from realtime.state import make_state, pubsub_channel  # noqa: E402
 
@@ -135,7 +135,7 @@ def _init_socketio(app: Flask, settings: Settings) -> None:
     from blueprints.market.events import MarketNamespace
     from blueprints.admin import socketio_ui
     from realtime import compat
-    from realtime.guard import SESSION_HEADROOM, EngineIOGuard, PendingSessions, RefusalLog
+    from middleware.guard import SESSION_HEADROOM, EngineIOGuard, PendingSessions, RefusalLog
     from realtime.housekeeping import ensure_started
     from realtime.namespace import install_ack_tracking
 
@@ -220,7 +220,7 @@ def _open_engineio_sessions() -> int:
 
 def _init_http_extras(app: Flask, settings: Settings) -> None:
     if settings.NODE_NAME:
-        from realtime.sticky import StickyNodeCookie
+        from middleware.sticky import StickyNodeCookie
 
         app.wsgi_app = StickyNodeCookie(app.wsgi_app, settings.NODE_NAME, settings.secure_cookies)
     if settings.TRUSTED_PROXIES:

@@ -26,7 +26,7 @@ from contextlib import closing
 
 from config import Settings
 from realtime import compat
-from realtime.guard import CLOSE_CONNECTION
+from middleware.guard import CLOSE_CONNECTION
 
 log = logging.getLogger("switchboard.server")
 

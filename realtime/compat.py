@@ -38,7 +38,7 @@ No public option bounds any of these. What is installed here:
   the budget above (which python-engineio's loop applies) gets to run, and a
   connection whose handlers are busy stops being read, as under eventlet;
 - the life of sessions without a namespace: opened / admitted / closed, for
-  realtime.guard.PendingSessions (CONNECT_TIMEOUT, MAX_PENDING_PER_IP).
+  middleware.guard.PendingSessions (CONNECT_TIMEOUT, MAX_PENDING_PER_IP).
 
 The other hooks (end of file), each for the module named, where no public
 API does the job:
@@ -75,7 +75,7 @@ PINNED = {
 }
 
 # Engine.IO v4 packet types a client may send once connected: close, pong,
-# message, upgrade (realtime/guard.py lets the same through in polling POSTs).
+# message, upgrade (middleware/guard.py lets the same through in polling POSTs).
 CLIENT_PACKET_TYPES = frozenset({eio_packet.CLOSE, eio_packet.PONG, eio_packet.MESSAGE,
                                  eio_packet.UPGRADE})
 _CLIENT_TYPE_CHARS = frozenset("1345")

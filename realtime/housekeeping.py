@@ -3,7 +3,7 @@
 - close connections past MAX_CONNECTION_AGE;
 - close Engine.IO sessions that have not connected a namespace within
   CONNECT_TIMEOUT (so within CONNECT_TIMEOUT + ROUND_SECONDS), and write the
-  per-minute counts of repeated refusals (realtime/guard.py);
+  per-minute counts of repeated refusals (middleware/guard.py);
 - with the Redis state: heartbeat this process, and clean up after processes
   that died without doing so, telling each namespace which users went
   offline with them (so presence can say so);

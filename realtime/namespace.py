@@ -30,7 +30,7 @@ from pydantic import BaseModel, ValidationError
 from realtime import compat, metrics
 from audit import audit
 from realtime.housekeeping import ensure_started
-from realtime.clientinfo import client_ip, transport_of
+from middleware.clientinfo import client_ip, transport_of
 from errors import (
     AppError,
     BadRequest,

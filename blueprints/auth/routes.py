@@ -11,7 +11,7 @@ from blueprints.auth import bp, service
 from blueprints.auth.forms import LoginForm, PasswordForm, RegisterForm
 from extensions import csrf, limiter
 from audit import audit
-from realtime.clientinfo import client_ip
+from middleware.clientinfo import client_ip
 from errors import AppError
 from realtime.sessions import disconnect_user
 

@@ -16,7 +16,7 @@ from sqlalchemy import text
 
 from blueprints.ops import bp
 from extensions import db, limiter
-from realtime.clientinfo import client_ip
+from middleware.clientinfo import client_ip
 
 
 @bp.get("/healthz")

@@ -43,13 +43,13 @@ def cors_from_host():  # python-engineio's default: Host / X-Forwarded-Host deci
 
 
 def no_guard():
-    import realtime.guard as guard
+    import middleware.guard as guard
     guard.EngineIOGuard.__call__ = lambda self, environ, start_response: self.app(
         environ, start_response)
 
 
 def guard_allows_jsonp():
-    import realtime.guard as guard
+    import middleware.guard as guard
     guard.parse_qs = lambda qs: {}
 
 
@@ -117,7 +117,7 @@ def no_caps():
 
 
 def no_session_cap():
-    import realtime.guard as guard
+    import middleware.guard as guard
     original = guard.EngineIOGuard.__init__
 
     def __init__(self, *args, **kwargs):
@@ -376,12 +376,12 @@ def no_connect_timeout():
 
 
 def no_pending_cap():
-    import realtime.guard as guard
+    import middleware.guard as guard
     guard.PendingSessions.full = lambda self, ip: False
 
 
 def refusals_one_line_each():
-    import realtime.guard as guard
+    import middleware.guard as guard
     from audit import audit
     guard.RefusalLog.note = lambda self, action, ip, reason, **f: audit(
         action, ip=ip, reason=reason, **f)

@@ -1,6 +1,6 @@
 """Hardening items 1-3: floods of packets, the default namespace, anonymous lockout.
 
-PROTOCOL.md section 17. Defences (realtime/compat.py, realtime/guard.py,
+PROTOCOL.md section 17. Defences (realtime/compat.py, middleware/guard.py,
 realtime/housekeeping.py):
 - RATE_LIMIT_PACKETS: a budget per Engine.IO connection, every packet of
   either transport (pings included), spent before any handler; exceeding it

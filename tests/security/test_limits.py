@@ -6,7 +6,7 @@ few calls. Defences and where they live:
   moving window; memory or Redis storage), applied in AppNamespace.dispatch.
 - RATE_LIMIT_LOGIN: Flask-Limiter on /login, /register, /api/token (per IP).
 - MAX_MESSAGE_CHARS: blueprints/chat/service.clean_text -> too_large.
-- MAX_PACKET_BYTES: realtime/guard.EngineIOGuard (polling POST, answered at
+- MAX_PACKET_BYTES: middleware/guard.EngineIOGuard (polling POST, answered at
   once) and python-engineio's max_http_buffer_size (websocket frames).
 - MAX_CONNECTIONS_PER_USER / MAX_CONNECTIONS: AppNamespace.on_connect.
 - MAX_CONNECTION_AGE: realtime/housekeeping.close_old_connections.
@@ -21,7 +21,7 @@ import requests
 import socketio
 
 from config import ConfigError, Settings
-from realtime.guard import SESSION_HEADROOM
+from middleware.guard import SESSION_HEADROOM
 from tests.security.helpers import (
     PollingSession,
     refusal_code,
@@ -278,7 +278,7 @@ def test_connections_are_capped_per_user_and_per_process(servers, clients):
 
 
 def test_engineio_sessions_without_a_namespace_are_capped_too(servers):
-    """MAX_CONNECTIONS=3 also caps Engine.IO sessions (realtime/guard.py): 3 +
+    """MAX_CONNECTIONS=3 also caps Engine.IO sessions (middleware/guard.py): 3 +
     SESSION_HEADROOM handshakes that never connect a namespace fill the
     process, so the next is answered 503 with Retry-After, over polling and
     websocket alike, and audited; requests of the open sessions still get

@@ -3,7 +3,7 @@
 Measured upstream (Flask-SocketIO 5.7.0 / python-engineio 4.15.1 / eventlet
 0.41.3, defaults) and reproduced here, bounded in count and time:
 - polling POSTs with an oversize Content-Length or an unknown packet type are
-  never answered and never freed -> realtime/guard.EngineIOGuard answers them
+  never answered and never freed -> middleware/guard.EngineIOGuard answers them
   (413/400) before python-engineio, and must let go of the connection;
 - eventlet writes Python tracebacks onto the socket (debug=True default) ->
   serving.serve() passes debug=False;

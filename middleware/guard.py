@@ -44,7 +44,7 @@ from collections import Counter
 from urllib.parse import parse_qs
 
 from audit import audit
-from realtime.clientinfo import client_ip
+from middleware.clientinfo import client_ip
 
 # Engine.IO v4 packets a client may send in a polling POST: close, pong,
 # message, upgrade, and "b" (a base64 binary message). python-engineio hangs

@@ -43,7 +43,7 @@ No public option bounds any of these. What is installed here:
 The other hooks (end of file), each for the module named, where no public
 API does the job:
 - around_each_event: whether an event asked for an ack (realtime/namespace.py);
-- close_session_now: close a session without waiting (realtime/sessions.py);
+- close_session_now: close a session without waiting (realtime/closing.py);
 - open_session_count, session_drained: Engine.IO sessions and their queues
   (app.py's session cap, blueprints/market/feed.py's quote pacing);
 - hold_broadcasts_until_admitted: the manager's recipients (realtime/admission.py);

@@ -26,7 +26,7 @@ from extensions import db
 from models import User
 from realtime import metrics
 from audit import audit
-from realtime.sessions import close_connection
+from realtime.closing import close_connection
 from realtime.stats import ProcessStats
 
 log = logging.getLogger("switchboard.housekeeping")
@@ -92,7 +92,7 @@ def close_overdue_sessions(app) -> int:
 def close_revoked_connections(state, socketio) -> int:
     """Disconnect connections whose user was disabled, logged out or changed password.
 
-    Those actions disconnect at once where they can (realtime/sessions.py),
+    Those actions disconnect at once where they can (realtime/closing.py),
     but one made elsewhere (``flask users disable`` in another process, with
     no message queue to reach us) only shows in the database: its epoch moved.
     """

@@ -39,6 +39,7 @@ from errors import (
     TooManyConnections,
     Unauthorized,
 )
+from realtime.rooms import user_room
 from realtime.state import Connection
 
 log = logging.getLogger("switchboard.events")
@@ -173,7 +174,7 @@ class AppNamespace(Namespace):
         )
         count = self.state.add(conn)
         ensure_started(self.app, self.socketio)
-        self.enter_room(request.sid, f"user:{user.id}")
+        self.enter_room(request.sid, user_room(user.id))
         metrics.CONNECTIONS.labels(self.namespace, transport).inc()
         audit("connect", user=user.username, user_id=user.id, ip=ip, sid=request.sid,
               namespace=self.namespace, transport=transport, auth=method)

@@ -1,4 +1,11 @@
-"""Take one user's sockets out of a Socket.IO room, on every process.
+"""Socket.IO room names, and taking one user's sockets out of a room.
+
+Room names: every room a socket sits in is built here, once. Before, three
+modules each built ``user:<id>`` (namespace.py at connect, chat's and
+market's adapters when emitting): a typo in one would have sent a user's
+messages to nobody, silently.
+
+Taking a user out of a room, on every process:
 
 Leaving a room (and, later, being removed from one) must end delivery to
 every tab of the user, not only to the socket that asked: before this, the
@@ -27,6 +34,24 @@ before the leave committed; it leaves at its next reconnect.
 from __future__ import annotations
 
 from realtime.state import ConnectionState
+
+#: Operators' sockets on /admin (stats pushes).
+ADMINS = "admins"
+
+
+def user_room(user_id: int) -> str:
+    """Every socket (every tab) of one user, in any namespace: joined at connect."""
+    return f"user:{user_id}"
+
+
+def chat_room(room_id: int) -> str:
+    """The sockets of a chat room's members on /chat."""
+    return f"room:{room_id}"
+
+
+def symbol_room(symbol: str) -> str:
+    """The sockets subscribed to one market symbol's quotes on /market."""
+    return f"symbol:{symbol}"
 
 
 def remove_user_from_room(server, state: ConnectionState, namespace: str, user_id: int,

@@ -8,11 +8,10 @@ from audit import audit
 from errors import BadRequest, NotFound
 from realtime.housekeeping import ROUND_SECONDS
 from realtime.namespace import AppNamespace, event
-from realtime.sessions import disconnect_user
+from realtime.closing import disconnect_user
+from realtime.rooms import ADMINS
 from realtime.state import Connection
 from textnorm import is_blank
-
-ADMINS = "admins"
 
 
 class AdminNamespace(AppNamespace):

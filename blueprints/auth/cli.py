@@ -25,7 +25,7 @@ def create(username: str, admin: bool, password: str) -> None:
 @click.argument("username")
 def disable(username: str) -> None:
     """Disable USERNAME: ends their sessions, tokens and sockets."""
-    from realtime.sessions import disconnect_user
+    from realtime.closing import disconnect_user
 
     user = service.find_user(username)
     if user is None:

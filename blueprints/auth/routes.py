@@ -13,7 +13,7 @@ from extensions import csrf, limiter
 from audit import audit
 from middleware.clientinfo import client_ip
 from errors import AppError
-from realtime.sessions import disconnect_user
+from realtime.closing import disconnect_user
 
 
 def _login_rate() -> str:

@@ -12,16 +12,8 @@ from blueprints.chat import service
 from models import iso, utcnow
 from realtime import metrics
 from realtime.namespace import AppNamespace, event
-from realtime.rooms import remove_user_from_room
+from realtime.rooms import chat_room, remove_user_from_room, user_room
 from realtime.state import Connection
-
-
-def room_channel(room_id: int) -> str:
-    return f"room:{room_id}"
-
-
-def user_channel(user_id: int) -> str:
-    return f"user:{user_id}"
 
 
 class ChatNamespace(AppNamespace):
@@ -29,7 +21,7 @@ class ChatNamespace(AppNamespace):
     def connected(self, conn: Connection, first: bool) -> None:
         room_ids = service.shared_room_ids(conn.user_id)
         for room_id in room_ids:
-            self.join(conn, room_channel(room_id))
+            self.join(conn, chat_room(room_id))
         if first and room_ids:
             self._presence(conn, "online", room_ids, skip_sid=conn.sid)
 
@@ -52,7 +44,7 @@ class ChatNamespace(AppNamespace):
     def _presence_of(self, user: dict, status: str, room_ids, skip_sid=None) -> None:
         # One emit to many rooms: python-socketio sends each socket one copy.
         self.emit("presence", {"user": user, "status": status},
-                  to=[room_channel(r) for r in room_ids], skip_sid=skip_sid)
+                  to=[chat_room(r) for r in room_ids], skip_sid=skip_sid)
 
     def _online_in(self, room_id: int) -> list[dict]:
         online = self.state.online_user_ids(self.namespace)
@@ -67,24 +59,24 @@ class ChatNamespace(AppNamespace):
     def room_create(self, conn: Connection, data: s.RoomCreate):
         room = service.create_room(conn.user_id, data.name, data.kind, data.members)
         view = service.room_view(conn.user_id, room)
-        self.join(conn, room_channel(room.id))
+        self.join(conn, chat_room(room.id))
         if room.kind == "public":
             # Everyone may join a public room: every /chat client learns of it.
             self.emit("room:added", service.room_dict(room), skip_sid=conn.sid)
         else:
             # Every member's tabs learn about the new private room.
             self.emit("room:added", view, skip_sid=conn.sid,
-                      to=[user_channel(u) for u in service.room_member_ids(room.id)])
+                      to=[user_room(u) for u in service.room_member_ids(room.id)])
         return {"room": view}
 
     @event("room:join", s.RoomRef)
     def room_join(self, conn: Connection, data: s.RoomRef):
         room, newly = service.join_room(conn.user_id, data.room)
-        self.join(conn, room_channel(room.id))
+        self.join(conn, chat_room(room.id))
         if newly:
             user = {"id": conn.user_id, "username": conn.username}
             self.emit("member:joined", {"room": room.id, "user": user},
-                      to=room_channel(room.id), skip_sid=conn.sid)
+                      to=chat_room(room.id), skip_sid=conn.sid)
         return {"room": service.room_view(conn.user_id, room), "online": self._online_in(room.id)}
 
     @event("room:leave", s.RoomRef)
@@ -93,12 +85,12 @@ class ChatNamespace(AppNamespace):
         # Every tab of the user, on every process, not only this socket: the
         # others would go on receiving the room's messages (realtime/rooms.py).
         remove_user_from_room(self.socketio.server, self.state, self.namespace, conn.user_id,
-                              room_channel(data.room))
+                              chat_room(data.room))
         if left:
             user = {"id": conn.user_id, "username": conn.username}
-            self.emit("member:left", {"room": data.room, "user": user}, to=room_channel(data.room))
+            self.emit("member:left", {"room": data.room, "user": user}, to=chat_room(data.room))
             # The user's other tabs drop the room from their list.
-            self.emit("room:left", {"room": data.room}, to=user_channel(conn.user_id),
+            self.emit("room:left", {"room": data.room}, to=user_room(conn.user_id),
                       skip_sid=conn.sid)
         return {}
 
@@ -107,16 +99,16 @@ class ChatNamespace(AppNamespace):
         room, user, added = service.invite(conn.user_id, data.room, data.username)
         if added:
             self.emit("member:joined", {"room": room.id, "user": user.to_dict()},
-                      to=room_channel(room.id))
-            self.emit("room:added", service.room_view(user.id, room), to=user_channel(user.id))
+                      to=chat_room(room.id))
+            self.emit("room:added", service.room_view(user.id, room), to=user_room(user.id))
         return {}
 
     @event("dm:open", s.DmOpen)
     def dm_open(self, conn: Connection, data: s.DmOpen):
         room, other, created = service.open_dm(conn.user_id, data.username)
-        self.join(conn, room_channel(room.id))
+        self.join(conn, chat_room(room.id))
         if created:
-            self.emit("room:added", service.room_view(other.id, room), to=user_channel(other.id))
+            self.emit("room:added", service.room_view(other.id, room), to=user_room(other.id))
         return {"room": service.room_view(conn.user_id, room)}
 
     # -- messages -----------------------------------------------------------
@@ -129,19 +121,19 @@ class ChatNamespace(AppNamespace):
             return {"message": message, "duplicate": True}
         # Stored and committed: now the ack (returned) and the broadcast.
         metrics.MESSAGES_STORED.inc()
-        self.emit("message", message, to=room_channel(data.room))
+        self.emit("message", message, to=chat_room(data.room))
         return {"message": message}
 
     @event("message:edit", s.MessageEdit)
     def message_edit(self, conn: Connection, data: s.MessageEdit):
         message = service.edit_message(conn.user_id, data.id, data.text).to_dict()
-        self.emit("message:edited", message, to=room_channel(message["room"]))
+        self.emit("message:edited", message, to=chat_room(message["room"]))
         return {"message": message}
 
     @event("message:delete", s.MessageRef)
     def message_delete(self, conn: Connection, data: s.MessageRef):
         message = service.delete_message(conn.user_id, data.id, conn.is_admin).to_dict()
-        self.emit("message:deleted", message, to=room_channel(message["room"]))
+        self.emit("message:deleted", message, to=chat_room(message["room"]))
         return {}
 
     @event("history", s.History)
@@ -160,7 +152,7 @@ class ChatNamespace(AppNamespace):
         room, unread = service.mark_read(conn.user_id, data.room, data.seq)
         # The user's other tabs clear their badge too.
         self.emit("room:read", {"room": room.id, "unread": unread, "seq": data.seq},
-                  to=user_channel(conn.user_id), skip_sid=conn.sid)
+                  to=user_room(conn.user_id), skip_sid=conn.sid)
         return {"unread": unread}
 
     @event("typing", s.Typing, ack=False)
@@ -168,7 +160,7 @@ class ChatNamespace(AppNamespace):
         service.readable_room(conn.user_id, data.room)
         user = {"id": conn.user_id, "username": conn.username}
         self.socketio.emit("typing", {"room": data.room, "user": user, "typing": data.typing},
-                           to=room_channel(data.room), skip_sid=conn.sid,
+                           to=chat_room(data.room), skip_sid=conn.sid,
                            namespace=self.namespace)
         return None
 

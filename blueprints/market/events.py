@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from blueprints.market import schemas as s
 from blueprints.market import service
-from blueprints.market.feed import MarketFeed, init_feed, symbol_room, user_room
+from blueprints.market.feed import MarketFeed, init_feed
 from errors import BadRequest
 from realtime.namespace import AppNamespace, event
+from realtime.rooms import symbol_room, user_room
 from realtime.state import Connection
 
 

@@ -45,19 +45,12 @@ from blueprints.market.quotes import QuoteBook, RandomWalk, Stored, make_book, m
 from config import Settings
 from extensions import db
 from models import utcnow
+from realtime.rooms import symbol_room, user_room
 
 log = logging.getLogger("switchboard.market")
 
 LEASE = "market-feed"
 NAMESPACE = "/market"
-
-
-def symbol_room(symbol: str) -> str:
-    return f"symbol:{symbol}"
-
-
-def user_room(user_id: int) -> str:
-    return f"user:{user_id}"
 
 
 @dataclass

@@ -185,8 +185,8 @@ def no_epoch():
 
 
 def no_disconnect_on_logout():
-    import realtime.sessions as sessions
-    sessions.disconnect_user = lambda user_id, reason: 0
+    import realtime.closing as closing
+    closing.disconnect_user = lambda user_id, reason: 0
 
 
 def trust_proxy_headers():

@@ -7,7 +7,7 @@ Defences:
   ``switchboard.socket-token``, expire after TOKEN_TTL and carry the user's
   ``auth_epoch`` (blueprints/auth/service.user_from_token);
 - logout, password change and disable bump the epoch (end_sessions), which
-  ends every session cookie and token, and call realtime/sessions.disconnect_user
+  ends every session cookie and token, and call realtime/closing.disconnect_user
   to close the user's live sockets;
 - neither tokens nor passwords are logged (audit.py, logs.py).
 """

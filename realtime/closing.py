@@ -1,4 +1,8 @@
-"""Ending live connections: logout, password change, disable, kick, expiry."""
+"""Closing live connections: logout, password change, disable, kick, expiry.
+
+(Named for what it does: it was ``sessions.py``, which read like the login
+sessions of blueprints/auth.)
+"""
 from __future__ import annotations
 
 from flask import current_app

@@ -134,6 +134,7 @@ def _init_socketio(app: Flask, settings: Settings) -> None:
     from blueprints.chat.events import ChatNamespace
     from blueprints.market.events import MarketNamespace
     from blueprints.admin import socketio_ui
+    from blueprints.auth.service import user_from_token
     from realtime import compat
     from middleware.guard import SESSION_HEADROOM, EngineIOGuard, PendingSessions, RefusalLog
     from realtime.housekeeping import ensure_started
@@ -171,6 +172,9 @@ def _init_socketio(app: Flask, settings: Settings) -> None:
         async_handlers=False,
     )
     install_ack_tracking(socketio.server)
+    # realtime/ imports no feature: the token check every namespace's connect
+    # needs is handed to it here.
+    app.extensions["switchboard.user_from_token"] = user_from_token
     socketio.on_namespace(ChatNamespace("/chat", app))
     socketio.on_namespace(AdminNamespace("/admin", app))
     # The market feed loop starts lazily on the first /market connection or page view.

@@ -115,6 +115,10 @@ class AppNamespace(Namespace):
         self.state = app.extensions["switchboard.state"]
         self.limiter = app.extensions["switchboard.limiter"]
         self.settings = app.extensions["switchboard.settings"]
+        # token -> User (or a domain error): the auth feature's check, injected
+        # by app.py. Importing blueprints.auth here would make plumbing depend
+        # on a feature (and did need a function-level import to dodge a cycle).
+        self.user_from_token = app.extensions["switchboard.user_from_token"]
         self.handlers: dict[str, tuple[EventSpec, Callable]] = {}
         for attr in dir(type(self)):
             fn = getattr(type(self), attr)
@@ -136,14 +140,12 @@ class AppNamespace(Namespace):
 
     # -- connect / disconnect ---------------------------------------------
     def on_connect(self, auth=None):
-        from blueprints.auth.service import user_from_token  # avoid an import cycle
-
         environ = request.environ
         ip = client_ip(environ)
         user = None
         try:
             if isinstance(auth, dict) and auth.get("token") is not None:
-                user = user_from_token(auth.get("token"))
+                user = self.user_from_token(auth.get("token"))
                 method = "token"
             elif current_user.is_authenticated:
                 user = current_user._get_current_object()

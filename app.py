@@ -25,7 +25,7 @@ from extensions import csrf, db, limiter, login_manager, migrate, socketio  # no
 from audit import audit  # noqa: E402
 from middleware.clientinfo import client_ip  # noqa: E402
 from realtime.ratelimit import EventLimiter  # noqa: E402
-from realtime.state import make_state, pubsub_channel  # noqa: E402
+from realtime.state import ConnectionState, MemoryState, pubsub_channel  # noqa: E402
 
 
 def create_app(settings: Settings | None = None, **overrides) -> Flask:
@@ -55,19 +55,25 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
     # limiters and /readyz; before, each made its own and /readyz a new one
     # per request (connect, AUTH, SELECT, PING, close every time).
     # python-socketio's message queue keeps its own (a pub/sub connection).
+    # The state backend (realtime/state.py): Redis when MESSAGE_QUEUE is set,
+    # sharing that client's pool, else memory. Chosen here, not by a factory in
+    # state.py, which had to import redis_state, which imports state: a cycle.
     redis_client = None
+    state: ConnectionState
     if settings.MESSAGE_QUEUE:
-        from realtime.redis_state import connect
+        from realtime.redis_state import RedisState, connect
 
         redis_client = connect(settings.MESSAGE_QUEUE)
         app.config["RATELIMIT_STORAGE_OPTIONS"] = {
             "connection_pool": redis_client.connection_pool}
+        state = RedisState(redis_client, expiry=settings.PRESENCE_EXPIRY)
+    else:
+        state = MemoryState()
     app.config.update(overrides)
     app.extensions["switchboard.settings"] = settings
     app.extensions["switchboard.redis"] = redis_client
     # Its namespaces are set in _init_socketio, once they are registered.
-    app.extensions["switchboard.state"] = make_state(
-        settings.MESSAGE_QUEUE, settings.PRESENCE_EXPIRY, redis_client=redis_client)
+    app.extensions["switchboard.state"] = state
     app.extensions["switchboard.limiter"] = EventLimiter(
         settings.MESSAGE_QUEUE or "memory://",
         settings.RATE_LIMIT_MESSAGES,

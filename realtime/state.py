@@ -239,21 +239,3 @@ def pubsub_channel(deployment: str | None, database_uri: str) -> str:
         masked = database_uri
     return f"switchboard:db:{hashlib.sha256(masked.encode()).hexdigest()[:16]}"
 
-
-def make_state(message_queue: str | None, presence_expiry: float = 30, *, redis_client=None,
-               namespaces: Iterable[str] = ()) -> ConnectionState:
-    """The backend for this configuration: Redis when MESSAGE_QUEUE is set, else memory.
-
-    ``redis_client``: the app's one Redis client (create_app), whose connection
-    pool the state shares with the rate limiters and /readyz; without it one is
-    made from ``message_queue``.
-    """
-    if message_queue:
-        from realtime.redis_state import RedisState
-
-        state: ConnectionState = RedisState(redis_client or message_queue, expiry=presence_expiry)
-    else:
-        state = MemoryState()
-    if namespaces:
-        state.set_namespaces(namespaces)
-    return state

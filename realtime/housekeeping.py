@@ -8,7 +8,9 @@
   that died without doing so, telling each namespace which users went
   offline with them (so presence can say so);
 - sample this process's figures (events/s, errors) for the operator console
-  and note connections that upgraded from polling to websocket.
+  and note connections that upgraded from polling to websocket;
+- each namespace's ``each_round`` step: /admin pushes those figures to this
+  process's operators (it had a second loop of its own before).
 
 Started on the first Engine.IO session (so it runs under whichever server is
 serving, and never in processes that only run CLI commands), through
@@ -67,6 +69,15 @@ def run_round(app, state, socketio, settings) -> None:
             handler.users_went_offline(user_ids)
     close_old_connections(state, socketio, settings.MAX_CONNECTION_AGE)
     close_revoked_connections(state, socketio)
+    # Last: the figures published above are this round's (the admin stats push).
+    for namespace, handler in list(socketio.server.namespace_handlers.items()):
+        each_round = getattr(handler, "each_round", None)
+        if each_round is None:
+            continue
+        try:
+            each_round()
+        except Exception:  # one namespace's step does not cost the others theirs
+            log.exception("round step of %s failed", namespace)
 
 
 def close_overdue_sessions(app) -> int:

@@ -201,6 +201,11 @@ class AppNamespace(Namespace):
     def users_went_offline(self, user_ids: set[int]) -> None:
         """Hook: these users' last connections died with another process."""
 
+    def each_round(self) -> None:
+        """Hook: a housekeeping round of this process (realtime/housekeeping.py,
+        at most ROUND_SECONDS apart), in an app context. Periodic work of a
+        namespace goes here rather than into a loop of its own."""
+
     # -- the event wrapper -----------------------------------------------
     def dispatch(self, sid: str, event_name: str, *args) -> Any:
         started = time.perf_counter()

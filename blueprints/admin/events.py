@@ -3,15 +3,13 @@ from __future__ import annotations
 
 from blueprints.admin import schemas as s
 from blueprints.admin import service
-from blueprints.chat.events import system_message
+from blueprints.chat import service as chat_service
 from audit import audit
-from errors import BadRequest, NotFound
-from realtime.housekeeping import ROUND_SECONDS
+from errors import NotFound
 from realtime.namespace import AppNamespace, event
 from realtime.closing import disconnect_user
 from realtime.rooms import ADMINS
 from realtime.state import Connection
-from textnorm import is_blank
 
 
 class AdminNamespace(AppNamespace):
@@ -19,24 +17,18 @@ class AdminNamespace(AppNamespace):
 
     def connected(self, conn: Connection, first: bool) -> None:
         self.enter_room(conn.sid, ADMINS)
-        if not self.app.extensions.get("switchboard.admin_push"):
-            self.app.extensions["switchboard.admin_push"] = True
-            self.socketio.start_background_task(self._push_loop)
 
-    def _push_loop(self) -> None:
-        """Push stats every 2 s to this process's admins (each process pushes to its own)."""
-        while True:
-            self.socketio.sleep(ROUND_SECONDS)
-            local = [c for c in self.state.local_connections() if c.namespace == self.namespace]
-            if not local:
-                continue
-            try:
-                with self.app.app_context():
-                    figures = service.stats(self.state)
-                for conn in local:
-                    self.emit("stats", figures, to=conn.sid)
-            except Exception:
-                self.app.logger.exception("admin stats push failed")
+    def each_round(self) -> None:
+        """Push stats to this process's admins (each process pushes to its own).
+
+        A housekeeping step, so every ROUND_SECONDS, right after the round
+        published this process's figures; before, a second loop of its own."""
+        local = [c for c in self.state.local_connections() if c.namespace == self.namespace]
+        if not local:
+            return
+        figures = service.stats(self.state)
+        for conn in local:
+            self.emit("stats", figures, to=conn.sid)
 
     @event("stats", s.Empty)
     def stats(self, conn: Connection, data: s.Empty):
@@ -58,10 +50,9 @@ class AdminNamespace(AppNamespace):
 
     @event("announce", s.Announce)
     def announce(self, conn: Connection, data: s.Announce):
-        text = data.text  # trimmed and at most MAX_ANNOUNCEMENT long (the schema)
-        if is_blank(text):  # only invisible characters: an announcement nobody sees
-            raise BadRequest("text: must not be empty")
-        message = system_message(text)
+        # data.text: trimmed and at most MAX_ANNOUNCEMENT long (the schema)
+        text = service.announcement_text(data.text)
+        message = chat_service.system_message(text)
         self.socketio.emit("system", message, namespace="/chat")
         audit("announce", by=conn.username, ip=conn.ip, sid=conn.sid, chars=len(text))
         return {"announcement": message}

@@ -9,9 +9,11 @@ from datetime import datetime, timezone
 
 from sqlalchemy import func, select
 
+from errors import BadRequest
 from extensions import db
 from models import Membership, Room, User, iso
 from realtime.state import ConnectionState
+from textnorm import is_blank
 
 BUSIEST_ROOMS = 10
 
@@ -76,3 +78,11 @@ def connection_table(state: ConnectionState) -> list[dict]:
 
 def find_user(username: str) -> User | None:
     return db.session.scalar(select(User).where(User.username_key == username.lower()))
+
+
+def announcement_text(text: str) -> str:
+    """The text of an announcement, or BadRequest (the rule lives here, not in
+    the adapter). ``text`` is already trimmed and bounded by the schema."""
+    if is_blank(text):  # only invisible characters: an announcement nobody sees
+        raise BadRequest("text: must not be empty")
+    return text

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from blueprints.chat import schemas as s
 from blueprints.chat import service
-from models import iso, utcnow
 from realtime import metrics
 from realtime.namespace import AppNamespace, event
 from realtime.rooms import chat_room, remove_user_from_room, user_room
@@ -163,7 +162,3 @@ class ChatNamespace(AppNamespace):
                            to=chat_room(data.room), skip_sid=conn.sid,
                            namespace=self.namespace)
         return None
-
-
-def system_message(text: str, room_id: int | None = None) -> dict:
-    return {"room": room_id, "text": text, "ts": iso(utcnow())}

@@ -98,6 +98,14 @@ def room_view(user_id: int, room: Room) -> dict:
     return room_dict(room, member.last_read_seq if member else None)
 
 
+def system_message(text: str, room_id: int | None = None) -> dict:
+    """A ``system`` event's payload (PROTOCOL.md): text from the server, not a user.
+
+    Here, not in chat's adapter, so that /admin's announce builds it through
+    the chat service instead of importing another adapter."""
+    return {"room": room_id, "text": text, "ts": iso(utcnow())}
+
+
 def list_rooms(user_id: int) -> list[dict]:
     """Public rooms plus the rooms the user is a member of, with unread counts."""
     rows = db.session.execute(

@@ -846,7 +846,7 @@ def versions() -> dict:
 
 
 SERVER_CODE = ("app.py", "serving.py", "config.py", "models.py", "extensions.py", "logs.py",
-               "realtime", "blueprints")
+               "errors.py", "audit.py", "realtime", "middleware", "blueprints")
 
 
 def code_state() -> dict:

@@ -1,7 +1,7 @@
 // The chat outbox's decisions and queue (static/js/chat/outbox.js).
 import test from "node:test";
 import assert from "node:assert/strict";
-import { decide, backoff, restore, withEntry, withoutEntry, validEntry, Queue, BACKOFF_MAX_MS } from "../../static/js/chat/outbox.js";
+import { decide, backoff, restore, withEntry, withoutEntry, validEntry, Queue, createSender, BACKOFF_MAX_MS } from "../../static/js/chat/outbox.js";
 
 test("a stored answer settles, duplicate or not", () => {
   const message = { id: 1, client_id: "a" };
@@ -93,4 +93,63 @@ test("one in flight at a time, in the order typed, nothing while held or offline
   now += 500;
   assert.equal(q.next(true).clientId, "b");
   assert.equal(q.size, 1);
+});
+
+test("the sender: one in flight, the same client_id again after no answer, settled once stored", () => {
+  const queue = new Queue();
+  const sent = [];
+  const stored = [];
+  let online = true;
+  const sender = createSender({
+    queue,
+    connected: () => online,
+    emit: (payload, answer) => sent.push({ payload, answer }),
+    join: async () => {},
+    publicRoom: () => true,
+    stored: (p, message) => { queue.settle(p.clientId); stored.push(message); },
+    failed: () => assert.fail("nothing is refused here"),
+  });
+  queue.add({ clientId: "a", room: 1, text: "one" });
+  queue.add({ clientId: "b", room: 1, text: "two" });
+  sender.pump();
+  sender.pump();
+  assert.equal(sent.length, 1); // one at a time, in the order typed
+  assert.deepEqual(sent[0].payload, { room: 1, text: "one", client_id: "a" });
+  online = false;
+  sent[0].answer(new Error("socket has been disconnected")); // no answer: kept, not sent while offline
+  assert.equal(sent.length, 1);
+  online = true;
+  sender.pump(); // the connect handler
+  assert.equal(sent.length, 2);
+  assert.equal(sent[1].payload.client_id, "a"); // the same client_id again
+  sent[1].answer(null, { ok: true, duplicate: true, message: { id: 7, client_id: "a" } });
+  assert.deepEqual(stored.map((m) => m.id), [7]);
+  assert.equal(sent[2].payload.client_id, "b"); // the next one goes out
+  sent[0].answer(null, { ok: true, message: { id: 7, client_id: "a" } }); // a late answer: harmless
+  assert.equal(queue.size, 1);
+});
+
+test("the sender: refused for good goes to failed; rate limited holds, then sends again", async () => {
+  const queue = new Queue();
+  const sent = [];
+  const failed = [];
+  const sender = createSender({
+    queue, connected: () => true, emit: (payload, answer) => sent.push({ payload, answer }),
+    join: async () => {}, publicRoom: () => false,
+    stored: () => assert.fail("nothing is stored here"),
+    failed: (p, reason) => { queue.settle(p.clientId); failed.push(reason); },
+  });
+  queue.add({ clientId: "a", room: 1, text: "x" });
+  queue.add({ clientId: "b", room: 1, text: "y" });
+  sender.pump();
+  sent[0].answer(null, { ok: false, error: { code: "too_large", message: "Too long." } });
+  assert.deepEqual(failed, ["Too long."]);
+  assert.equal(sent[1].payload.client_id, "b");
+  sent[1].answer(null, { ok: false, error: { code: "rate_limited", retry_after: 1 } });
+  assert.ok(queue.heldFor() > 900);
+  sender.pump();
+  assert.equal(sent.length, 2); // held
+  await new Promise((resolve) => setTimeout(resolve, queue.heldFor() + 50)); // the hold's own timer
+  assert.equal(sent.length, 3);
+  assert.equal(sent[2].payload.client_id, "b");
 });

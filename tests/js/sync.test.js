@@ -1,7 +1,7 @@
 // The chat page's rev/gap bookkeeping (static/js/chat/sync.js), docs/protocol.md section 19.
 import test from "node:test";
 import assert from "node:assert/strict";
-import { roomSync, noteRev, hasGap, completeSync, applyById, SyncRounds } from "../../static/js/chat/sync.js";
+import { roomSync, noteRev, hasGap, completeSync, applyById, SyncRounds, syncRooms } from "../../static/js/chat/sync.js";
 
 test("consecutive live revs advance syncedRev", () => {
   const s = roomSync(10);
@@ -69,4 +69,32 @@ test("sync pages continue from the highest rev returned, per room", () => {
   assert.equal(rounds.highestFor(1), 12);
   assert.equal(rounds.highestFor(2), 4);
   assert.deepEqual(rounds.rooms(), [1, 2]);
+});
+
+test("syncRooms asks from syncedRev, not from the highest rev seen, and pages to the end", async () => {
+  const s = roomSync(10);
+  noteRev(s, 14); // live rev 14 arrived; 11..13 were missed
+  const asked = [];
+  const pages = [
+    { ok: true, has_more: true, messages: [{ id: 1, room: 1, rev: 11 }, { id: 2, room: 1, rev: 12 }] },
+    { ok: true, has_more: false, messages: [{ id: 3, room: 1, rev: 13 }] },
+  ];
+  const applied = [];
+  const call = async (event, payload) => { asked.push([event, payload]); return pages.shift(); };
+  const outcome = await syncRooms(call, new Map([[1, s]]), (m) => applied.push(m.id));
+  assert.deepEqual(outcome, { status: "complete" });
+  assert.deepEqual(asked, [["sync", { rooms: { 1: 10 } }], ["sync", { rooms: { 1: 12 } }]]);
+  assert.deepEqual(applied, [1, 2, 3]);
+  assert.equal(s.syncedRev, 14); // 13 returned, 14 seen live: the gap is closed
+  assert.equal(hasGap(s), false);
+});
+
+test("syncRooms: no answer changes nothing; a refusal is reported", async () => {
+  const s = roomSync(5);
+  const lost = await syncRooms(async () => ({ ok: false, error: { code: "disconnected" } }), new Map([[1, s]]), () => {});
+  assert.deepEqual(lost, { status: "lost" });
+  assert.equal(s.syncedRev, 5);
+  const refused = await syncRooms(async () => ({ ok: false, error: { code: "forbidden" } }), new Map([[1, s]]), () => {});
+  assert.equal(refused.status, "refused");
+  assert.equal(s.syncedRev, 5);
 });

@@ -25,8 +25,8 @@ import { caller, isLost, errorText } from "../lib/rpc.js";
 import { createStore } from "../lib/storage.js";
 import { toast as showToast } from "../lib/toast.js";
 import { showError, hideError } from "../lib/dom.js";
-import { advance, noteRev, hasGap, completeSync, applyById, SyncRounds } from "./sync.js";
-import { decide, restore, withEntry, withoutEntry, Queue, SEND_TIMEOUT_MS } from "./outbox.js";
+import { advance, noteRev, hasGap, applyById, syncRooms as syncAndApply } from "./sync.js";
+import { restore, withEntry, withoutEntry, Queue, createSender, SEND_TIMEOUT_MS } from "./outbox.js";
 import { createTyping, createOnlineList } from "./presence.js";
 
 main();
@@ -236,52 +236,30 @@ function main() {
     return syncRooms([roomId]);
   }
 
-  /** Sync the given rooms from their syncedRev, page by page, until has_more is false. */
+  /** Sync the given rooms from their syncedRev, page by page, until has_more is false (chat/sync.js). */
   async function syncRooms(ids) {
-    const from = new Map();
+    const states = new Map();
     for (const id of ids) {
       const cache = caches.get(id);
       if (!cache || !cache.loaded) continue;
-      from.set(id, cache.syncedRev);
+      states.set(id, cache);
       cache.syncing += 1;
     }
-    const rounds = new SyncRounds(from);
-    const keys = rounds.rooms().map(String);
-    if (!keys.length) return;
-    const done = () => {
-      for (const key of keys) {
-        const cache = caches.get(Number(key));
-        if (cache) cache.syncing = Math.max(0, cache.syncing - 1);
-      }
-    };
+    if (!states.size) return;
+    let outcome;
     try {
-      for (let round = 0; round < 100; round += 1) {
-        const ack = await call("sync", rounds.request());
-        if (lost(ack)) return; // the next connect syncs again
-        if (!ack.ok) {
-          if (keys.length > 1) {
-            // One room may have become unreadable: sync the others one by one.
-            done();
-            keys.length = 0;
-            for (const id of ids) await syncRooms([id]);
-          } else {
-            dropCache(Number(keys[0]));
-          }
-          return;
-        }
-        for (const message of ack.messages || []) applyMessage(message, "sync");
-        if (!rounds.take(ack)) break;
-      }
-      // Complete: every change up to the highest rev returned has been seen.
-      for (const key of keys) {
-        const cache = caches.get(Number(key));
-        if (!cache) continue;
-        completeSync(cache, rounds.highestFor(key));
-      }
+      outcome = await syncAndApply(call, states, (message) => applyMessage(message, "sync"));
     } finally {
-      done();
+      for (const cache of states.values()) cache.syncing = Math.max(0, cache.syncing - 1);
     }
-    for (const key of keys) checkGap(Number(key));
+    if (outcome.status === "lost") return; // the next connect syncs again
+    if (outcome.status === "refused") {
+      // One room may have become unreadable: sync the others one by one.
+      if (states.size > 1) for (const id of states.keys()) await syncRooms([id]);
+      else dropCache(states.keys().next().value);
+      return;
+    }
+    for (const id of states.keys()) checkGap(id);
   }
 
   /** A live event carried `rev`: advance syncedRev, or note a gap. */
@@ -1104,8 +1082,6 @@ function main() {
    * socket connects. The server stores a (user, client_id) once, so none of
    * these retries can double a message.
    */
-  let holdTimer = null;
-
   /** Entries in localStorage, merged by client_id so several tabs do not overwrite each other. */
   function outboxRead() {
     const list = store.get(OUTBOX_KEY, []);
@@ -1129,61 +1105,24 @@ function main() {
     }
   }
 
-  function hold(ms) {
-    queue.hold(ms);
-    window.clearTimeout(holdTimer);
-    holdTimer = window.setTimeout(pumpOutbox, queue.heldFor() + 10);
-  }
+  // chat/outbox.js: the sending loop; the page supplies the socket and the showing.
+  const sender = createSender({
+    queue,
+    connected: () => socket.connected,
+    emit: (payload, answer) => socket.timeout(SEND_TIMEOUT_MS).emit("message:send", payload, answer),
+    join: (roomId) => call("room:join", { room: roomId }),
+    publicRoom: (roomId) => isPublicRoom(roomId),
+    stored: (p, message) => {
+      settlePending(p);
+      applyMessage(message, "ack");
+    },
+    failed: (p, reason) => failPending(p, reason),
+    status: (p, text) => setPendingStatus(p, text),
+  });
 
   /** Send the oldest pending message, if connected and nothing is in flight. */
   function pumpOutbox() {
-    const next = queue.next(socket.connected);
-    if (next) transmit(next);
-    else if (!queue.inFlight && socket.connected && queue.size && queue.heldFor() > 0) hold(0);
-  }
-
-  function transmit(p) {
-    const attempt = queue.start(p);
-    setPendingStatus(p, attempt > 1 ? "sending again…" : "sending…");
-    const payload = { room: p.room, text: p.text, client_id: p.clientId };
-    socket.timeout(SEND_TIMEOUT_MS).emit("message:send", payload, (err, ack) => {
-      const current = queue.isCurrent(p, attempt);
-      const what = decide(err, ack, { joinTried: !!p.joinTried, publicRoom: isPublicRoom(p.room), failures: queue.failures });
-      if (what.action === "stored") {
-        // Stored (now or by an earlier attempt): even a late answer settles it.
-        settlePending(p);
-        applyMessage(what.message, "ack");
-        if (current) queue.failures = 0;
-        pumpOutbox();
-        return;
-      }
-      if (!current || !pending.has(p.clientId)) return; // a newer attempt is under way
-      queue.inFlight = null;
-      if (what.action === "resend") {
-        // No answer in time, or the connection dropped: it may or may not be
-        // stored. The same client_id again is safe: now if still connected
-        // (the server may be slow), else on the next connect.
-        setPendingStatus(p, socket.connected ? "sending again…" : "waiting for connection…");
-        pumpOutbox();
-      } else if (what.action === "join") {
-        // Posting in a public room needs room:join first (e.g. a room picked
-        // from the saved list while offline): join once, then send again.
-        p.joinTried = true;
-        const joining = queue.start(p); // a reconnect meanwhile sends again: then this join is stale
-        call("room:join", { room: p.room }).then(() => {
-          if (queue.isCurrent(p, joining)) queue.inFlight = null;
-          pumpOutbox();
-        });
-      } else if (what.action === "fail") {
-        failPending(p, what.reason);
-        pumpOutbox();
-      } else {
-        // Rate limited, or a server fault (or a session being renewed): keep it, retry later.
-        if (what.retryable) queue.failures += 1;
-        setPendingStatus(p, what.status);
-        hold(what.ms);
-      }
-    });
+    sender.pump();
   }
 
   function isPublicRoom(roomId) {

@@ -156,3 +156,81 @@ export class Queue {
     this.inFlight = null;
   }
 }
+
+/**
+ * The sending loop around the queue: the oldest entry goes out when connected
+ * and nothing is in flight, and every answer is acted on as `decide` says.
+ * The page (chat/main.js) and the fault-injection driver
+ * (tests/e2e/node/replica_client.mjs) both run this one; what is theirs comes in as hooks:
+ * @param o.queue        a Queue
+ * @param o.connected    () => boolean
+ * @param o.emit         (payload, (err, ack) => void): `message:send` with a SEND_TIMEOUT_MS timeout
+ * @param o.join         (roomId) => Promise: room:join, answered or not
+ * @param o.publicRoom   (roomId) => boolean
+ * @param o.stored       (entry, message): the server stored it (settle the entry, apply the message)
+ * @param o.failed       (entry, reason): refused for good (settle it, give the text back)
+ * @param o.status       (entry, text): what to show on the pending entry (optional)
+ * @returns {{pump(): void}}
+ */
+export function createSender(o) {
+  const { queue } = o;
+  const status = o.status || (() => {});
+  let holdTimer = null;
+
+  function hold(ms) {
+    queue.hold(ms);
+    clearTimeout(holdTimer);
+    holdTimer = setTimeout(pump, queue.heldFor() + 10);
+  }
+
+  /** Send the oldest pending message, if connected and nothing is in flight. */
+  function pump() {
+    const next = queue.next(o.connected());
+    if (next) transmit(next);
+    else if (!queue.inFlight && o.connected() && queue.size && queue.heldFor() > 0) hold(0);
+  }
+
+  function transmit(p) {
+    const attempt = queue.start(p);
+    status(p, attempt > 1 ? "sending again…" : "sending…");
+    o.emit({ room: p.room, text: p.text, client_id: p.clientId }, (err, ack) => {
+      const current = queue.isCurrent(p, attempt);
+      const what = decide(err, ack, { joinTried: !!p.joinTried, publicRoom: o.publicRoom(p.room), failures: queue.failures });
+      if (what.action === "stored") {
+        // Stored (now or by an earlier attempt): even a late answer settles it.
+        o.stored(p, what.message);
+        if (current) queue.failures = 0;
+        pump();
+        return;
+      }
+      if (!current || !queue.entries.has(p.clientId)) return; // a newer attempt is under way
+      queue.inFlight = null;
+      if (what.action === "resend") {
+        // No answer in time, or the connection dropped: it may or may not be
+        // stored. The same client_id again is safe: now if still connected
+        // (the server may be slow), else on the next connect.
+        status(p, o.connected() ? "sending again…" : "waiting for connection…");
+        pump();
+      } else if (what.action === "join") {
+        // Posting in a public room needs room:join first (e.g. a room picked
+        // from the saved list while offline): join once, then send again.
+        p.joinTried = true;
+        const joining = queue.start(p); // a reconnect meanwhile sends again: then this join is stale
+        Promise.resolve(o.join(p.room)).then(() => {
+          if (queue.isCurrent(p, joining)) queue.inFlight = null;
+          pump();
+        });
+      } else if (what.action === "fail") {
+        o.failed(p, what.reason);
+        pump();
+      } else {
+        // Rate limited, or a server fault (or a session being renewed): keep it, retry later.
+        if (what.retryable) queue.failures += 1;
+        status(p, what.status);
+        hold(what.ms);
+      }
+    });
+  }
+
+  return { pump };
+}

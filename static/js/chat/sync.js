@@ -10,6 +10,7 @@
  *
  * No DOM, no socket: tests/js/sync.test.js runs it under `node --test`.
  */
+import { isLost } from "../lib/rpc.js";
 
 /** The sync state of one room, starting at the rev its first page was loaded at. */
 export function roomSync(syncedRev = 0) {
@@ -101,4 +102,32 @@ export class SyncRounds {
   highestFor(roomId) {
     return this.highest[String(roomId)];
   }
+}
+
+/**
+ * One `sync` of several rooms, page by page, FROM EACH ROOM'S syncedRev (not
+ * the highest rev seen: what was missed lies below that), until has_more is
+ * false; then every change up to the highest rev returned is seen
+ * (completeSync). The page (chat/main.js) and the fault-injection driver
+ * (tests/e2e/node/replica_client.mjs) both run this one.
+ * @param call    (event, payload) => Promise<envelope> (lib/rpc.js)
+ * @param states  Map room id -> sync state ({syncedRev, seenRevs}, e.g. the page's room cache)
+ * @param apply   (message) => void, for every message returned
+ * @returns {Promise<{status: "complete"} | {status: "lost"} | {status: "refused", ack}>}
+ *          lost: no answer (the next connect syncs again); refused: the server said no
+ */
+export async function syncRooms(call, states, apply, maxRounds = 100) {
+  const from = new Map();
+  for (const [id, state] of states) from.set(id, state.syncedRev);
+  const rounds = new SyncRounds(from);
+  for (let round = 0; round < maxRounds; round += 1) {
+    const ack = await call("sync", rounds.request());
+    if (isLost(ack)) return { status: "lost" };
+    if (!ack || !ack.ok) return { status: "refused", ack };
+    for (const message of ack.messages || []) apply(message);
+    if (!rounds.take(ack)) break;
+  }
+  // Complete: every change up to the highest rev returned has been seen.
+  for (const [id, state] of states) completeSync(state, rounds.highestFor(id));
+  return { status: "complete" };
 }

@@ -130,3 +130,23 @@ def require_binary(name: str) -> str:
     path = shutil.which(name)
     require(name, path is not None, "not on PATH")
     return path
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_db_app(request):
+    """The app on SQLite, then on a fresh PostgreSQL database (migrations run on both)."""
+    from extensions import db
+    from tests.support.app import make_app
+    from tests.support.services import postgres_database
+
+    if request.param == "sqlite":
+        app = make_app()
+        with app.app_context():
+            yield app
+        return
+    with postgres_database() as url:
+        app = make_app(DATABASE_URL=url)
+        with app.app_context():
+            yield app
+            db.session.remove()
+            db.engine.dispose()

@@ -99,24 +99,6 @@ def test_the_service_refuses_anything_but_the_three_values(app):
         assert service.set_theme(user, "dark") == "dark"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def any_db_app(request):
-    """The app on SQLite, then on a fresh PostgreSQL database (the migration runs on both)."""
-    from tests.support.app import make_app
-    from tests.support.services import postgres_database
-
-    if request.param == "sqlite":
-        app = make_app()
-        with app.app_context():
-            yield app
-        return
-    with postgres_database() as url:
-        app = make_app(DATABASE_URL=url)
-        with app.app_context():
-            yield app
-            db.session.remove()
-
-
 def test_the_database_refuses_other_values_too(any_db_app):
     """The CHECK constraint of migration 0004, past the service."""
     service.create_user("carol", "password-123")

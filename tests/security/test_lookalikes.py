@@ -117,26 +117,6 @@ def app():
         yield app
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def any_db_app(request):
-    """The app on SQLite, then on a fresh PostgreSQL database (the migration runs on both)."""
-    from tests.support.app import make_app
-    from tests.support.services import postgres_database
-
-    if request.param == "sqlite":
-        app = make_app()
-        with app.app_context():
-            yield app
-        return
-    with postgres_database() as url:
-        app = make_app(DATABASE_URL=url)
-        with app.app_context():
-            yield app
-            from extensions import db
-            db.session.remove()
-            db.engine.dispose()
-
-
 USER_INSERT = sa.text(
     "INSERT INTO users (username, username_key, password_hash, is_admin, active, auth_epoch, "
     "created_at) VALUES (:n, :k, '-', :no, :yes, 0, CURRENT_TIMESTAMP)"

@@ -102,11 +102,20 @@ def _bool(name: str, default: bool):
     return parse
 
 
-def _node_name(env: dict[str, str]) -> str | None:
-    value = env.get("NODE_NAME") or None
-    if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,32}", value):
-        raise ConfigError(f"NODE_NAME={value!r} must be 1-32 letters, digits, '_' or '-'")
-    return value
+def _label(name: str, pattern: str, what: str):
+    """An optional name made of a fixed alphabet (NODE_NAME, DEPLOYMENT)."""
+    def parse(env: dict[str, str]) -> str | None:
+        value = env.get(name) or None
+        if value is not None and not re.fullmatch(pattern, value):
+            raise ConfigError(f"{name}={value!r} must be {what}")
+        return value
+
+    return parse
+
+
+_node_name = _label("NODE_NAME", r"[A-Za-z0-9_-]{1,32}", "1-32 letters, digits, '_' or '-'")
+_deployment = _label("DEPLOYMENT", r"[A-Za-z0-9_.-]{1,64}",
+                     "1-64 letters, digits, '.', '_' or '-'")
 
 
 def _networks(name: str, default: str):
@@ -125,13 +134,6 @@ def _networks(name: str, default: str):
         return tuple(nets)
 
     return parse
-
-
-def _deployment(env: dict[str, str]) -> str | None:
-    value = env.get("DEPLOYMENT") or None
-    if value is not None and not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", value):
-        raise ConfigError(f"DEPLOYMENT={value!r} must be 1-64 letters, digits, '.', '_' or '-'")
-    return value
 
 
 def _seconds(name: str, default: str, minimum: float, maximum: float):

@@ -67,9 +67,13 @@ class User(UserMixin, db.Model):
     # The page's colours: "system" follows prefers-color-scheme, "light" and
     # "dark" override it (base.html puts it on <html data-theme>). Migration 0004.
     theme: Mapped[str] = mapped_column(String(8), default="system", server_default="system")
+    # The page language: None follows Accept-Language, else "en" or "zh-CN".
+    # Migration 0005.
+    locale: Mapped[str | None] = mapped_column(String(8), nullable=True, default=None)
 
     __table_args__ = (
         CheckConstraint("theme IN ('light', 'dark', 'system')", name="ck_users_theme"),
+        CheckConstraint("locale IS NULL OR locale IN ('en', 'zh-CN')", name="ck_users_locale"),
     )
 
     @property

@@ -32,7 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.error import URLError
 from urllib.request import urlopen
@@ -251,7 +251,7 @@ class Server:
                     "--port", str(self.port)], child_env()
         raise ValueError(self.name)
 
-    def start(self, timeout: float = 60.0) -> "Server":
+    def start(self, timeout: float = 60.0) -> Server:
         argv, env = self.argv_env()
         with open(self.log_path, "ab") as log_file:
             self.proc = self.procs.start(argv, cwd=ROOT, env=env, stdout=log_file,
@@ -1062,7 +1062,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict = {
         "meta": {
             "smoke": args.smoke,
-            "started": datetime.fromtimestamp(started, timezone.utc).strftime("%Y-%m-%d %H:%M"),
+            "started": datetime.fromtimestamp(started, UTC).strftime("%Y-%m-%d %H:%M"),
             "command": command,
             "machine": machine_info(),
             "versions": versions(),

@@ -19,9 +19,23 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.helpers import (
-    SOCKET_IO, AppShellCache, close_contexts, console_problems, count_exact, expect_once,
-    new_context, open_chat, outbox, pending, register, server_history, stored, type_and_send,
-    unique, wait_connected, wait_room_ready,
+    SOCKET_IO,
+    AppShellCache,
+    close_contexts,
+    console_problems,
+    count_exact,
+    expect_once,
+    new_context,
+    open_chat,
+    outbox,
+    pending,
+    register,
+    server_history,
+    stored,
+    type_and_send,
+    unique,
+    wait_connected,
+    wait_room_ready,
 )
 
 # Requests that fail because the test cut the network, as Chromium reports them.

@@ -20,7 +20,14 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import PageWatch
 from tests.browser.helpers import (
-    TIMEOUT_MS, close_contexts, console_problems, login, open_chat, register, stored, type_and_send,
+    TIMEOUT_MS,
+    close_contexts,
+    console_problems,
+    login,
+    open_chat,
+    register,
+    stored,
+    type_and_send,
     wait_connected,
 )
 from tests.conftest import require_binary

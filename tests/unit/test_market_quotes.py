@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -17,7 +17,7 @@ from blueprints.market.quotes import (
 from tests.support.services import market_redis_book
 
 D = Decimal
-T0 = datetime(2026, 1, 2, 9, 30, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 2, 9, 30, tzinfo=UTC)
 
 
 class StepClock:
@@ -103,7 +103,7 @@ def test_a_published_line_becomes_a_quote():
     full = parse_published('{"symbol": "ACME", "price": 99.5, "open": "100", "volume": 1200, '
                            '"ts": "2026-01-02T03:04:05Z"}', SYMS)
     assert (full.price, full.open, full.volume) == (D("99.50"), D("100.00"), 1200)
-    assert full.ts == datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    assert full.ts == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     assert full.to_dict()["change"] == "-0.50"
 
 

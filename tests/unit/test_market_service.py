@@ -1,7 +1,7 @@
 """Paper trading rules against a real SQLite database: fills, limits, cancels, rejections."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -9,12 +9,12 @@ from sqlalchemy import func, select
 
 from blueprints.market import service
 from blueprints.market.quotes import MemoryBook, Quote
+from errors import BadRequest, Conflict, NotFound
 from extensions import db
 from models import Account, Position, Trade
-from errors import BadRequest, Conflict, NotFound
 
 SYMBOLS = ("ACME", "GLOBX")
-T0 = datetime(2026, 1, 2, 9, 30, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 2, 9, 30, tzinfo=UTC)
 D = Decimal
 
 

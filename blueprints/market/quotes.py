@@ -217,6 +217,7 @@ class QuoteBook(ABC):
         stored = self.get(symbol)
         return stored.quote.price if stored else None
 
+    @abstractmethod
     def clear(self) -> None:
         """Forget every quote (tests, and a fresh simulated session)."""
 

@@ -1,7 +1,7 @@
 """initial schema: users, rooms, memberships, messages
 
 Revision ID: b9b13b6e2d07
-Revises: 
+Revises:
 Create Date: 2026-11-26 10:53:03.731032
 
 """

@@ -147,7 +147,8 @@ def test_no_page_scrolls_sideways(browser, layout_server, admin, size):
                  if size == "phone" else {"/chat": "chat", "/market": "market", "/admin": "admin"})
         seen.update(visit_all(page, names))
         wide = {p: s for p, s in seen.items() if s[0] > s[1]}
-        assert not wide, f"at {viewport['width']}px these pages scroll sideways (scrollWidth, innerWidth): {wide}"
+        assert not wide, (f"at {viewport['width']}px these pages scroll sideways "
+                          f"(scrollWidth, innerWidth): {wide}")
         assert console_problems(watch) == [] and watch.csp == []
     finally:
         close_contexts(ctx)

@@ -77,7 +77,7 @@ class Publisher:
             echo = self.lines.get(timeout=20)
         except queue.Empty:
             raise AssertionError(f"flask market publish said nothing (exit {self.proc.poll()}): "
-                                 + "\n".join(self.errors[-20:]))
+                                 + "\n".join(self.errors[-20:])) from None
         assert echo.startswith(f"{symbol} {price} "), echo
         return echo
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from itertools import pairwise
 
 import pytest
 
@@ -31,7 +32,10 @@ class StepClock:
         return self.now
 
 
-def walk(seed=7, symbols=(("ACME", D("101.25")), ("GLOBX", D("48.10")))):
+WALK_SYMBOLS = (("ACME", D("101.25")), ("GLOBX", D("48.10")))
+
+
+def walk(seed=7, symbols=WALK_SYMBOLS):
     return RandomWalk(symbols, random.Random(seed), StepClock())
 
 
@@ -63,7 +67,7 @@ def test_the_walk_starts_at_the_configured_prices_and_moves_in_cents():
     assert len(set(prices)) > 100  # it moves
     acme = [quotes[0] for quotes in ticks]
     assert all(q.open == D("101.25") for q in acme)  # change is measured from the open
-    steps = [b.volume - a.volume for a, b in zip(acme, acme[1:])]
+    steps = [b.volume - a.volume for a, b in pairwise(acme)]
     assert all(s > 0 and s % 100 == 0 for s in steps)  # round lots, always some trading
     assert [q.ts for q in acme] == sorted({q.ts for q in acme})  # the injected clock
 

@@ -59,6 +59,7 @@ test: lint node_modules/.installed bench/node_modules/.installed
 # pyproject.toml. `make test` runs it first.
 lint: dev
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 
 # Every in-process test (unit, integration and the security tests that use the
 # test client), no server, no browser, nothing slow: for the edit-test loop.

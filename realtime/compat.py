@@ -310,6 +310,7 @@ class _CheckedWebSocket:
         data = self._ws.wait()
         if data is None or getattr(self._sock, _REFUSED, None):
             return None
+        reason: str | None
         if not isinstance(data, str) or not data:
             reason = "binary_frame" if data else "bad_packet"
         elif self._sock.upgrading:

@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import cast
 
 from models import iso, utcnow
 from money import MAX_PRICE, from_cents, money, parse_money, percent, to_cents
@@ -287,10 +288,11 @@ class RedisBook(QuoteBook):
         return Stored(int(version), Quote.from_json(body))
 
     def all(self) -> dict[str, Stored]:
-        return {s: self._decode(raw) for s, raw in self.redis.hgetall(self.KEY).items()}
+        stored = cast("dict[str, str]", self.redis.hgetall(self.KEY))  # decode_responses
+        return {s: self._decode(raw) for s, raw in stored.items()}
 
     def get(self, symbol: str) -> Stored | None:
-        raw = self.redis.hget(self.KEY, symbol)
+        raw = cast("str | None", self.redis.hget(self.KEY, symbol))  # decode_responses
         return self._decode(raw) if raw else None
 
     def clear(self) -> None:

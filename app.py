@@ -20,9 +20,9 @@ from sqlalchemy import event as sa_event  # noqa: E402
 from werkzeug.middleware.proxy_fix import ProxyFix  # noqa: E402
 
 import logs  # noqa: E402
+from audit import audit  # noqa: E402
 from config import ConfigError, Settings, database_url, load_secret_key  # noqa: E402
 from extensions import csrf, db, limiter, login_manager, migrate, socketio  # noqa: E402
-from audit import audit  # noqa: E402
 from middleware.clientinfo import client_ip  # noqa: E402
 from realtime.ratelimit import EventLimiter  # noqa: E402
 from realtime.state import ConnectionState, MemoryState, pubsub_channel  # noqa: E402
@@ -136,13 +136,13 @@ def _init_login(app: Flask) -> None:
 
 
 def _init_socketio(app: Flask, settings: Settings) -> None:
+    from blueprints.admin import socketio_ui
     from blueprints.admin.events import AdminNamespace
+    from blueprints.auth.service import user_from_token
     from blueprints.chat.events import ChatNamespace
     from blueprints.market.events import MarketNamespace
-    from blueprints.admin import socketio_ui
-    from blueprints.auth.service import user_from_token
-    from realtime import compat
     from middleware.guard import SESSION_HEADROOM, EngineIOGuard, PendingSessions, RefusalLog
+    from realtime import compat
     from realtime.housekeeping import ensure_started
     from realtime.namespace import install_ack_tracking
 

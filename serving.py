@@ -25,8 +25,8 @@ import socket
 from contextlib import closing
 
 from config import Settings
-from realtime import compat
 from middleware.guard import CLOSE_CONNECTION
+from realtime import compat
 
 log = logging.getLogger("switchboard.server")
 

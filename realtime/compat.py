@@ -58,7 +58,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import engineio.socket
 from engineio import exceptions as eio_exceptions

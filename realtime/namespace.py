@@ -19,18 +19,16 @@ from __future__ import annotations
 import contextvars
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from flask import request
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, Namespace
 from pydantic import BaseModel, ValidationError
 
-from realtime import compat, metrics
 from audit import audit
-from realtime.housekeeping import ensure_started
-from middleware.clientinfo import client_ip, transport_of
 from errors import (
     AppError,
     BadRequest,
@@ -39,6 +37,9 @@ from errors import (
     TooManyConnections,
     Unauthorized,
 )
+from middleware.clientinfo import client_ip, transport_of
+from realtime import compat, metrics
+from realtime.housekeeping import ensure_started
 from realtime.rooms import user_room
 from realtime.state import Connection
 

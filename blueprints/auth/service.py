@@ -10,9 +10,9 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from blocking import offload
+from errors import BadRequest, Conflict, Unauthorized
 from extensions import db
 from models import User
-from errors import BadRequest, Conflict, Unauthorized
 from textnorm import name_key
 
 # Used with ``fullmatch`` only: ``^...$`` with ``match`` let "root\n" through,

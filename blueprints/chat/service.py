@@ -12,9 +12,9 @@ from flask import current_app
 from sqlalchemy import and_, bindparam, delete, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from errors import AppError, BadRequest, Conflict, Forbidden, NotFound, TooLarge
 from extensions import db
 from models import Membership, Message, Room, User, iso, utcnow
-from errors import AppError, BadRequest, Conflict, Forbidden, NotFound, TooLarge
 from textnorm import control_in_name, is_blank, name_key
 
 DEFAULT_ROOMS = ("general", "random")

@@ -24,7 +24,7 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from models import iso, utcnow
@@ -67,10 +67,10 @@ class Quote:
     def to_json(self) -> str:
         return json.dumps({"symbol": self.symbol, "price": money(self.price),
                            "open": money(self.open), "volume": self.volume,
-                           "ts": self.ts.astimezone(timezone.utc).isoformat()})
+                           "ts": self.ts.astimezone(UTC).isoformat()})
 
     @classmethod
-    def from_json(cls, raw: str) -> "Quote":
+    def from_json(cls, raw: str) -> Quote:
         d = json.loads(raw)
         return cls(symbol=d["symbol"], price=Decimal(d["price"]), open=Decimal(d["open"]),
                    volume=int(d["volume"]), ts=datetime.fromisoformat(d["ts"]))
@@ -217,6 +217,7 @@ class QuoteBook(ABC):
         stored = self.get(symbol)
         return stored.quote.price if stored else None
 
+    @abstractmethod
     def clear(self) -> None:
         """Forget every quote (tests, and a fresh simulated session)."""
 

@@ -30,10 +30,10 @@ from typing import Protocol
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from errors import BadRequest, Conflict, NotFound
 from extensions import db
 from models import Account, Position, Trade, utcnow
 from money import MAX_AMOUNT, ZERO, money, parse_money, round_cents
-from errors import BadRequest, Conflict, NotFound
 
 STARTING_CASH = Decimal("100000.00")
 TRADES_IN_PORTFOLIO = 50

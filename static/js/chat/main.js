@@ -8,8 +8,14 @@
  *   messages.js  message cache, history, sync, rendering, edit/delete, scroll, read marks
  *   composer.js  sending through the outbox, pending messages, drafts, typing note
  *   presence.js  typing indicator and who is online
- * and the DOM-free cores sync.js (rev/gap), outbox.js (queue, sending loop)
- * and format.js (names, times, grouping), tested with node --test. This file
+ *   people.js    names and avatars of users (user:updated), the People dialog
+ *   newroom.js   the New room dialog (public or private, first members)
+ *   roomsettings.js  room settings (rename, topic, members, leave, archive),
+ *                room:updated / room:removed, the archived room's read-only state
+ *   reading.js   day separators, the "New" line, Arrow-Up to edit
+ * and the DOM-free cores sync.js (rev/gap), outbox.js (queue, sending loop),
+ * format.js (names, times, grouping), names.js (display names) and days.js
+ * (day separators, the "New" line), tested with node --test. This file
  * connects the socket, routes server events to those parts and starts the
  * page. Talks to the /chat Socket.IO namespace as described in
  * docs/protocol.md (PROTOCOL.md section 4).
@@ -29,6 +35,10 @@ import { createTyping, createOnlineList } from "./presence.js";
 import { createRooms, LAST_ROOM_KEY, ROOMS_KEY } from "./rooms.js";
 import { createMessages, timeElement } from "./messages.js";
 import { createComposer, OUTBOX_KEY, DRAFTS_KEY } from "./composer.js";
+import { createPeople } from "./people.js";
+import { createNewRoom } from "./newroom.js";
+import { createRoomSettings } from "./roomsettings.js";
+import { createReading } from "./reading.js";
 
 main();
 
@@ -55,6 +65,15 @@ function main() {
     newRoomName: $("new-room-name"),
     newRoomCreate: $("new-room-create"),
     newRoomError: $("new-room-error"),
+    newRoomMore: $("new-room-more"),
+    archivedSection: $("archived-section"),
+    archivedList: $("archived-list"),
+    archivedCount: $("archived-count"),
+    openPeople: $("open-people"),
+    newMessage: $("new-message"),
+    roomTopic: $("room-topic"),
+    roomSettingsButton: $("room-settings-button"),
+    archivedNote: $("archived-note"),
     banners: $("banners"),
     roomTitle: $("room-title"),
     roomMeta: $("room-meta"),
@@ -97,12 +116,21 @@ function main() {
     /** Users known to be members of the shown room (for presence events). */
     knownMembers: new Set(),
   };
-  ctx.typing = createTyping({ el, me, socket, currentRoom: () => state.currentRoom });
-  ctx.onlineList = createOnlineList({ el, me, openDm: (username) => ctx.rooms.openDm(username) });
+  // People first: every other part names users through it (display names).
+  const people = ctx.people = createPeople(ctx);
+  const nameOf = (user) => people.nameOf(user);
+  ctx.typing = createTyping({ el, me, socket, currentRoom: () => state.currentRoom, nameOf });
+  ctx.onlineList = createOnlineList({ el, me, openDm: (username) => ctx.rooms.openDm(username), nameOf });
   ctx.online = ctx.onlineList.users;
   const rooms = ctx.rooms = createRooms(ctx);
   const messages = ctx.messages = createMessages(ctx);
   const composer = ctx.composer = createComposer(ctx);
+  ctx.roomSettings = createRoomSettings(ctx);
+  ctx.reading = createReading(ctx);
+  const newRoom = createNewRoom(ctx);
+  el.newRoomMore.addEventListener("click", () => newRoom.open(el.newRoomName.value.trim()));
+  el.openPeople.addEventListener("click", () => people.open("people"));
+  el.newMessage.addEventListener("click", () => people.open("message"));
 
   // ---------------------------------------------------------------------
   // (Re)connect: rooms, the open room, sync, unsent messages

@@ -1,0 +1,245 @@
+/* A room's settings, from the room header: its name and topic (its creator
+ * or an admin may change them: `room:update`), the members of a private room
+ * (invite anyone from the directory; the creator or an admin may remove
+ * them: `room:remove`), leaving, archiving and unarchiving (`room:archive`).
+ *
+ * Also what the header and composer show for a room: the topic, and for an
+ * archived room a read-only note instead of a composer. And the two events
+ * that change a room under the reader: `room:updated` (a new name, topic,
+ * archived or not) and `room:removed` (this user was taken out of a private
+ * room: it goes from the list, and if it was open the page moves to another
+ * room and says why).
+ *
+ * Part of the chat page (main.js wires it): `ctx` is the page's shared state.
+ */
+import { h, showError, hideError } from "../lib/dom.js";
+import { errorText } from "../lib/rpc.js";
+import { createDialog, field } from "./dialog.js";
+import { createPicker } from "./picker.js";
+
+export function createRoomSettings(ctx) {
+  const { el, me, socket, call, toast, state } = ctx;
+  const dialog = createDialog({ id: "room-settings", title: "Room settings", className: "room-settings-dialog" });
+  /** The room the dialog shows, while it is open. */
+  let shownRoom = null;
+
+  const canManage = (room) => !!room && room.kind !== "dm" && (me.isAdmin || room.created_by === me.id);
+  const label = (room) => ctx.rooms.roomLabel(room.id, room.name);
+
+  // -- the header and the composer for the shown room --------------------------------
+  /** Called by rooms.renderHeader for the shown room. */
+  function renderRoom(room) {
+    el.roomTopic.textContent = room.topic || "";
+    el.roomTopic.hidden = !room.topic;
+    el.roomTopic.title = room.topic || "";
+    el.roomSettingsButton.hidden = room.kind === "dm";
+    const archived = !!room.archived;
+    el.app.dataset.archived = archived ? "true" : "false";
+    el.composer.disabled = archived;
+    el.send.disabled = archived;
+    el.archivedNote.hidden = !archived;
+    el.archivedNote.textContent = archived
+      ? "This room is archived: it is read-only." + (canManage(room) ? " Unarchive it in the room settings to write here again." : "")
+      : "";
+    if (shownRoom === room.id && dialog.isOpen) renderDialog();
+  }
+
+  // -- the dialog ---------------------------------------------------------------------
+  let invitePicker = null;
+
+  function section(title, ...children) {
+    return h("section", { className: "sb-section" }, h("h3", { className: "sb-section-title" }, title), children);
+  }
+
+  function aboutSection(room) {
+    if (!canManage(room) || room.archived) {
+      return section("About",
+        h("p", { className: "sb-readonly", id: "rs-name-text" }, label(room)),
+        room.topic ? h("p", { className: "sb-readonly rs-topic-text" }, room.topic) : h("p", { className: "sb-hint" }, "No topic."),
+        !canManage(room) ? h("p", { className: "sb-hint" }, "Only the room's creator or an admin can change these.") : null);
+    }
+    const name = h("input", { type: "text", id: "rs-name", className: "sb-input", maxLength: 64, value: room.name, autocomplete: "off", spellcheck: "false" });
+    const topic = h("input", { type: "text", id: "rs-topic", className: "sb-input", maxLength: 250, value: room.topic || "", autocomplete: "off" });
+    const error = h("p", { className: "inline-error", role: "alert", hidden: true });
+    const save = h("button", { type: "submit", className: "btn btn-primary btn-small", id: "rs-save" }, "Save");
+    const form = h("form", { className: "sb-form", id: "rs-about", novalidate: true },
+      field("Name", name), field("Topic", topic), error, h("div", { className: "sb-actions" }, save));
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      hideError(error);
+      const payload = { room: room.id };
+      if (name.value.trim() !== room.name) payload.name = name.value.trim();
+      if (topic.value.trim() !== (room.topic || "")) payload.topic = topic.value.trim();
+      if (!("name" in payload) && !("topic" in payload)) return;
+      save.disabled = true;
+      const ack = await call("room:update", payload);
+      save.disabled = false;
+      if (!ack.ok) return showError(error, errorText(ack, "Could not save."));
+      ctx.rooms.upsert(ack.room);
+      toast("Saved.");
+    });
+    return section("About", form);
+  }
+
+  function membersSection(room) {
+    const members = Array.isArray(room.members) ? room.members.slice() : [];
+    members.sort((a, b) => ctx.people.nameOf(a).localeCompare(ctx.people.nameOf(b)));
+    const manage = canManage(room);
+    const list = h("ul", { className: "member-list", id: "rs-members", "aria-label": "Members" },
+      members.map((user) => h("li", { className: "member", dataset: { username: user.username, userId: String(user.id) } },
+        ctx.people.avatar(user, "avatar-small"),
+        ctx.people.nameBlock(user),
+        user.id === room.created_by ? h("span", { className: "member-tag" }, "creator") : null,
+        user.id === me.id ? h("span", { className: "member-tag" }, "you") : null,
+        manage && user.id !== me.id && !room.archived
+          ? h("button", {
+            type: "button", className: "btn btn-small btn-ghost member-remove",
+            "aria-label": "Remove " + ctx.people.nameOf(user),
+            onClick: () => removeMember(room, user),
+          }, "Remove")
+          : null)));
+    const parts = [list];
+    if (!room.archived) {
+      invitePicker = createPicker(ctx, {
+        id: "rs-invite", label: "Invite people",
+        exclude: () => new Set((ctx.rooms.rooms.get(room.id)?.members || []).map((u) => u.id)),
+      });
+      const error = h("p", { className: "inline-error", role: "alert", hidden: true });
+      const send = h("button", { type: "button", className: "btn btn-primary btn-small", id: "rs-invite-send" }, "Invite");
+      send.addEventListener("click", async () => {
+        hideError(error);
+        const chosen = invitePicker.chosen();
+        if (!chosen.length) return showError(error, "Pick someone to invite first.");
+        send.disabled = true;
+        const failed = [];
+        for (const user of chosen) {
+          const ack = await call("room:invite", { room: room.id, username: user.username });
+          if (ack.ok) ctx.rooms.memberJoined(room.id, user);
+          else failed.push(ctx.people.nameOf(user) + ": " + errorText(ack, "could not invite"));
+        }
+        send.disabled = false;
+        if (failed.length) showError(error, failed.join(" · "));
+        renderDialog();
+      });
+      parts.push(invitePicker.node, error, h("div", { className: "sb-actions" }, send));
+    }
+    return section("Members (" + members.length + ")", parts);
+  }
+
+  function actionsSection(room) {
+    const buttons = [];
+    if (canManage(room)) {
+      buttons.push(h("button", {
+        type: "button", className: "btn btn-small", id: "rs-archive",
+        onClick: () => setArchived(room, !room.archived),
+      }, room.archived ? "Unarchive" : "Archive"));
+    }
+    if (room.kind !== "dm" && room.joined !== false) {
+      buttons.push(h("button", { type: "button", className: "btn btn-small btn-danger", id: "rs-leave", onClick: () => leave(room) }, "Leave room"));
+    }
+    if (!buttons.length) return null;
+    return section("Room",
+      room.archived ? h("p", { className: "sb-hint" }, "Archived: read-only, listed under Archived.") : h("p", { className: "sb-hint" },
+        room.kind === "private" ? "Leaving a private room: you need an invite to come back." : "Archiving makes the room read-only for everyone."),
+      h("div", { className: "sb-actions sb-actions-start" }, buttons));
+  }
+
+  function renderDialog() {
+    const room = ctx.rooms.rooms.get(shownRoom);
+    if (!room) {
+      dialog.close();
+      return;
+    }
+    dialog.setTitle("Settings · " + label(room));
+    const focusId = document.activeElement && dialog.dialog.contains(document.activeElement) ? document.activeElement.id : null;
+    invitePicker = null;
+    dialog.body.replaceChildren(
+      aboutSection(room),
+      room.kind === "private" ? membersSection(room) : null,
+      actionsSection(room));
+    if (focusId) {
+      const again = document.getElementById(focusId);
+      if (again) again.focus();
+    }
+  }
+
+  function open(roomId = state.currentRoom) {
+    if (!ctx.rooms.rooms.has(roomId)) return;
+    shownRoom = roomId;
+    renderDialog();
+    dialog.open();
+  }
+
+  async function removeMember(room, user) {
+    if (!window.confirm("Remove " + ctx.people.nameOf(user) + " from " + label(room) + "?")) return;
+    const ack = await call("room:remove", { room: room.id, username: user.username });
+    if (!ack.ok) return toast(errorText(ack, "Could not remove them."), "error");
+    ctx.rooms.memberLeft(room.id, user);
+    renderDialog();
+  }
+
+  async function setArchived(room, archived) {
+    const ack = await call("room:archive", { room: room.id, archived });
+    if (!ack.ok) return toast(errorText(ack, "Could not change the room."), "error");
+    ctx.rooms.upsert(ack.room);
+    renderDialog();
+  }
+
+  /** Show another room than `roomId` (it was left or taken away). */
+  function goElsewhere(roomId) {
+    if (state.currentRoom !== roomId) return;
+    let next = null;
+    for (const room of ctx.rooms.rooms.values()) {
+      if (room.id === roomId || room.archived || room.joined === false) continue;
+      if (room.kind === "public" && room.name === "general") {
+        next = room.id;
+        break;
+      }
+      if (next === null) next = room.id;
+    }
+    if (next !== null) ctx.rooms.openRoom(next);
+  }
+
+  async function leave(room) {
+    if (!window.confirm("Leave " + label(room) + "?")) return;
+    const ack = await call("room:leave", { room: room.id });
+    if (!ack.ok) return toast(errorText(ack, "Could not leave the room."), "error");
+    dialog.close();
+    goElsewhere(room.id);
+    ctx.rooms.left(room.id);
+    toast("You left " + label(room) + ".");
+  }
+
+  // -- events -------------------------------------------------------------------------
+  socket.on("room:updated", (room) => {
+    if (!room || typeof room.id !== "number") return;
+    const known = ctx.rooms.rooms.get(room.id);
+    // A private room one is not in says nothing here (the server sends it to members only).
+    if (!known && room.kind !== "public") return;
+    const wasArchived = !!(known && known.archived);
+    ctx.rooms.upsert(room);
+    if (state.currentRoom === room.id && wasArchived !== !!room.archived) {
+      toast(label(room) + (room.archived ? " was archived: it is read-only now." : " is no longer archived."));
+    }
+  });
+
+  socket.on("room:removed", (data) => {
+    if (!data || typeof data.room !== "number") return;
+    const room = ctx.rooms.rooms.get(data.room);
+    const name = room ? label(room) : "a room";
+    const wasOpen = state.currentRoom === data.room;
+    if (shownRoom === data.room) dialog.close();
+    ctx.rooms.left(data.room);
+    toast("You were removed from " + name + (wasOpen ? "; it is no longer shown." : "."), wasOpen ? "error" : undefined);
+  });
+
+  // Member changes of the room whose settings are open: after main.js updated the list.
+  const later = () => window.setTimeout(() => { if (dialog.isOpen) renderDialog(); }, 0);
+  socket.on("member:joined", later);
+  socket.on("member:left", later);
+  ctx.people.onChange(later);
+
+  el.roomSettingsButton.addEventListener("click", () => open());
+
+  return { open, renderRoom, goElsewhere };
+}

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -64,7 +65,12 @@ class People:
         page = self.page(viewport)
         name = unique(prefix)
         register(page, name)
-        open_chat(page)
+        if viewport:  # a phone: the rooms are in a closed drawer
+            wait_connected(page)
+            page.wait_for_selector("li.room.active[data-room-name='general']", state="attached")
+            page.wait_for_selector("#messages[data-state=ready]")
+        else:
+            open_chat(page)
         if display_name is not None:
             set_profile(page, display_name)
         return page, name
@@ -151,6 +157,18 @@ def no_sideways_scroll(page: Page, what: str) -> None:
         left, right, scroll_w, client_w = box
         assert left >= 0 and right <= inner, f"{what}: dialog at {left}..{right} in {inner}px"
         assert scroll_w <= client_w + 1, f"{what}: dialog scrolls sideways ({scroll_w} > {client_w})"
+
+
+def wait_server_unread(page: Page, room_id: int, count: int, timeout: float = 15) -> None:
+    """Poll rooms:list over the page's socket until the server counts ``count`` unread."""
+    deadline = time.monotonic() + timeout
+    while True:
+        ack = emit(page, "rooms:list", {})
+        unread = next((r["unread"] for r in ack.get("rooms", []) if r["id"] == room_id), None)
+        if unread == count:
+            return
+        assert time.monotonic() < deadline, f"server says {unread} unread, not {count}"
+        page.wait_for_timeout(100)
 
 
 def unread_of(page: Page, name: str):
@@ -240,9 +258,9 @@ def test_archived_room_is_read_only_and_listed_apart(people):
     # Still readable, and still there (apart) after a reload: rooms:list {archived: true}.
     bob.reload()
     wait_connected(bob)
-    expect(bob.locator(f"#archived-list li.room[data-room-name='{room}']")).to_be_visible()
-    bob.locator("#archived-section summary").click()
-    open_room(bob, room)
+    # The shown room, so its section is open.
+    expect(bob.locator(f"#archived-list li.room.active[data-room-name='{room}']")).to_be_visible()
+    bob.wait_for_selector("#messages[data-state=ready]")
     expect(stored(bob, "before the archive")).to_have_count(1)
     expect(bob.locator("#archived-note")).to_contain_text("archived")
     expect(bob.locator("#composer")).to_be_disabled()
@@ -279,9 +297,9 @@ def test_dm_someone_offline_arrives_when_they_log_in(people, screenshot):
     expect(row.locator(".person-name")).to_have_text("Bob Offline")
     alice.fill("#people-q", "")
     expect(dialog.locator(f".person[data-username='{a_name}']")).to_have_attribute("data-online", "true")
-    alice.fill("#people-q", b_name)
     screenshot(alice, "people")
     alice.screenshot(path=str(SHOTS / "people.png"))
+    alice.fill("#people-q", b_name)
     row.locator(".person-message").click()
     expect(dialog).to_be_hidden()
     expect(alice.locator("#room-title")).to_contain_text("Bob Offline")
@@ -374,7 +392,9 @@ def test_day_separators_new_line_and_arrow_up_edit(people, live_server):
         conn.execute("UPDATE messages SET created_at = datetime(created_at, '-2 days') "
                      "WHERE room_id = ? AND seq <= 2", (room_id,))
 
-    # Bob goes elsewhere; Alice writes three more: his read mark is after "old 2".
+    # Bob read them (the page told the server); he goes elsewhere and Alice
+    # writes three more: his read mark is after "old 2".
+    wait_server_unread(bob, room_id, 0)
     open_room(bob, "general")
     for i in range(3):
         type_and_send(alice, f"new {i}")

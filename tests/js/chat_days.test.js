@@ -65,9 +65,10 @@ test("markers: bad timestamps get no separator but do not break the New line", (
   assert.deepEqual(markers(items, 1, NOW), [{ before: 1, type: "new" }]);
 });
 
-test("readMarkOf: last_seq minus unread, null when nothing is unread", () => {
+test("readMarkOf: last_seq minus unread, null when nothing is unread or nothing was read", () => {
   assert.equal(readMarkOf({ last_seq: 10, unread: 3 }), 7);
   assert.equal(readMarkOf({ last_seq: 10, unread: 0 }), null);
-  assert.equal(readMarkOf({ last_seq: 2, unread: 5 }), 0);
+  assert.equal(readMarkOf({ last_seq: 10, unread: 10 }), null);
+  assert.equal(readMarkOf({ last_seq: 2, unread: 5 }), null);
   assert.equal(readMarkOf(null), null);
 });

@@ -59,12 +59,14 @@ export function markers(items, readSeq = null, now = new Date()) {
 
 /**
  * The read mark of a room as the list describes it (last_seq minus unread),
- * or null when nothing is unread (no "New" line then).
+ * or null when nothing is unread, or nothing was ever read (no "New" line then).
  */
 export function readMarkOf(room) {
   if (!room) return null;
   const unread = Number(room.unread) || 0;
   const last = Number(room.last_seq) || 0;
-  if (unread <= 0 || last <= 0) return null;
-  return Math.max(0, last - unread);
+  // Nothing read yet (a room just joined, a first DM): everything is new, and
+  // a line above all of it would say nothing the badge did not.
+  if (unread <= 0 || last - unread <= 0) return null;
+  return last - unread;
 }

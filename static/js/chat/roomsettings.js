@@ -38,6 +38,7 @@ export function createRoomSettings(ctx) {
     el.composer.disabled = archived;
     el.send.disabled = archived;
     el.archivedNote.hidden = !archived;
+    if (archived) el.archivedSection.open = true; // the shown room is in view in the list
     el.archivedNote.textContent = archived
       ? "This room is archived: it is read-only." + (canManage(room) ? " Unarchive it in the room settings to write here again." : "")
       : "";

@@ -105,6 +105,12 @@ def _one_line(field: str, text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", _trim_invisible(text)).split())
 
 
+def impersonated(user: User, key: str) -> str | None:
+    """The username of another account whose key equals ``key``, or None."""
+    return db.session.scalar(select(User.username).where(User.username_key == key,
+                                                         User.id != user.id))
+
+
 def clean_display_name(user: User, raw: str) -> tuple[str | None, str | None]:
     """(display_name, display_key) to store; ("", "") typed resets to the username.
 
@@ -123,8 +129,7 @@ def clean_display_name(user: User, raw: str) -> tuple[str | None, str | None]:
     key = name_key(name)
     if len(key) > DISPLAY_KEY_MAX:
         raise BadRequest("display_name: too long once written in its plain form (NFKC)")
-    other = db.session.scalar(select(User.username).where(User.username_key == key,
-                                                          User.id != user.id))
+    other = impersonated(user, key)
     if other is not None:
         raise Conflict(f"display_name: looks like the username of another account ({other!r}); "
                        "choose another")

@@ -38,6 +38,7 @@ REDIS_DATABASES = {
     "tests/security/test_deployments.py::b": 10,
     "tests/unit/test_market_*.py": 11,          # MARKET_REDIS_URL: the market's RedisBook
     "tests/security/test_room_leave.py": 12,
+    "tests/security/test_room_remove.py": 9,
     "tests/unit/test_redis_state.py": 13,
     "tests/unit/test_state_interface.py": 3,
     "tests/security/test_state_backends.py": 4,

@@ -12,12 +12,14 @@ names instead of usernames. Desktop (1280x800); the dialogs also at a phone's
 """
 from __future__ import annotations
 
+import io
 import re
 import sqlite3
 import time
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import PageWatch
@@ -365,9 +367,25 @@ def test_display_name_changes_live_everywhere(people):
     expect(message.locator(".message-author")).to_have_text("Алиса <i>x</i>")
     assert message.locator(".message-author i").count() == 0
     expect(bob.locator(f"#online .online-user[data-username='{a_name}'] .online-name")).to_have_text("Алиса <i>x</i>")
+    expect(alice.locator("#current-user")).to_contain_text("Алиса <i>x</i>")
     # Typing names the display name too.
     alice.fill("#composer", "typing…")
     expect(bob.locator("#typing")).to_have_text("Алиса <i>x</i> is typing…")
+
+    # An avatar (POST /api/avatar, the page's session and CSRF token): Bob's
+    # page swaps the initial for the picture, live.
+    expect(message.locator(".avatar")).to_have_text("А")
+    picture = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 30, 90)).save(picture, "PNG")
+    token = alice.get_attribute("meta[name=csrf-token]", "content")
+    answer = alice.request.post("/api/avatar", headers={"X-CSRFToken": token},
+                                multipart={"file": {"name": "me.png", "mimeType": "image/png",
+                                                    "buffer": picture.getvalue()}})
+    assert answer.ok, answer.text()
+    url = answer.json()["user"]["avatar_url"]
+    image = message.locator("img.avatar-img")
+    expect(image).to_have_attribute("src", url)
+    bob.wait_for_function("(img) => img.complete && img.naturalWidth === 256", arg=image.element_handle())
 
 
 def test_day_separators_new_line_and_arrow_up_edit(people, live_server):

@@ -49,6 +49,7 @@ function main() {
   const me = {
     id: Number(app.dataset.userId),
     username: app.dataset.username || "",
+    displayName: app.dataset.displayName || app.dataset.username || "",
     isAdmin: app.dataset.isAdmin === "true",
   };
 

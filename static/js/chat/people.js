@@ -25,6 +25,7 @@ export function createPeople(ctx) {
   const listeners = new Set();
 
   const nameOf = (user) => nameFrom(user, known);
+  remember({ id: me.id, username: me.username, display_name: me.displayName || me.username });
 
   function remember(user) {
     return rememberIn(known, user);
@@ -68,7 +69,12 @@ export function createPeople(ctx) {
   // -- user:updated: the new name and picture everywhere they are shown ----------
   function updated(user) {
     if (!user || typeof user.id !== "number") return;
-    if (user.id === me.id && typeof user.display_name === "string") me.displayName = user.display_name;
+    if (user.id === me.id && typeof user.display_name === "string") {
+      me.displayName = user.display_name;
+      // The top bar (base.html) names the user too: its first text node.
+      const top = document.getElementById("current-user");
+      if (top && top.firstChild && top.firstChild.nodeType === Node.TEXT_NODE) top.firstChild.textContent = nameFrom(user) + " ";
+    }
     if (!remember(user)) return;
     const rooms = ctx.rooms;
     for (const room of rooms.rooms.values()) {

@@ -82,7 +82,8 @@ class People:
 
     def problems(self) -> list[str]:
         # A refused call is shown to the person (a toast); the console stays clean.
-        return [p for w in self.watches for p in console_problems(w)] + [c for w in self.watches for c in w.csp]
+        found = [p for w in self.watches for p in console_problems(w)]
+        return found + [c for w in self.watches for c in w.csp]
 
 
 @pytest.fixture
@@ -234,6 +235,16 @@ def test_private_room_member_invite_remove_rename_topic(people, screenshot):
     room_id = int(alice.get_attribute(f"li.room[data-room-name='{new_name}']", "data-room-id"))
     assert not emit(carol, "history", {"room": room_id, "limit": 10}).get("ok")
 
+    # Bob leaves from his own settings: the room goes from his list, Alice's count drops.
+    bob_dialog = open_settings(bob)
+    expect(bob_dialog.locator("#rs-name")).to_have_count(0)  # not his to rename
+    bob.once("dialog", lambda d: d.accept())
+    bob_dialog.locator("#rs-leave").click()
+    expect(bob_dialog).to_be_hidden()
+    expect(room_item(bob, new_name)).to_have_count(0)
+    expect(bob.locator("li.room.active")).to_have_attribute("data-room-name", "general")
+    expect(alice.locator("#room-meta")).to_contain_text("1 member")
+
 
 def test_archived_room_is_read_only_and_listed_apart(people):
     alice, _ = people.user("alice")
@@ -361,12 +372,14 @@ def test_display_name_changes_live_everywhere(people):
     type_and_send(alice, "who am I")
     message = stored(bob, "who am I")
     expect(message.locator(".message-author")).to_have_text(a_name)
-    expect(bob.locator(f"#online .online-user[data-username='{a_name}'] .online-name")).to_have_text(a_name)
+    online_name = bob.locator(f"#online .online-user[data-username='{a_name}'] .online-name")
+    expect(online_name).to_have_text(a_name)
 
     set_profile(alice, "Алиса <i>x</i>")
     expect(message.locator(".message-author")).to_have_text("Алиса <i>x</i>")
     assert message.locator(".message-author i").count() == 0
-    expect(bob.locator(f"#online .online-user[data-username='{a_name}'] .online-name")).to_have_text("Алиса <i>x</i>")
+    online_name = bob.locator(f"#online .online-user[data-username='{a_name}'] .online-name")
+    expect(online_name).to_have_text("Алиса <i>x</i>")
     expect(alice.locator("#current-user")).to_contain_text("Алиса <i>x</i>")
     # Typing names the display name too.
     alice.fill("#composer", "typing…")

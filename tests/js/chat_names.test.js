@@ -1,7 +1,15 @@
 // node --test: how people are named (static/js/chat/names.js).
 import test from "node:test";
 import assert from "node:assert/strict";
-import { freshest, nameOf, secondaryOf, comparePeople, remember, matches } from "../../static/js/chat/names.js";
+import { freshest, nameOf, secondaryOf, comparePeople, remember, matches, safeAvatarUrl } from "../../static/js/chat/names.js";
+
+test("safeAvatarUrl: a path on this site only", () => {
+  assert.equal(safeAvatarUrl("/avatars/3.webp?v=2"), "/avatars/3.webp?v=2");
+  for (const bad of ["//evil.example/a.png", "https://evil.example/a.png", "javascript:alert(1)",
+    "data:image/svg+xml,<svg/onload=alert(1)>", "/\\evil.example/a.png", "avatars/3.webp", "", null, 3, "/" + "a".repeat(600)]) {
+    assert.equal(safeAvatarUrl(bad), null, String(bad));
+  }
+});
 
 test("nameOf: display name, else username, else unknown", () => {
   assert.equal(nameOf({ id: 1, username: "bob", display_name: "Bob Marley" }), "Bob Marley");

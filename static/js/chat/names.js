@@ -50,6 +50,17 @@ export function remember(known, user) {
     prev.avatar_url !== next.avatar_url || prev.status !== next.status;
 }
 
+/**
+ * The avatar URL to load, or null: only a path on this site ("/avatars/..."),
+ * never another origin ("//evil", "https:"), a "javascript:" or "data:" URL,
+ * or a backslash trick ("/\\evil") some browsers read as another host.
+ */
+export function safeAvatarUrl(url) {
+  if (typeof url !== "string" || url.length > 512) return null;
+  if (!url.startsWith("/") || url.startsWith("//") || url.includes("\\")) return null;
+  return url;
+}
+
 /** Does `user` match the search text `q` (part of the username or the display name)? */
 export function matches(user, q) {
   const needle = String(q || "").trim().toLowerCase();

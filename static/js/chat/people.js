@@ -12,7 +12,7 @@
 import { h } from "../lib/dom.js";
 import { errorText, isLost } from "../lib/rpc.js";
 import { avatarClass, initial } from "./format.js";
-import { nameOf as nameFrom, secondaryOf, remember as rememberIn, comparePeople } from "./names.js";
+import { nameOf as nameFrom, secondaryOf, remember as rememberIn, comparePeople, safeAvatarUrl } from "./names.js";
 import { createDialog } from "./dialog.js";
 
 const SEARCH_DELAY_MS = 200;
@@ -34,8 +34,7 @@ export function createPeople(ctx) {
   /** An avatar URL is used only when it is a path on this site. */
   function avatarUrl(user) {
     const u = user && typeof user.id === "number" ? known.get(user.id) || user : user;
-    const url = u && u.avatar_url;
-    return typeof url === "string" && url.startsWith("/") && !url.startsWith("//") ? url : null;
+    return safeAvatarUrl(u && u.avatar_url);
   }
 
   /** The picture of a user: their avatar, else the coloured initial of their shown name. */

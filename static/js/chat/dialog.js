@@ -37,6 +37,11 @@ export function createDialog({ id, title, className = "", onClose = () => {} }) 
   }
 
   closeButton.addEventListener("click", close);
+  // Esc closes this dialog (the browser's own cancel) and nothing else: not
+  // the drawer under it, not an edit in progress (page-wide Esc handlers).
+  dialog.addEventListener("keydown", (ev) => {
+    if (ev.key === "Escape") ev.stopPropagation();
+  });
   dialog.addEventListener("click", (ev) => {
     if (ev.target === dialog) close();
   });

@@ -450,3 +450,34 @@ def test_display_names_in_any_script_are_kept_as_typed(people):
     assert call(alice, "profile:update", {"display_name": ""})["user"]["display_name"] == "alice"
     assert call(alice, "profile:update", {"display_name": "ALICE"})["user"]["display_name"] \
         == "ALICE"
+
+
+# -- audit ----------------------------------------------------------------------
+
+def test_every_room_and_profile_action_is_audited_without_text(people, caplog):
+    import logging
+
+    alice = people["alice"]
+    caplog.set_level(logging.INFO, logger="switchboard.audit")
+    room = private_room(alice, "bob", name="audited", topic="SECRET-TOPIC-1")
+    rid = room["id"]
+    assert call(alice, "room:invite", {"room": rid, "username": "carol"})["ok"]
+    assert call(alice, "room:update", {"room": rid, "name": "audited2",
+                                       "topic": "SECRET-TOPIC-2"})["ok"]
+    assert call(alice, "room:remove", {"room": rid, "username": "bob"})["ok"]
+    assert call(alice, "room:archive", {"room": rid, "archived": True})["ok"]
+    dm = call(alice, "dm:open", {"username": "carol"})["room"]
+    assert send(alice, dm["id"], "SECRET-TEXT")["ok"]
+    assert call(alice, "profile:update", {"display_name": "SECRET-NAME",
+                                          "status": "SECRET-STATUS"})["ok"]
+    lines = {r.audit["action"]: r.audit for r in caplog.records if hasattr(r, "audit")}
+    assert lines["room_created"]["by"] == "alice" and lines["room_created"]["kind"] == "private"
+    assert (lines["room_invite"]["by"], lines["room_invite"]["target"]) == ("alice", "carol")
+    assert lines["room_update"]["name"] == ["audited", "audited2"]
+    assert lines["room_update"]["topic_changed"] is True
+    assert (lines["room_remove"]["by"], lines["room_remove"]["target"]) == ("alice", "bob")
+    assert lines["room_archive"]["archived"] is True and lines["room_archive"]["room"] == rid
+    assert lines["dm_opened"]["target"] == "carol"
+    assert lines["profile_update"]["fields"] == ["display_name", "status"]
+    everything = repr([r.audit for r in caplog.records if hasattr(r, "audit")])
+    assert "SECRET" not in everything

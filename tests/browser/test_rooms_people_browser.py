@@ -493,3 +493,38 @@ def test_dialogs_fit_a_phone(people):
     alice.keyboard.press("Escape")
     expect(alice.locator("#people-dialog")).to_be_hidden()
     no_sideways_scroll(alice, "chat")
+
+
+def test_day_separators_follow_the_browsers_time_zone(people, live_server, browser):
+    """Two messages an hour apart across midnight UTC: two days in a browser
+    on UTC, one day (the evening before) in a browser in New York."""
+    alice, a_name = people.user("alice")
+    room = unique("tz")
+    create_room(alice, room, "public")
+    for text in ("late evening", "an hour later"):
+        type_and_send(alice, text)
+        expect(stored(alice, text)).to_have_count(1)
+    room_id = int(alice.get_attribute(f"li.room[data-room-name='{room}']", "data-room-id"))
+    db = Path(live_server.instance_path) / "switchboard.db"
+    with sqlite3.connect(db) as conn:
+        for seq, ts in ((1, "2025-03-10 23:30:00.000000"), (2, "2025-03-11 00:30:00.000000")):
+            conn.execute("UPDATE messages SET created_at = ? WHERE room_id = ? AND seq = ?",
+                         (ts, room_id, seq))
+
+    def separators(timezone_id: str) -> list[str]:
+        ctx = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 800},
+                                  timezone_id=timezone_id, locale="en-US")
+        ctx.set_default_timeout(TIMEOUT_MS)
+        people.contexts.append(ctx)
+        page = ctx.new_page()
+        people.watches.append(PageWatch(page))
+        login(page, a_name)
+        wait_connected(page)
+        open_room(page, room)
+        expect(stored(page, "an hour later")).to_have_count(1)
+        return page.locator("#message-list .day-separator").all_text_contents()
+
+    utc = separators("UTC")
+    assert len(utc) == 2 and "March 10" in utc[0] and "March 11" in utc[1], utc
+    new_york = separators("America/New_York")
+    assert len(new_york) == 1 and "March 10" in new_york[0], new_york

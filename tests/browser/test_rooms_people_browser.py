@@ -495,6 +495,31 @@ def test_dialogs_fit_a_phone(people):
     no_sideways_scroll(alice, "chat")
 
 
+def test_opening_a_room_with_many_unread_starts_at_the_new_line(people):
+    alice, _ = people.user("alice")
+    bob, _ = people.user("bob")
+    room = unique("busy")
+    create_room(alice, room, "public")
+    type_and_send(alice, "read already")
+    expect(stored(alice, "read already")).to_have_count(1)
+    open_room(bob, room)
+    expect(stored(bob, "read already")).to_have_count(1)
+    room_id = int(bob.get_attribute(f"li.room[data-room-name='{room}']", "data-room-id"))
+    wait_server_unread(bob, room_id, 0)
+    open_room(bob, "general")
+    for i in range(30):
+        type_and_send(alice, f"unread {i}")
+    expect(stored(alice, "unread 29")).to_have_count(1)
+    expect(unread_of(bob, room)).to_have_text("30")
+    open_room(bob, room)
+    line = bob.locator("#message-list .new-line")
+    expect(line).to_be_in_viewport()
+    expect(bob.locator("#message-list .new-line + .message .message-text")).to_have_text("unread 0")
+    expect(bob.locator("#jump-latest")).to_be_visible()
+    bob.click("#jump-latest")
+    expect(stored(bob, "unread 29")).to_be_in_viewport()
+
+
 def test_day_separators_follow_the_browsers_time_zone(people, live_server, browser):
     """Two messages an hour apart across midnight UTC: two days in a browser
     on UTC, one day (the evening before) in a browser in New York."""

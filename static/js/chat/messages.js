@@ -143,10 +143,12 @@ export function createMessages(ctx) {
       absorbHistory(roomId, ack, true);
       render();
       scrollToBottom();
+      ctx.reading.opened(roomId); // up to the "New" line if it is out of view
       await fillViewport(roomId, token);
     } else {
       render();
       scrollToBottom();
+      ctx.reading.opened(roomId);
       await syncRooms([roomId]);
     }
     if (token !== state.openToken) return;

@@ -19,12 +19,12 @@ const NEAR_BOTTOM_PX = 120;
 export function createReading(ctx) {
   const { el, state } = ctx;
   /** The read mark of the shown room as it was when the room was opened. */
-  let mark = { room: null, seq: null, fixed: false };
+  let mark = { room: null, seq: null, fixed: false, shown: false };
   let queued = false;
 
   function markSeq() {
     const roomId = state.currentRoom;
-    if (mark.room !== roomId) mark = { room: roomId, seq: null, fixed: false };
+    if (mark.room !== roomId) mark = { room: roomId, seq: null, fixed: false, shown: false };
     // Fixed once the room's first page is there: from then on reading it
     // moves the server's mark, not this line.
     if (!mark.fixed && ctx.messages.isLoaded(roomId)) {
@@ -50,6 +50,25 @@ export function createReading(ctx) {
           h("span", { className: "new-label" }, "New"));
       before.before(node);
       before.classList.remove("continued"); // a marker starts a new header
+    }
+  }
+
+  /**
+   * messages.js opened a room and scrolled to its latest message: when the
+   * first unread one is above the view, start from the "New" line instead
+   * (once per opening).
+   */
+  function opened(roomId) {
+    markSeq();
+    if (mark.room !== roomId || mark.shown) return;
+    const line = el.list.querySelector(".new-line");
+    if (!line) return;
+    mark.shown = true;
+    const s = el.scroller;
+    const above = line.getBoundingClientRect().top - s.getBoundingClientRect().top;
+    if (above < 0) {
+      s.scrollTop += above - 8;
+      el.jump.hidden = false; // newer messages below
     }
   }
 
@@ -89,5 +108,5 @@ export function createReading(ctx) {
     document.addEventListener("switchboard:room-opened", stopWatching, { once: true });
   });
 
-  return { decorate, decorateSoon };
+  return { decorate, decorateSoon, opened };
 }

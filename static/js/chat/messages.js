@@ -359,6 +359,7 @@ export function createMessages(ctx) {
       headerExtra: [timeElement("message-time", m.ts, "short")],
     });
     const node = frame.node;
+    if (m.author && m.author.username) frame.header.firstElementChild.title = "@" + m.author.username;
     Object.assign(node.dataset, {
       id: String(m.id),
       seq: String(m.seq),

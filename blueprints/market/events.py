@@ -8,7 +8,6 @@ chart's last ten minutes and the last fills, kept in the quote book (quotes.py).
 """
 from __future__ import annotations
 
-
 from blueprints.market import schemas as s
 from blueprints.market import service
 from blueprints.market.feed import MarketFeed, init_feed

@@ -405,7 +405,7 @@ class RedisBook(QuoteBook):
         for symbol in symbols:
             pipe.zrange(self.HISTORY_KEY + symbol, 0, -1)
         out: dict[str, list[list]] = {}
-        for symbol, members in zip(symbols, pipe.execute()):
+        for symbol, members in zip(symbols, pipe.execute(), strict=True):
             points = []
             for member in members:
                 ms, _, price = member.partition("|")
@@ -420,7 +420,8 @@ class RedisBook(QuoteBook):
 
     def fills(self) -> list[dict]:
         out = []
-        for raw in self.redis.lrange(self.FILLS_KEY, 0, ACTIVITY_SIZE - 1):
+        raws = cast("list[str]", self.redis.lrange(self.FILLS_KEY, 0, ACTIVITY_SIZE - 1))
+        for raw in raws:  # decode_responses
             seq, _, body = raw.partition("|")
             out.append({**json.loads(body), "seq": int(seq)})
         return out

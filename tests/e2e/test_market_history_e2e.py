@@ -11,7 +11,7 @@ Real servers and real clients over websocket and polling:
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -91,7 +91,7 @@ def test_one_process_keeps_the_history_and_the_fills_for_a_later_page(one_proces
 # -- two processes, Redis, an external publisher --------------------------------------------
 
 SYMBOLS = "HA:10.00,HB:20.00,HC:30.00"
-T0 = datetime(2026, 1, 2, 9, 30, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 2, 9, 30, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")

@@ -203,7 +203,7 @@ def test_the_history_is_bounded_to_the_window_before_the_newest_point(book):
     newest = int(quotes[-1].ts.timestamp())
     seconds = [p[0] // 1000 for p in points]
     assert seconds == list(range(newest - HISTORY_SECONDS + 1, newest + 1))
-    assert points[-1] == [int(quotes[-1].ts.timestamp() * 1000), "%.2f" % quotes[-1].price]
+    assert points[-1] == [int(quotes[-1].ts.timestamp() * 1000), f"{quotes[-1].price:.2f}"]
 
 
 def test_an_older_published_quote_goes_into_its_place_or_out_of_the_window(book):

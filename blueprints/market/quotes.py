@@ -33,7 +33,7 @@ from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import cast
 
@@ -41,6 +41,7 @@ from models import iso, utcnow
 from money import MAX_PRICE, from_cents, money, parse_money, percent, to_cents
 
 MAX_VOLUME = 10**15
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # The chart's window. The history keeps at most one point per symbol and
 # second (the newest written in that second) over the last HISTORY_SECONDS
@@ -87,7 +88,8 @@ class Quote:
 
     def point(self) -> tuple[int, int, str]:
         """This quote as a history point: (second, ts in ms since the epoch, price)."""
-        ms = int(self.ts.timestamp() * 1000)
+        # Integer arithmetic, no float rounding: the page matches points by ms.
+        ms = (self.ts - EPOCH) // timedelta(milliseconds=1)
         return ms // 1000, ms, money(self.price)
 
     def to_json(self) -> str:

@@ -176,7 +176,7 @@ def at(seconds: float) -> datetime:
 
 
 def ms(seconds: float) -> int:
-    return int(at(seconds).timestamp() * 1000)
+    return (at(seconds) - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1)
 
 
 def test_the_history_keeps_one_point_per_second_the_newest(book):
@@ -200,10 +200,10 @@ def test_the_history_is_bounded_to_the_window_before_the_newest_point(book):
         book.put_many(quotes[start:start + 500])
     points = book.history(["ACME"])["ACME"]
     assert len(points) == HISTORY_SECONDS
-    newest = int(quotes[-1].ts.timestamp())
+    newest = quotes[-1].point()[0]
     seconds = [p[0] // 1000 for p in points]
     assert seconds == list(range(newest - HISTORY_SECONDS + 1, newest + 1))
-    assert points[-1] == [int(quotes[-1].ts.timestamp() * 1000), f"{quotes[-1].price:.2f}"]
+    assert points[-1] == [quotes[-1].point()[1], f"{quotes[-1].price:.2f}"]
 
 
 def test_an_older_published_quote_goes_into_its_place_or_out_of_the_window(book):
@@ -231,3 +231,11 @@ def test_clear_forgets_the_history_and_the_fills(book):
     book.add_fill({"symbol": "ACME", "side": "BUY", "quantity": 1, "price": "1.00", "ts": "x"})
     book.clear()
     assert book.history(["ACME"]) == {"ACME": []} and book.fills() == []
+
+
+def test_a_history_point_is_the_quote_s_exact_millisecond():
+    # The page matches live quotes to history points by ms, and buckets them by second.
+    for micro in (0, 1000, 123000, 999000, 999999):
+        ts = datetime(2026, 1, 2, 9, 30, 5, micro, tzinfo=UTC)
+        sec, ms_, _ = Quote("ACME", D("1.00"), D("1.00"), 0, ts).point()
+        assert (sec, ms_ % 1000) == (int(ts.replace(microsecond=0).timestamp()), micro // 1000)

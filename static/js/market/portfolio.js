@@ -136,9 +136,13 @@ export function createPortfolio(el, { board, rpc, notify, onChange, onResult }) 
   // The market's last fills, newest first (history.js keeps them like the server does).
   const fills = [];
 
+  // A live fill adds one item (the list is aria-live: only the new one is read out).
   function addActivity(a) {
     addFill(fills, a);
-    renderActivity();
+    if (fills[0] !== a) return; // already listed
+    el.activity.prepend(activityItem(a));
+    while (el.activity.children.length > fills.length) el.activity.lastElementChild.remove();
+    el.activityEmpty.hidden = true;
   }
 
   /** The server's last fills (on every connect), with those that `arrived` live meanwhile. */
@@ -147,11 +151,15 @@ export function createPortfolio(el, { board, rpc, notify, onChange, onResult }) 
     renderActivity();
   }
 
-  function renderActivity() {
-    el.activity.replaceChildren(...fills.map((a) => h("li", { className: "mk-item" },
+  function activityItem(a) {
+    return h("li", { className: "mk-item" },
       h("span", { className: a.side === "BUY" ? "mk-buy" : "mk-sell" }, a.side),
       h("span", { className: "mk-item-text" }, " " + a.quantity + " " + a.symbol + " @ " + a.price),
-      h("time", { className: "mk-item-time" }, clockTime(a.ts)))));
+      h("time", { className: "mk-item-time" }, clockTime(a.ts)));
+  }
+
+  function renderActivity() {
+    el.activity.replaceChildren(...fills.map(activityItem));
     el.activityEmpty.hidden = fills.length > 0;
   }
 

@@ -7,14 +7,15 @@ transaction and returns what happened; the namespace decides whom to tell.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, delete, exists, false, func, or_, select, update
+from sqlalchemy import CursorResult, Table, and_, bindparam, delete, exists, false, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from errors import AppError, BadRequest, Conflict, Forbidden, NotFound, TooLarge
 from extensions import db
 from models import Membership, Message, Room, User, iso, utcnow
-from errors import AppError, BadRequest, Conflict, Forbidden, NotFound, TooLarge
 from textnorm import control_in_name, is_blank, name_key
 
 ARCHIVED = "This room is archived: it is read-only until it is unarchived."
@@ -198,7 +199,7 @@ def _member_limit_reached(room_id: int | None, adding: int) -> None:
     """``Conflict`` if ``adding`` more members would pass MAX_ROOM_MEMBERS."""
     limit = _settings().MAX_ROOM_MEMBERS
     count = 0 if room_id is None else db.session.scalar(
-        select(func.count()).select_from(Membership).where(Membership.room_id == room_id))
+        select(func.count()).select_from(Membership).where(Membership.room_id == room_id)) or 0
     if count + adding > limit:
         db.session.rollback()  # let go of _lock_room's lock at once
         raise Conflict(f"A room may have at most {limit} members.", limit=limit)
@@ -279,9 +280,9 @@ def leave_room(user_id: int, room_id: int) -> bool:
     room = get_room(room_id)
     if room.kind == "dm":
         raise BadRequest("room: a direct message cannot be left")
-    result = db.session.execute(
+    result = cast("CursorResult[Any]", db.session.execute(  # a DELETE's result has rowcount
         delete(Membership).where(Membership.room_id == room_id, Membership.user_id == user_id)
-    )
+    ))
     db.session.commit()
     return result.rowcount > 0
 
@@ -336,8 +337,8 @@ def remove_member(actor_id: int, is_admin: bool, room_id: int, username: str) ->
         raise NotFound(f"No user named {username!r}.")
     if user.id == actor_id:
         raise BadRequest("username: to take yourself out of a room, leave it (room:leave)")
-    result = db.session.execute(
-        delete(Membership).where(Membership.room_id == room_id, Membership.user_id == user.id))
+    result = cast("CursorResult[Any]", db.session.execute(  # a DELETE's result has rowcount
+        delete(Membership).where(Membership.room_id == room_id, Membership.user_id == user.id)))
     if result.rowcount == 0:
         db.session.rollback()
         raise NotFound(f"{user.username!r} is not a member of this room.")
@@ -379,7 +380,8 @@ def update_room(actor_id: int, is_admin: bool, room_id: int, name: str | None,
         db.session.commit()
     except IntegrityError:  # another room took that name at the same moment
         db.session.rollback()
-        raise _room_exists(name, _room_named(name_key(name))) from None
+        taken = changes["name"][1]
+        raise _room_exists(taken, _room_named(name_key(taken))) from None
     return room, changes
 
 
@@ -401,7 +403,7 @@ def open_dm(user_id: int, username: str) -> tuple[Room, User, bool]:
     room = db.session.scalar(select(Room).where(Room.name_key == key))
     if room is not None:
         return room, other, False
-    me = db.session.get(User, user_id)
+    me = db.session.get_one(User, user_id)
     room = Room(name=f"{me.username}, {other.username}" if low != high else me.username,
                 name_key=key, kind="dm", created_by=user_id)
     db.session.add(room)
@@ -412,7 +414,7 @@ def open_dm(user_id: int, username: str) -> tuple[Room, User, bool]:
         db.session.commit()
     except IntegrityError:  # the other side opened it at the same moment
         db.session.rollback()
-        return db.session.scalar(select(Room).where(Room.name_key == key)), other, False
+        return db.session.scalars(select(Room).where(Room.name_key == key)).one(), other, False
     return room, other, True
 
 
@@ -443,9 +445,10 @@ def _by_client_id(user_id: int, client_id: str) -> Message | None:
     )
 
 
-_rooms = Room.__table__
-_messages = Message.__table__
-_memberships = Membership.__table__
+# A declarative class's __table__ is its Table (typed as the wider FromClause).
+_rooms = cast(Table, Room.__table__)
+_messages = cast(Table, Message.__table__)
+_memberships = cast(Table, Membership.__table__)
 
 
 def _next_rev(room_id: int) -> int:

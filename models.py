@@ -132,7 +132,7 @@ AVATAR_EXT = "webp"
 AVATAR_CONTENT_TYPE = "image/webp"
 
 
-class Avatar(db.Model):
+class Avatar(Model):
     """A user's picture: 256x256 WebP bytes, re-encoded by the server.
 
     In the database rather than a folder: every process of a deployment

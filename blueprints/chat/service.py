@@ -199,7 +199,7 @@ def _member_limit_reached(room_id: int | None, adding: int) -> None:
     """``Conflict`` if ``adding`` more members would pass MAX_ROOM_MEMBERS."""
     limit = _settings().MAX_ROOM_MEMBERS
     count = 0 if room_id is None else db.session.scalar(
-        select(func.count()).select_from(Membership).where(Membership.room_id == room_id))
+        select(func.count()).select_from(Membership).where(Membership.room_id == room_id)) or 0
     if count + adding > limit:
         db.session.rollback()  # let go of _lock_room's lock at once
         raise Conflict(f"A room may have at most {limit} members.", limit=limit)
@@ -337,8 +337,8 @@ def remove_member(actor_id: int, is_admin: bool, room_id: int, username: str) ->
         raise NotFound(f"No user named {username!r}.")
     if user.id == actor_id:
         raise BadRequest("username: to take yourself out of a room, leave it (room:leave)")
-    result = db.session.execute(
-        delete(Membership).where(Membership.room_id == room_id, Membership.user_id == user.id))
+    result = cast("CursorResult[Any]", db.session.execute(  # a DELETE's result has rowcount
+        delete(Membership).where(Membership.room_id == room_id, Membership.user_id == user.id)))
     if result.rowcount == 0:
         db.session.rollback()
         raise NotFound(f"{user.username!r} is not a member of this room.")
@@ -380,7 +380,8 @@ def update_room(actor_id: int, is_admin: bool, room_id: int, name: str | None,
         db.session.commit()
     except IntegrityError:  # another room took that name at the same moment
         db.session.rollback()
-        raise _room_exists(name, _room_named(name_key(name))) from None
+        taken = changes["name"][1]
+        raise _room_exists(taken, _room_named(name_key(taken))) from None
     return room, changes
 
 

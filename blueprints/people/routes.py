@@ -102,6 +102,7 @@ def upload_avatar():
     # The app-wide MAX_CONTENT_LENGTH is one Engine.IO packet (64 KiB); this
     # route alone takes a picture. Werkzeug stops reading past it (413).
     request.max_content_length = limit + MULTIPART_OVERHEAD
+    user = None
     try:
         user = api_user()
         try:
@@ -117,8 +118,9 @@ def upload_avatar():
         return _error(exc, 413)
     except AppError as exc:
         if exc.code == "bad_request":
-            audit("avatar_refused", user_id=getattr(current_user, "id", None),
-                  ip=client_ip(request.environ), reason=exc.message[:120])
+            audit("avatar_refused", user=getattr(user, "username", None),
+                  user_id=getattr(user, "id", None), ip=client_ip(request.environ),
+                  reason=exc.message[:120])
         return _error(exc, STATUS.get(exc.code, 500))
     audit("avatar_set", user=user.username, user_id=user.id, ip=client_ip(request.environ),
           version=user.avatar_version)

@@ -19,9 +19,8 @@ Revises: 5a1e0c7b2d40
 Create Date: 2026-12-02 09:45:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '6b2f1d8c3e51'
 down_revision = '5a1e0c7b2d40'

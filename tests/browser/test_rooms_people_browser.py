@@ -214,6 +214,11 @@ def test_private_room_member_invite_remove_rename_topic(people, screenshot):
     new_name = unique("roadmap")
     alice.fill("#rs-name", new_name)
     alice.fill("#rs-topic", "Q3 plans, <b>not bold</b>")
+    # The dialog follows the room live (here Bob's new name) without losing what Alice typed.
+    set_profile(bob, "Bob Renamed")
+    expect(bob_row.locator(".person-name")).to_have_text("Bob Renamed")
+    expect(alice.locator("#rs-name")).to_have_value(new_name)
+    expect(alice.locator("#rs-topic")).to_have_value("Q3 plans, <b>not bold</b>")
     alice.click("#rs-save")
     expect(room_item(bob, new_name)).to_be_visible()
     expect(room_item(bob, room)).to_have_count(0)
@@ -316,6 +321,7 @@ def test_dm_someone_offline_arrives_when_they_log_in(people, screenshot):
     row.locator(".person-message").click()
     expect(dialog).to_be_hidden()
     expect(alice.locator("#room-title")).to_contain_text("Bob Offline")
+    alice.wait_for_selector("li.room.active[data-kind=dm]")
     alice.wait_for_selector("#messages[data-state=ready]")
     type_and_send(alice, "see this when you are back")
     expect(stored(alice, "see this when you are back")).to_have_count(1)
@@ -343,6 +349,8 @@ def test_first_dm_raises_badge_and_title_without_reload(people):
     expect(alice.locator("#people-dialog .sb-dialog-title")).to_have_text("New message")
     alice.fill("#people-q", c_name)
     alice.locator(f"#people-dialog .person[data-username='{c_name}'] .person-message").click()
+    alice.wait_for_selector("li.room.active[data-kind=dm]")
+    expect(alice.locator("#room-title")).to_contain_text(c_name)
     alice.wait_for_selector("#messages[data-state=ready]")
     # Opening the DM alone bothers nobody.
     type_and_send(alice, "first words")

@@ -46,7 +46,13 @@ export function createRoomSettings(ctx) {
   }
 
   // -- the dialog ---------------------------------------------------------------------
-  let invitePicker = null;
+  /*
+   * The dialog follows the room live (renames, archive, members joining or
+   * leaving, new display names), but what the reader is typing stays: each
+   * part keeps its elements and is redrawn only when what it shows changed,
+   * and the name/topic form not at all once edited (until it is saved).
+   */
+  let view = null; // {roomId, aboutBox, membersBox, actionsBox, about, members}
 
   function section(title, ...children) {
     return h("section", { className: "sb-section" }, h("h3", { className: "sb-section-title" }, title), children);
@@ -65,70 +71,99 @@ export function createRoomSettings(ctx) {
     const save = h("button", { type: "submit", className: "btn btn-primary btn-small", id: "rs-save" }, "Save");
     const form = h("form", { className: "sb-form", id: "rs-about", novalidate: true },
       field("Name", name), field("Topic", topic), error, h("div", { className: "sb-actions" }, save));
+    form.addEventListener("input", () => {
+      if (view && view.about) view.about.dirty = true;
+    });
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
       hideError(error);
+      const current = ctx.rooms.rooms.get(room.id) || room;
       const payload = { room: room.id };
-      if (name.value.trim() !== room.name) payload.name = name.value.trim();
-      if (topic.value.trim() !== (room.topic || "")) payload.topic = topic.value.trim();
+      if (name.value.trim() !== current.name) payload.name = name.value.trim();
+      if (topic.value.trim() !== (current.topic || "")) payload.topic = topic.value.trim();
       if (!("name" in payload) && !("topic" in payload)) return;
       save.disabled = true;
       const ack = await call("room:update", payload);
       save.disabled = false;
       if (!ack.ok) return showError(error, errorText(ack, "Could not save."));
+      if (view && view.about) view.about.dirty = false;
       ctx.rooms.upsert(ack.room);
       toast("Saved.");
     });
     return section("About", form);
   }
 
-  function membersSection(room) {
+  function memberItems(room) {
     const members = Array.isArray(room.members) ? room.members.slice() : [];
     members.sort((a, b) => ctx.people.nameOf(a).localeCompare(ctx.people.nameOf(b)));
     const manage = canManage(room);
-    const list = h("ul", { className: "member-list", id: "rs-members", "aria-label": "Members" },
-      members.map((user) => h("li", { className: "member", dataset: { username: user.username, userId: String(user.id) } },
-        ctx.people.avatar(user, "avatar-small"),
-        ctx.people.nameBlock(user),
-        user.id === room.created_by ? h("span", { className: "member-tag" }, "creator") : null,
-        user.id === me.id ? h("span", { className: "member-tag" }, "you") : null,
-        manage && user.id !== me.id && !room.archived
-          ? h("button", {
-            type: "button", className: "btn btn-small btn-ghost member-remove",
-            "aria-label": "Remove " + ctx.people.nameOf(user),
-            onClick: () => removeMember(room, user),
-          }, "Remove")
-          : null)));
-    const parts = [list];
-    if (!room.archived) {
-      invitePicker = createPicker(ctx, {
-        id: "rs-invite", label: "Invite people",
-        exclude: () => new Set((ctx.rooms.rooms.get(room.id)?.members || []).map((u) => u.id)),
-      });
-      const error = h("p", { className: "inline-error", role: "alert", hidden: true });
-      const send = h("button", { type: "button", className: "btn btn-primary btn-small", id: "rs-invite-send" }, "Invite");
-      send.addEventListener("click", async () => {
-        hideError(error);
-        const chosen = invitePicker.chosen();
-        if (!chosen.length) return showError(error, "Pick someone to invite first.");
-        send.disabled = true;
-        const failed = [];
-        for (const user of chosen) {
-          const ack = await call("room:invite", { room: room.id, username: user.username });
-          if (ack.ok) ctx.rooms.memberJoined(room.id, user);
-          else failed.push(ctx.people.nameOf(user) + ": " + errorText(ack, "could not invite"));
-        }
-        send.disabled = false;
-        if (failed.length) showError(error, failed.join(" · "));
-        renderDialog();
-      });
-      parts.push(invitePicker.node, error, h("div", { className: "sb-actions" }, send));
-    }
-    return section("Members (" + members.length + ")", parts);
+    return members.map((user) => h("li", { className: "member", dataset: { username: user.username, userId: String(user.id) } },
+      ctx.people.avatar(user, "avatar-small"),
+      ctx.people.nameBlock(user),
+      user.id === room.created_by ? h("span", { className: "member-tag" }, "creator") : null,
+      user.id === me.id ? h("span", { className: "member-tag" }, "you") : null,
+      manage && user.id !== me.id && !room.archived
+        ? h("button", {
+          type: "button", className: "btn btn-small btn-ghost member-remove",
+          "aria-label": "Remove " + ctx.people.nameOf(user),
+          onClick: () => removeMember(room, user),
+        }, "Remove")
+        : null));
   }
 
-  function actionsSection(room) {
-    const buttons = [];
+  /** The invite part of a private room's members: a picker, kept while the dialog is open. */
+  function inviteBlock(roomId) {
+    const picker = createPicker(ctx, {
+      id: "rs-invite", label: "Invite people",
+      exclude: () => new Set((ctx.rooms.rooms.get(roomId)?.members || []).map((u) => u.id)),
+    });
+    const error = h("p", { className: "inline-error", role: "alert", hidden: true });
+    const send = h("button", { type: "button", className: "btn btn-primary btn-small", id: "rs-invite-send" }, "Invite");
+    send.addEventListener("click", async () => {
+      hideError(error);
+      const chosen = picker.chosen();
+      if (!chosen.length) return showError(error, "Pick someone to invite first.");
+      send.disabled = true;
+      const failed = [];
+      for (const user of chosen) {
+        const ack = await call("room:invite", { room: roomId, username: user.username });
+        if (ack.ok) ctx.rooms.memberJoined(roomId, user);
+        else failed.push(ctx.people.nameOf(user) + ": " + errorText(ack, "could not invite"));
+      }
+      send.disabled = false;
+      picker.clear();
+      if (failed.length) showError(error, failed.join(" · "));
+      renderDialog();
+    });
+    return { node: h("div", { className: "sb-form" }, picker.node, error, h("div", { className: "sb-actions" }, send)), picker };
+  }
+
+  function renderMembers(room) {
+    if (room.kind !== "private") {
+      view.membersBox.replaceChildren();
+      view.members = null;
+      return;
+    }
+    if (!view.members) {
+      const title = h("h3", { className: "sb-section-title" });
+      const list = h("ul", { className: "member-list", id: "rs-members", "aria-label": "Members" });
+      const inviteBox = h("div");
+      view.members = { title, list, inviteBox, invite: null };
+      view.membersBox.replaceChildren(h("section", { className: "sb-section" }, title, list, inviteBox));
+    }
+    const m = view.members;
+    m.title.textContent = "Members (" + (Array.isArray(room.members) ? room.members.length : 0) + ")";
+    m.list.replaceChildren(...memberItems(room));
+    if (room.archived && m.invite) {
+      m.inviteBox.replaceChildren();
+      m.invite = null;
+    } else if (!room.archived && !m.invite) {
+      m.invite = inviteBlock(room.id);
+      m.inviteBox.replaceChildren(m.invite.node);
+    }
+  }
+
+  function actionsSection(room) {    const buttons = [];
     if (canManage(room)) {
       buttons.push(h("button", {
         type: "button", className: "btn btn-small", id: "rs-archive",
@@ -152,12 +187,22 @@ export function createRoomSettings(ctx) {
       return;
     }
     dialog.setTitle("Settings · " + label(room));
-    const focusId = document.activeElement && dialog.dialog.contains(document.activeElement) ? document.activeElement.id : null;
-    invitePicker = null;
-    dialog.body.replaceChildren(
-      aboutSection(room),
-      room.kind === "private" ? membersSection(room) : null,
-      actionsSection(room));
+    if (!view || view.roomId !== room.id) {
+      view = { roomId: room.id, aboutBox: h("div"), membersBox: h("div"), actionsBox: h("div"), about: null, members: null };
+      dialog.body.replaceChildren(view.aboutBox, view.membersBox, view.actionsBox);
+    }
+    // About: redrawn when who may edit changed, or the name/topic changed and nothing is typed.
+    const mode = String(canManage(room)) + String(!!room.archived);
+    const content = room.name + "\n" + (room.topic || "");
+    const a = view.about;
+    if (!a || a.mode !== mode || (a.content !== content && !a.dirty)) {
+      view.aboutBox.replaceChildren(aboutSection(room));
+      view.about = { mode, content, dirty: false };
+    }
+    renderMembers(room);
+    // The buttons: redrawn, focus kept on the same one.
+    const focusId = view.actionsBox.contains(document.activeElement) ? document.activeElement.id : null;
+    view.actionsBox.replaceChildren(actionsSection(room) || "");
     if (focusId) {
       const again = document.getElementById(focusId);
       if (again) again.focus();
@@ -167,6 +212,7 @@ export function createRoomSettings(ctx) {
   function open(roomId = state.currentRoom) {
     if (!ctx.rooms.rooms.has(roomId)) return;
     shownRoom = roomId;
+    view = null; // a fresh dialog: the room as it is now
     renderDialog();
     dialog.open();
   }

@@ -34,6 +34,8 @@ class Page:
     ready: str  # a selector that is there once the page shows its live data
     status: int = 200
     keys: str | None = None  # pressed once ready (a dialog open, say)
+    click: str | None = None  # clicked once ready (a drawer or menu open)
+    sizes: tuple[str, ...] = ("desktop", "phone")
     name: str = ""
 
     @property
@@ -46,6 +48,8 @@ PAGES = [
     Page("/register", None, "#register-form"),
     Page("/chat", "user", "#messages[data-state=ready] #message-list .message"),
     Page("/chat", "user", "#switcher[open] .switcher-option", keys="Control+k", name="chat-switcher"),
+    Page("/chat", "user", "#sidebar.is-open li.room", click="#open-rooms", sizes=("phone",), name="chat-rooms-drawer"),
+    Page("/chat", "user", "#topnav.is-open", click="#menu-button", sizes=("phone",), name="chat-menu"),
     Page("/market", "user", "#quote-rows tr[data-symbol] .mk-price"),
     Page("/admin", "admin", "#connections-table tbody tr"),
     Page("/account/password", "user", "form"),
@@ -138,9 +142,11 @@ def describe(violations: list[dict]) -> str:
     return "\n".join(lines)
 
 
-@pytest.mark.parametrize("theme", THEMES)
-@pytest.mark.parametrize("size", list(VIEWPORTS))
-@pytest.mark.parametrize("spec", PAGES, ids=[p.id for p in PAGES])
+CASES = [pytest.param(spec, size, theme, id=f"{spec.id}-{size}-{theme}")
+         for spec in PAGES for size in spec.sizes for theme in THEMES]
+
+
+@pytest.mark.parametrize(("spec", "size", "theme"), CASES)
 def test_no_serious_axe_violations(browser, a11y_server, sessions, axe_source, spec, size, theme):
     # bypass_csp: add_script_tag inserts axe inline, which the pages' CSP
     # (script-src 'self') refuses; the pages' own scripts do not need it.
@@ -156,9 +162,12 @@ def test_no_serious_axe_violations(browser, a11y_server, sessions, axe_source, s
         assert not re.search(r"/login", page.url) or spec.who is None, f"{spec.path}: not logged in ({page.url})"
         if spec.path in ("/chat", "/market", "/admin") and spec.status == 200:
             wait_connected(page)
-        if spec.keys:
+        if spec.keys or spec.click:
             page.wait_for_selector("#messages[data-state=ready]")
+        if spec.keys:
             page.keyboard.press(spec.keys)
+        if spec.click:
+            page.click(spec.click)
         page.wait_for_selector(spec.ready, state="attached")
         # The theme really is the one asked for (the account's theme is "system").
         dark = page.evaluate("() => matchMedia('(prefers-color-scheme: dark)').matches")

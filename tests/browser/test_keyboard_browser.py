@@ -23,7 +23,8 @@ def focused_room(page) -> str | None:
 
 def tab_stops(page) -> list[str]:
     """The rooms reachable with Tab (tabindex 0): exactly one with a roving tabindex."""
-    return page.eval_on_selector_all("#sidebar li.room", "els => els.filter(e => e.tabIndex === 0).map(e => e.dataset.roomName)")
+    return page.eval_on_selector_all(
+        "#sidebar li.room", "els => els.filter(e => e.tabIndex === 0).map(e => e.dataset.roomName)")
 
 
 def create_room(page, name: str) -> None:
@@ -226,8 +227,9 @@ def test_phone_escape_closes_one_thing_at_a_time(browser, live_server, people, w
         expect(sidebar).to_be_visible()
         page.keyboard.press("Control+k")
         expect(page.locator("#switcher")).to_be_visible()
-        width, inner = page.evaluate("() => [document.querySelector('#switcher').getBoundingClientRect().right, innerWidth]")
-        assert width <= inner, (width, inner)
+        right, inner = page.evaluate(
+            "() => [document.querySelector('#switcher').getBoundingClientRect().right, innerWidth]")
+        assert right <= inner, (right, inner)
         page.keyboard.press("Escape")
         expect(page.locator("#switcher")).to_be_hidden()
         expect(sidebar).to_be_visible()

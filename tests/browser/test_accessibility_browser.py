@@ -18,7 +18,13 @@ from dataclasses import dataclass
 import pytest
 
 from tests.browser.helpers import (
-    TIMEOUT_MS, close_contexts, open_chat, register, stored, type_and_send, wait_connected,
+    TIMEOUT_MS,
+    close_contexts,
+    open_chat,
+    register,
+    stored,
+    type_and_send,
+    wait_connected,
 )
 from tests.conftest import require, require_binary
 from tests.support.server import ROOT, ServerProcess
@@ -33,23 +39,29 @@ class Page:
     who: str | None  # None: logged out; "user"; "admin" (the first account)
     ready: str  # a selector that is there once the page shows its live data
     status: int = 200
-    keys: str | None = None  # pressed once ready (a dialog open, say)
-    click: str | None = None  # clicked once ready (a drawer or menu open)
+    keys: str | None = None  # pressed once `before` is there (a dialog open, say)
+    click: str | None = None  # clicked once `before` is there (a drawer or menu open)
+    before: str = "body"
     sizes: tuple[str, ...] = ("desktop", "phone")
     name: str = ""
 
     @property
     def id(self) -> str:
-        return self.name or (self.path.strip("/").replace("/", "-") or "root") + (f"-{self.who}" if self.who else "")
+        base = self.path.strip("/").replace("/", "-") or "root"
+        return self.name or base + (f"-{self.who}" if self.who else "")
 
 
+CHAT_READY = "#messages[data-state=ready]"
 PAGES = [
     Page("/login", None, "#login-form"),
     Page("/register", None, "#register-form"),
     Page("/chat", "user", "#messages[data-state=ready] #message-list .message"),
-    Page("/chat", "user", "#switcher[open] .switcher-option", keys="Control+k", name="chat-switcher"),
-    Page("/chat", "user", "#sidebar.is-open li.room", click="#open-rooms", sizes=("phone",), name="chat-rooms-drawer"),
-    Page("/chat", "user", "#topnav.is-open", click="#menu-button", sizes=("phone",), name="chat-menu"),
+    Page("/chat", "user", "#switcher[open] .switcher-option", keys="Control+k",
+         before=CHAT_READY, name="chat-switcher"),
+    Page("/chat", "user", "#sidebar.is-open li.room", click="#open-rooms", sizes=("phone",),
+         before=CHAT_READY, name="chat-rooms-drawer"),
+    Page("/chat", "user", "#topnav.is-open", click="#menu-button", sizes=("phone",),
+         before=CHAT_READY, name="chat-menu"),
     Page("/market", "user", "#quote-rows tr[data-symbol] .mk-price"),
     Page("/admin", "admin", "#connections-table tbody tr"),
     Page("/account/password", "user", "form"),
@@ -158,12 +170,12 @@ def test_no_serious_axe_violations(browser, a11y_server, sessions, axe_source, s
     try:
         page = ctx.new_page()
         response = page.goto(spec.path)
-        assert response is not None and response.status == spec.status, (spec.path, response and response.status)
-        assert not re.search(r"/login", page.url) or spec.who is None, f"{spec.path}: not logged in ({page.url})"
+        status = response.status if response else None
+        assert status == spec.status, (spec.path, status)
+        assert spec.who is None or not re.search(r"/login", page.url), f"{spec.path}: logged out ({page.url})"
         if spec.path in ("/chat", "/market", "/admin") and spec.status == 200:
             wait_connected(page)
-        if spec.keys or spec.click:
-            page.wait_for_selector("#messages[data-state=ready]")
+        page.wait_for_selector(spec.before, state="attached")
         if spec.keys:
             page.keyboard.press(spec.keys)
         if spec.click:

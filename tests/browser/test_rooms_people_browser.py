@@ -36,10 +36,11 @@ from tests.browser.helpers import (
     unique,
     wait_connected,
 )
-from tests.support.server import ROOT
+from tests.support.server import ROOT, ServerProcess
 
 SHOTS = ROOT / "docs" / "screenshots"
 PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
 OVERFLOW = "() => [document.documentElement.scrollWidth, window.innerWidth]"
 
 
@@ -226,7 +227,6 @@ def test_private_room_member_invite_remove_rename_topic(people, screenshot):
     expect(bob.locator("#room-topic")).to_have_text("Q3 plans, <b>not bold</b>")
     assert bob.locator("#room-topic b").count() == 0
     screenshot(alice, "room-settings")
-    alice.screenshot(path=str(SHOTS / "room-settings.png"))
 
     # Remove Carol: the room vanishes from her page, which moves elsewhere and says why.
     alice.once("dialog", lambda d: d.accept())
@@ -316,7 +316,6 @@ def test_dm_someone_offline_arrives_when_they_log_in(people, screenshot):
     alice.fill("#people-q", "")
     expect(dialog.locator(f".person[data-username='{a_name}']")).to_have_attribute("data-online", "true")
     screenshot(alice, "people")
-    alice.screenshot(path=str(SHOTS / "people.png"))
     alice.fill("#people-q", b_name)
     row.locator(".person-message").click()
     expect(dialog).to_be_hidden()
@@ -491,7 +490,6 @@ def test_dialogs_fit_a_phone(people):
 
     open_settings(alice)
     no_sideways_scroll(alice, "room settings")
-    alice.screenshot(path=str(SHOTS / "room-settings-phone.png"))
     alice.keyboard.press("Escape")
     alice.click("#open-rooms")
     alice.click("#open-people")
@@ -561,3 +559,65 @@ def test_day_separators_follow_the_browsers_time_zone(people, live_server, brows
     assert len(utc) == 2 and "March 10" in utc[0] and "March 11" in utc[1], utc
     new_york = separators("America/New_York")
     assert len(new_york) == 1 and "March 10" in new_york[0], new_york
+
+
+# -- the README's screenshots: a fresh server, fixed names, no animations ------------------
+TEAM = [("alice", "Alice Liddell", "writing the release notes"), ("bob", "Bob Вишня", ""),
+        ("carol", "Carol", "in a meeting until 3"), ("dmitri", "Дмитрий", ""), ("mei", "王美", "on call")]
+
+
+def test_screenshots_of_room_settings_and_people(browser):
+    """docs/screenshots/room-settings.png, people.png (1280x800) and
+    room-settings-phone.png (390x844): documentation, not compared."""
+    with ServerProcess(async_mode="eventlet", name="rooms-shots") as srv:
+        pages = {}
+        crowd = People(browser, srv)
+        try:
+            for username, display, status in TEAM:
+                viewport = PHONE if username == "mei" else None
+                ctx = crowd.browser.new_context(base_url=srv.url, viewport=viewport or DESKTOP,
+                                                reduced_motion="reduce", locale="en-US")
+                ctx.set_default_timeout(TIMEOUT_MS)
+                crowd.contexts.append(ctx)
+                page = ctx.new_page()
+                crowd.watches.append(PageWatch(page))
+                register(page, username)
+                wait_connected(page)
+                page.wait_for_selector("#messages[data-state=ready]")
+                ack = emit(page, "profile:update", {"display_name": display, "status": status})
+                assert ack.get("ok"), ack
+                pages[username] = page
+            dmitri = pages["dmitri"].context
+            crowd.contexts.remove(dmitri)
+            close_contexts(dmitri)  # offline in the directory
+            alice = pages["alice"]
+            create_room(alice, "launch", "private", members=("bob", "carol", "mei"))
+            launch = int(alice.get_attribute("li.room[data-room-name='launch']", "data-room-id"))
+            ack = emit(alice, "room:update", {"room": launch, "topic": "Release 2.5: checklist and go/no-go"})
+            assert ack.get("ok"), ack
+            for who, text in (("alice", "Checklist is in the doc, two items left."),
+                              ("bob", "Migrations tested on a copy of production."),
+                              ("carol", "Go from support once the notes are out.")):
+                page = pages[who]
+                if who != "alice":
+                    open_room(page, "launch")
+                type_and_send(page, text)
+                expect(stored(alice, text)).to_have_count(1)
+            open_settings(alice)
+            alice.screenshot(path=str(SHOTS / "room-settings.png"))
+            alice.keyboard.press("Escape")
+            alice.click("#open-people")
+            expect(alice.locator("#people-dialog .person")).to_have_count(len(TEAM))
+            alice.screenshot(path=str(SHOTS / "people.png"))
+            alice.keyboard.press("Escape")
+            mei = pages["mei"]
+            mei.click("#open-rooms")
+            mei.click("li.room[data-room-name='launch']")
+            mei.wait_for_selector("li.room.active[data-room-name='launch']", state="attached")
+            mei.wait_for_selector("#messages[data-state=ready]")
+            open_settings(mei)
+            no_sideways_scroll(mei, "room settings")
+            mei.screenshot(path=str(SHOTS / "room-settings-phone.png"))
+            assert crowd.problems() == []
+        finally:
+            crowd.close()

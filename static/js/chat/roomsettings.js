@@ -188,7 +188,8 @@ export function createRoomSettings(ctx) {
     }
     dialog.setTitle("Settings · " + label(room));
     if (!view || view.roomId !== room.id) {
-      view = { roomId: room.id, aboutBox: h("div"), membersBox: h("div"), actionsBox: h("div"), about: null, members: null };
+      const part = () => h("div", { className: "sb-part" });
+      view = { roomId: room.id, aboutBox: part(), membersBox: part(), actionsBox: part(), about: null, members: null };
       dialog.body.replaceChildren(view.aboutBox, view.membersBox, view.actionsBox);
     }
     // About: redrawn when who may edit changed, or the name/topic changed and nothing is typed.
@@ -202,7 +203,8 @@ export function createRoomSettings(ctx) {
     renderMembers(room);
     // The buttons: redrawn, focus kept on the same one.
     const focusId = view.actionsBox.contains(document.activeElement) ? document.activeElement.id : null;
-    view.actionsBox.replaceChildren(actionsSection(room) || "");
+    const actions = actionsSection(room);
+    view.actionsBox.replaceChildren(...(actions ? [actions] : []));
     if (focusId) {
       const again = document.getElementById(focusId);
       if (again) again.focus();

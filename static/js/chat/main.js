@@ -306,7 +306,8 @@ function main() {
     for (const room of rooms.rooms.values()) {
       if (room.kind === "dm" && Array.isArray(room.members)) for (const user of room.members) out.set(user.id, user);
     }
-    return out.values();
+    // The freshest copy of each (display names: chat/people.js).
+    return Array.from(out.values(), (user) => ctx.people.known.get(user.id) || user);
   }
 
   async function loadDirectory() {

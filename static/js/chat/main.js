@@ -336,7 +336,7 @@ function main() {
   // capture phase, before those close, so one Esc closes one thing.
   document.addEventListener("keydown", (ev) => {
     if (ev.key !== "Escape" || ev.defaultPrevented || switcher.isOpen) return;
-    if (document.querySelector(".is-open")) return;
+    if (document.querySelector(".is-open, dialog[open]")) return; // a drawer, or a dialog (it closes itself)
     messages.cancelEdit();
   }, true);
 

@@ -22,6 +22,8 @@ export function createRoomSettings(ctx) {
   const dialog = createDialog({ id: "room-settings", title: "Room settings", className: "room-settings-dialog" });
   /** The room the dialog shows, while it is open. */
   let shownRoom = null;
+  /** The archived room last shown (its section was opened for it). */
+  let archivedShown = null;
 
   const canManage = (room) => !!room && room.kind !== "dm" && (me.isAdmin || room.created_by === me.id);
   const label = (room) => ctx.rooms.roomLabel(room.id, room.name);
@@ -38,7 +40,9 @@ export function createRoomSettings(ctx) {
     el.composer.disabled = archived;
     el.send.disabled = archived;
     el.archivedNote.hidden = !archived;
-    if (archived) el.archivedSection.open = true; // the shown room is in view in the list
+    // The shown archived room is in view in the list (once: the reader may close the section).
+    if (archived && archivedShown !== room.id) el.archivedSection.open = true;
+    archivedShown = archived ? room.id : null;
     el.archivedNote.textContent = archived
       ? "This room is archived: it is read-only." + (canManage(room) ? " Unarchive it in the room settings to write here again." : "")
       : "";

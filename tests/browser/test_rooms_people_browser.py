@@ -236,6 +236,8 @@ def test_private_room_member_invite_remove_rename_topic(people, screenshot):
     expect(carol.locator("li.room.active")).to_have_attribute("data-room-name", "general")
     expect(carol.locator("#toasts .toast")).to_contain_text(["You were removed from"])
     expect(bob.locator("#room-meta")).to_contain_text("2 members")
+    expect(bob.locator("#message-list .system-line .system-text")).to_have_text(
+        f"{c_name} was removed by Alice Liddell.")
     # And the server agrees: her history call for it is refused.
     room_id = int(alice.get_attribute(f"li.room[data-room-name='{new_name}']", "data-room-id"))
     assert not emit(carol, "history", {"room": room_id, "limit": 10}).get("ok")

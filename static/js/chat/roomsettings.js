@@ -289,7 +289,14 @@ export function createRoomSettings(ctx) {
   // Member changes of the room whose settings are open: after main.js updated the list.
   const later = () => window.setTimeout(() => { if (dialog.isOpen) renderDialog(); }, 0);
   socket.on("member:joined", later);
-  socket.on("member:left", later);
+  socket.on("member:left", (data) => {
+    later();
+    // The members who stay see who removed whom (names as text).
+    if (data && data.removed && data.user && typeof data.room === "number") {
+      const by = data.by ? " by " + ctx.people.nameOf(data.by) : "";
+      ctx.messages.addSystemLine(data.room, ctx.people.nameOf(data.user) + " was removed" + by + ".");
+    }
+  });
   ctx.people.onChange(later);
 
   el.roomSettingsButton.addEventListener("click", () => open());

@@ -219,7 +219,7 @@ def cut_every(proxy: ChaosProxy, progress: Progress, messages: int, deadline: fl
     def middle() -> None:
         next_cut = messages
         while time.monotonic() < deadline:
-            progress.wait(lambda: progress.stored >= next_cut or progress.finished == CLIENTS,
+            progress.wait(lambda due=next_cut: progress.stored >= due or progress.finished == CLIENTS,
                           deadline, step=0.05)
             if progress.finished == CLIENTS:
                 return

@@ -13,7 +13,7 @@ import json
 import subprocess
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable, Sequence
 
 import requests
 
@@ -36,9 +36,9 @@ class NodeReplica:
     def __init__(self, name: str, url: str, room: int, transports: list[str], *,
                  cookie: str | None = None, token: str | None = None, origin: str | None = None,
                  messages: int = 0, burst: int = 1, pace_ms: int = 0,
-                 edit: list[int] = (), delete: list[int] = (), timeout_s: float = 120,
+                 edit: Sequence[int] = (), delete: Sequence[int] = (), timeout_s: float = 120,
                  reconnection_delay_ms: int = 200, reconnection_delay_max_ms: int = 1000,
-                 on_event: Callable[["NodeReplica", dict], None] | None = None) -> None:
+                 on_event: Callable[[NodeReplica, dict], None] | None = None) -> None:
         self.name = name
         self.transports = transports
         self.config = {
@@ -57,7 +57,7 @@ class NodeReplica:
         self.proc: subprocess.Popen | None = None
 
     # -- the process ----------------------------------------------------------
-    def start(self) -> "NodeReplica":
+    def start(self) -> NodeReplica:
         self.proc = subprocess.Popen(
             [node_binary(), str(SCRIPT), json.dumps(self.config)], cwd=ROOT,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,

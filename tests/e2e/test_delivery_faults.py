@@ -5,8 +5,9 @@ outbox.js) under Node with socket.io-client (tests/e2e/node/replica_client.mjs,
 driven by tests/support/node_replica.py): two over websocket only, two over
 long-polling only, one the page's way (polling, then the upgrade). They send
 200 messages in total through the outbox, a few typed at once, and edit and
-delete some, through a TCP proxy that cuts connections at random moments; in
-the second test the server is also SIGKILLed and restarted in the middle.
+delete some, through a TCP proxy that cuts connections (one per few messages
+stored, and a bounded number more at random moments); in the second test the
+server is also SIGKILLed and restarted in the middle.
 At the end every client's view, built only from what it received (live
 events, the sync it does on every connect and on a gap that stays open),
 must equal the server's history: same messages, seqs, revs and texts, edits
@@ -40,6 +41,10 @@ TRANSPORTS = [["websocket"], ["polling"], ["websocket"], ["polling"], ["polling"
 GENERAL = 1
 EDITS = [i for i in range(PER_CLIENT) if i % 7 == 3]
 DELETES = [i for i in range(PER_CLIENT) if i % 11 == 5]
+# Cuts: one per CUT_EVERY messages stored, plus at most TIMED_CUTS at random
+# moments. Counts, not a rate: a loaded machine gets the same faults, not more.
+CUT_EVERY = TOTAL // 25
+TIMED_CUTS = 25
 
 
 @pytest.fixture
@@ -239,9 +244,9 @@ def test_random_cuts_lose_and_double_nothing(cluster, seed):
     progress = Progress()
     replicas = start_replicas(srv, proxy.url, seed, progress, deadline)
     try:
-        proxy.start_cutting(0.15, 0.6)
+        proxy.start_cutting(0.15, 0.6, max_cuts=TIMED_CUTS)
         run_workload(replicas, progress, deadline,
-                     middle=cut_every(proxy, progress, TOTAL // 25, deadline))
+                     middle=cut_every(proxy, progress, CUT_EVERY, deadline))
         proxy.stop_cutting()
         figures = check_convergence(srv.url, token(srv.url, "faulty0"), replicas, deadline, seed)
     finally:
@@ -270,7 +275,7 @@ def test_server_killed_and_restarted_midway(cluster, seed):
         killed["restart_seconds"] = round(time.monotonic() - started, 2)
 
     try:
-        proxy.start_cutting(0.3, 1.0)
+        proxy.start_cutting(0.3, 1.0, max_cuts=TIMED_CUTS // 2)
         run_workload(replicas, progress, deadline, middle=kill_in_the_middle)
         proxy.stop_cutting()
         figures = check_convergence(srv.url, token(srv.url, "faulty0"), replicas, deadline, seed)

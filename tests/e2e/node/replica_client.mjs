@@ -3,8 +3,10 @@
 // and static/js/chat/outbox.js (the queue and the sending loop, client_id
 // retries), over socket.io-client under Node, the library the page uses.
 //
-// What the page (chat/main.js) adds around those modules is repeated here
-// in a few lines each, and only that: on every connect, pump the outbox,
+// What the page adds around those modules (chat/main.js: the connect handler;
+// chat/messages.js: applying events, the gap timer; chat/composer.js: the
+// outbox hooks) is repeated here in a few lines each, and only that: on
+// every connect, pump the outbox,
 // then join the room and sync it (the first connect loads its history
 // instead); live `message`, `message:edited`, `message:deleted` are applied
 // by id and their rev noted; a gap still open after GAP_WAIT_MS is synced; a
@@ -53,7 +55,7 @@ import { caller, isLost } from "../../../static/js/lib/rpc.js";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = process.env.SWITCHBOARD_ROOT || path.resolve(here, "..", "..", "..");
 
-const GAP_WAIT_MS = 600; // as chat/main.js: a gap may only be late
+const GAP_WAIT_MS = 600; // as chat/messages.js: a gap may only be late
 const PAGE_SIZE = 100;
 const CALL_TIMEOUT_MS = 10000;
 
@@ -221,7 +223,7 @@ function settle(entry, message) {
   if (resolve) resolve(message);
 }
 
-/** A stored message of ours arrived (ack, live event, sync): its entry is done (chat/main.js does the same). */
+/** A stored message of ours arrived (ack, live event, sync): its entry is done (as chat/composer.js). */
 function settleFor(message) {
   if (!message.client_id || !message.author || message.author.username !== config.name) return;
   const entry = queue.entries.get(message.client_id);

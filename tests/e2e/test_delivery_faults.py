@@ -147,7 +147,7 @@ def expected_view(truth: dict[int, dict]) -> list[list]:
             for m in sorted(truth.values(), key=lambda m: m["seq"])]
 
 
-def converged(r: NodeReplica, expected: list[list], deadline: float) -> dict:
+def converged(r: NodeReplica, expected: list[list], deadline: float, where: str) -> dict:
     """The client's own view once it equals the server's (polled, no sync asked); fails at the deadline."""
     while True:
         state = r.state(time.monotonic() + 10)
@@ -162,7 +162,7 @@ def converged(r: NodeReplica, expected: list[list], deadline: float) -> dict:
             raise AssertionError(
                 f"{r.name} diverged from the server: missing ids {missing[:20]}, extra {extra[:20]}, "
                 f"different {[(have[i], want[i]) for i in stale[:5]]}; synced_rev "
-                f"{state['synced_rev']}, gap {state['gap']}, pending {state['pending']}")
+                f"{state['synced_rev']}, gap {state['gap']}, pending {state['pending']} {where}")
         time.sleep(0.2)  # polling the client's state until the deadline
 
 
@@ -178,6 +178,9 @@ def check_convergence(base_url: str, tok: str, replicas: list[NodeReplica], dead
     lost = sorted(set(typed) - set(stored_ids))
     duplicated = len(stored_ids) - len(set(stored_ids))
     assert len(typed) == TOTAL and not lost and duplicated == 0, (lost, duplicated, where)
+    # Nothing else stored either (a retry under a new client_id would double a message).
+    extra = sorted(set(stored_ids) - set(typed))
+    assert not extra and len(ordered) == TOTAL, (extra[:20], len(ordered), where)
     by_client_id = {m["client_id"]: m for m in ordered}
     for r in replicas:
         # The outbox sends one at a time in the order typed: seqs rise with the index.
@@ -195,7 +198,7 @@ def check_convergence(base_url: str, tok: str, replicas: list[NodeReplica], dead
 
     expected = expected_view(truth)
     settle_by = min(deadline, time.monotonic() + 30)
-    states = {r.name: converged(r, expected, settle_by) for r in replicas}
+    states = {r.name: converged(r, expected, settle_by, where) for r in replicas}
     return {"seed": seed, "messages_sent": len(typed), "stored": len(ordered), "lost": len(lost),
             "duplicated": duplicated, "edits": len(EDITS) * CLIENTS,
             "deletes": len(DELETES) * CLIENTS,

@@ -32,7 +32,7 @@
 // state now), "quit" (disconnect, exit 0).
 // stdout, one JSON object a line, each with "event":
 //   ready {room, synced_rev}             the room is loaded (first connect)
-//   connect {n, transport}, disconnect {reason}
+//   connect {n, transport}, disconnect {reason}, connect_error {message, data}
 //   stored {index, client_id, id, seq}   an outbox entry settled as stored
 //   edited {index, id}, deleted {index, id}
 //   done {}                              every message stored, every edit and delete answered
@@ -286,6 +286,7 @@ socket.on("disconnect", (reason) => {
 
 socket.on("connect_error", (err) => {
   const data = (err && err.data) || {};
+  out("connect_error", { message: String((err && err.message) || ""), data });
   if (data.code === "unauthorized") fail(`refused: ${JSON.stringify(data)}`);
   // A refusal (not a network error) is not retried by socket.io-client: as lib/connection.js.
   if (!socket.active) setTimeout(() => socket.connect(), 1000 * Math.max(1, Number(data.retry_after) || 1));

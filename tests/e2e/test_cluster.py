@@ -168,16 +168,15 @@ def test_sigkill_one_process_clients_fail_over_and_nothing_is_lost(failover_clus
     """Four clients running the page's delivery code (chat/sync.js, chat/outbox.js under
     Node), two on each process, one per transport; node1 is SIGKILLed a third of the way.
 
-    Its clients keep their sticky cookie (sbnode=node1), as a page would until
-    a response replaces it: nginx sends them to node2 (``backup``). Nothing may
-    be lost or doubled, and every client's own view (no sync asked for the
-    check) must end equal to the server's history.
+    Each client sends its session cookie and sticky cookie (``sbnode``) in its
+    headers on every request, both transports. node1's clients keep sending
+    sbnode=node1 after it dies (the driver keeps no cookie jar; a browser
+    would take node2's cookie): nginx sends them to node2 (``backup``) either
+    way. Nothing may be lost or doubled, and every client's own view (no
+    sync asked for the check) must end equal to the server's history.
     """
     cluster = failover_cluster
     names = ["fail_a", "fail_b", "fail_c", "fail_d"]
-    sessions = {n: register(cluster.url, n) for n in names}
-    for n in ("watcher", "ghost"):
-        register(cluster.url, n)
     placement = {"fail_a": ("node1", "websocket"), "fail_b": ("node1", "polling"),
                  "fail_c": ("node2", "websocket"), "fail_d": ("node2", "polling")}
     per_client = 30
@@ -192,23 +191,29 @@ def test_sigkill_one_process_clients_fail_over_and_nothing_is_lost(failover_clus
                 progress.notify_all()
 
     replicas = []
+    watcher = None
     marks = log_marks(cluster)
     try:
+        # Each client's process starts as soon as its account exists; the
+        # other accounts and connections are made while they boot.
         for n in names:
             node, transport = placement[n]
+            http = register(cluster.url, n)
             replicas.append(NodeReplica(
                 n, cluster.url, GENERAL, [transport],
-                cookie=session_cookie(sessions[n], sbnode=node), messages=per_client,
+                cookie=session_cookie(http, sbnode=node), messages=per_client,
                 pace_ms=20, timeout_s=deadline - time.monotonic() + 10, on_event=on_event).start())
+        for n in ("watcher", "ghost"):
+            register(cluster.url, n)
+        watcher = Peer(cluster, "watcher", "node2", "websocket")
+        ghost = Peer(cluster, "ghost", "node1", "websocket")  # does not reconnect: goes offline
+        watcher.call("room:join", {"room": GENERAL})
+        ghost.call("room:join", {"room": GENERAL})
         for r in replicas:
             r.wait_for("ready", deadline)
         # The sticky cookie in the client's headers placed it (polling needs it on every request).
         assert {n: node_of(cluster, n, marks) for n in names} == \
             {n: {p[0]} for n, p in placement.items()}
-        watcher = Peer(cluster, "watcher", "node2", "websocket")
-        ghost = Peer(cluster, "ghost", "node1", "websocket")  # does not reconnect: goes offline
-        watcher.call("room:join", {"room": GENERAL})
-        ghost.call("room:join", {"room": GENERAL})
 
         for r in replicas:
             r.send("start")
@@ -262,10 +267,11 @@ def test_sigkill_one_process_clients_fail_over_and_nothing_is_lost(failover_clus
                     f"{r.name}: its view never equalled the server's ({len(state['messages'])} " \
                     f"of {len(expected)} messages, synced_rev {state['synced_rev']})"
                 time.sleep(0.2)  # polling the client's state until the deadline
-        watcher.close()
     finally:
         for r in replicas:
             r.close()
+        if watcher is not None:
+            watcher.close()
     figures = {
         "messages_sent": len(typed), "sent_before_kill": sent_at_kill, "lost": lost,
         "duplicated": duplicated, "reconnect_seconds": {k: round(v, 2) for k, v in reconnect.items()},

@@ -6,12 +6,14 @@
 // What the page adds around those modules (chat/main.js: the connect handler;
 // chat/messages.js: applying events, the gap timer; chat/composer.js: the
 // outbox hooks) is repeated here in a few lines each, and only that: on
-// every connect, pump the outbox,
-// then join the room and sync it (the first connect loads its history
-// instead); live `message`, `message:edited`, `message:deleted` are applied
-// by id and their rev noted; a gap still open after GAP_WAIT_MS is synced; a
-// stored message that arrives by any path settles its outbox entry; edits
-// and deletes are retried until answered, as a person would retry them.
+// every connect, pump the outbox, then join the room and sync it (the first
+// connect loads its history instead); live `message`, `message:edited`,
+// `message:deleted` are applied by id and their rev noted; a gap still open
+// after GAP_WAIT_MS is synced; a stored message that arrives by any path
+// settles its outbox entry; edits and deletes are retried until answered,
+// as a person would retry them. lib/connection.js is not used (it needs a
+// window): its two retries (a refused connect, a close by the server) are
+// repeated below.
 //
 // Usage: node replica_client.mjs '<json config>'
 //   config: {

@@ -22,6 +22,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix  # noqa: E402
 import logs  # noqa: E402
 from config import ConfigError, Settings, database_url, load_secret_key  # noqa: E402
 from extensions import csrf, db, limiter, login_manager, migrate, socketio  # noqa: E402
+import i18n  # noqa: E402
+from flask_babel import gettext as _  # noqa: E402
 from audit import audit  # noqa: E402
 from middleware.clientinfo import client_ip  # noqa: E402
 from realtime.ratelimit import EventLimiter  # noqa: E402
@@ -87,6 +89,7 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
             sa_event.listen(db.engine, "connect", _sqlite_pragmas)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"),
                      render_as_batch=True)
+    i18n.init_app(app)
     _init_login(app)
     csrf.init_app(app)
     limiter.init_app(app)
@@ -130,7 +133,9 @@ def _init_login(app: Flask) -> None:
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Please log in to continue."
+    # Flashed into the session, so a plain string: translated by the callback.
+    login_manager.login_message = i18n.N_("Please log in to continue.")
+    login_manager.localize_callback = _
     login_manager.session_protection = "basic"
     login_manager.user_loader(load_session_user)
 
@@ -243,7 +248,9 @@ def _init_http_extras(app: Flask, settings: Settings) -> None:
         audit("rate_limited", ip=client_ip(request.environ), path=request.path,
               reason=f"HTTP limit {exc.description}")
         if request.path.startswith("/api/"):
-            return jsonify(error={"code": "rate_limited", "message": str(exc.description)}), 429
+            return jsonify(error={"code": "rate_limited", "message": _(
+                "Too many requests (limit: %(limit)s); try again later.",
+                limit=str(exc.description))}), 429
         return exc
 
     # HSTS only when the site is HTTPS: we serve TLS (TLS_CERT), or a TLS proxy
@@ -287,15 +294,24 @@ def _init_error_pages(app: Flask) -> None:
     from werkzeug.exceptions import HTTPException
 
     codes = {403: "forbidden", 404: "not_found", 500: "internal"}
+    # Werkzeug's own descriptions are English only: where a route gave none,
+    # these (translated) take their place.
+    generic = {403: i18n.N_("You are not allowed to see this page."),
+               404: i18n.N_("There is nothing at this address. Check the link, or go back."),
+               500: i18n.N_("The server hit an error and has logged it. Try again in a moment; "
+                            "if it keeps happening, tell the admin.")}
 
     def error_page(exc: HTTPException):
         status = exc.code or 500
         # A 500's description is Werkzeug's generic text, never the exception.
+        description = exc.description
+        if description == type(exc).description or status == 500:
+            description = _(generic[status])
         if request.path.startswith("/api/"):
-            return jsonify(error={"code": codes[status], "message": exc.description}), status
+            return jsonify(error={"code": codes[status], "message": description}), status
         try:
             return render_template(f"errors/{status}.html", status=status,
-                                   description=exc.description), status
+                                   description=description), status
         except Exception:  # noqa: BLE001 - e.g. a 500 from a dead database fails again in the layout
             app.logger.exception("the %d page could not be rendered", status)
             return exc

@@ -1,4 +1,5 @@
 """Flask extensions, created unbound so that create_app() can bind them."""
+from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_socketio import SocketIO
@@ -18,6 +19,9 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 socketio = SocketIO()
+# Flask-Babel: the gettext catalogues of translations/ for templates and Python
+# strings; which language a request gets is i18n.py's choice.
+babel = Babel()
 
 
 # Storage is chosen in create_app (memory, or Redis when MESSAGE_QUEUE is set).

@@ -16,6 +16,7 @@ from extensions import db
 from models import Membership, Message, Room, User, iso, utcnow
 from errors import AppError, BadRequest, Conflict, Forbidden, NotFound, TooLarge
 from textnorm import control_in_name, is_blank, name_key
+from i18n import _l
 
 DEFAULT_ROOMS = ("general", "random")
 SYNC_PAGE = 500
@@ -42,7 +43,7 @@ def ensure_default_rooms() -> None:
 def get_room(room_id: int) -> Room:
     room = db.session.get(Room, room_id)
     if room is None:
-        raise NotFound(f"No room {room_id}.")
+        raise NotFound(_l("No room %(room)s.", room=room_id))
     return room
 
 
@@ -54,7 +55,7 @@ def readable_room(user_id: int, room_id: int) -> Room:
     """The room, if the user may read it: public, or private/dm and a member."""
     room = get_room(room_id)
     if room.kind != "public" and membership(user_id, room_id) is None:
-        raise Forbidden("Only members may use this room.")
+        raise Forbidden(_l("Only members may use this room."))
     return room
 
 
@@ -63,7 +64,7 @@ def member_room(user_id: int, room_id: int) -> tuple[Room, Membership]:
     room = readable_room(user_id, room_id)
     member = membership(user_id, room_id)
     if member is None:
-        raise Forbidden("Join the room first.")
+        raise Forbidden(_l("Join the room first."))
     return room, member
 
 
@@ -127,15 +128,15 @@ def _check_room_name(name: str) -> tuple[str, str]:
     if bad is not None:
         # Line breaks and direction overrides make the name shown differ from
         # the name read ("\u202eroot" shows as "toor"): refused, not stripped.
-        raise BadRequest(f"name: must be one line without control or direction characters "
-                         f"(found U+{ord(bad):04X})")
+        raise BadRequest(_l("name: must be one line without control or direction characters "
+                            "(found %(char)s)", char="U+%04X" % ord(bad)))
     if is_blank(name) or len(name) > 64:
-        raise BadRequest("name: 1-64 characters on one line, not only invisible ones")
+        raise BadRequest(_l("name: 1-64 characters on one line, not only invisible ones"))
     key = name_key(name)
     if len(key) > ROOM_KEY_MAX:
-        raise BadRequest("name: too long once written in its plain form (NFKC)")
+        raise BadRequest(_l("name: too long once written in its plain form (NFKC)"))
     if key.startswith("dm:"):  # direct-message rooms own the "dm:<id>:<id>" keys
-        raise BadRequest("name: may not start with 'dm:'")
+        raise BadRequest(_l("name: may not start with 'dm:'"))
     return name, key
 
 
@@ -145,8 +146,9 @@ def _room_named(key: str) -> str | None:
 
 def _room_exists(name: str, existing: str | None) -> Conflict:
     if existing is None or existing == name:
-        return Conflict(f"A room named {name!r} already exists.")
-    return Conflict(f"A room named {existing!r} already exists; {name!r} looks the same.")
+        return Conflict(_l("A room named %(name)r already exists.", name=name))
+    return Conflict(_l("A room named %(existing)r already exists; %(name)r looks the same.",
+                       existing=existing, name=name))
 
 
 def create_room(user_id: int, name: str, kind: str, members: list[str]) -> Room:
@@ -159,13 +161,13 @@ def create_room(user_id: int, name: str, kind: str, members: list[str]) -> Room:
         select(func.count(Room.id)).where(Room.created_by == user_id, Room.kind != "dm")
     )
     if owned >= limit:
-        raise Conflict(f"You may create at most {limit} rooms.")
+        raise Conflict(_l("You may create at most %(limit)s rooms.", limit=limit))
     existing = _room_named(key)
     if existing is not None:
         raise _room_exists(name, existing)
     invitees = _users_by_name(members) if kind == "private" else []
     if kind == "public" and members:
-        raise BadRequest("members: only for private rooms")
+        raise BadRequest(_l("members: only for private rooms"))
     room = Room(name=name, name_key=key, kind=kind, created_by=user_id)
     db.session.add(room)
     try:
@@ -184,7 +186,7 @@ def _users_by_name(names: list[str]) -> list[User]:
     users = list(db.session.scalars(select(User).where(User.username_key.in_(typed))))
     missing = set(typed) - {u.username_key for u in users}
     if missing:
-        raise NotFound(f"No user named {typed[sorted(missing)[0]]!r}.")
+        raise NotFound(_l("No user named %(name)r.", name=typed[sorted(missing)[0]]))
     return users
 
 
@@ -206,7 +208,7 @@ def join_room(user_id: int, room_id: int) -> tuple[Room, bool]:
 def leave_room(user_id: int, room_id: int) -> bool:
     room = get_room(room_id)
     if room.kind == "dm":
-        raise BadRequest("room: a direct message cannot be left")
+        raise BadRequest(_l("room: a direct message cannot be left"))
     result = db.session.execute(
         delete(Membership).where(Membership.room_id == room_id, Membership.user_id == user_id)
     )
@@ -217,9 +219,9 @@ def leave_room(user_id: int, room_id: int) -> bool:
 def invite(user_id: int, room_id: int, username: str) -> tuple[Room, User, bool]:
     room = get_room(room_id)
     if membership(user_id, room_id) is None:
-        raise Forbidden("Only members may invite to this room.")
+        raise Forbidden(_l("Only members may invite to this room."))
     if room.kind == "dm":
-        raise BadRequest("room: nobody can be invited to a direct message")
+        raise BadRequest(_l("room: nobody can be invited to a direct message"))
     (user,) = _users_by_name([username])
     if membership(user.id, room_id) is not None:
         return room, user, False
@@ -269,10 +271,11 @@ def shared_room_ids(user_id: int) -> list[int]:
 def clean_text(text: str) -> str:
     text = text.strip()
     if is_blank(text):  # zero-width spaces alone would post a message nobody sees
-        raise BadRequest("text: must not be empty (or only invisible characters)")
+        raise BadRequest(_l("text: must not be empty (or only invisible characters)"))
     limit = _settings().MAX_MESSAGE_CHARS
     if len(text) > limit:
-        raise TooLarge(f"text: at most {limit} characters (got {len(text)})", limit=limit)
+        raise TooLarge(_l("text: at most %(limit)s characters (got %(length)s)", limit=limit,
+                          length=len(text)), limit=limit)
     return text
 
 
@@ -304,9 +307,9 @@ def _why_cannot_post(user_id: int, room_id: int) -> AppError:
     """The error for a refused post: no such room, or not a member."""
     room = db.session.get(Room, room_id)
     if room is None:
-        return NotFound(f"No room {room_id}.")
-    return Forbidden("Join the room first." if room.kind == "public"
-                     else "Only members may use this room.")
+        return NotFound(_l("No room %(room)s.", room=room_id))
+    return Forbidden(_l("Join the room first.") if room.kind == "public"
+                     else _l("Only members may use this room."))
 
 
 # The hot path's statements, built once: SQLAlchemy then reuses their cache
@@ -371,7 +374,7 @@ def send_message(user_id: int, room_id: int, text: str, client_id: str,
         if existing is None:
             raise
         if existing.room_id != room_id:
-            raise Conflict("client_id: already used for a message in another room") from None
+            raise Conflict(_l("client_id: already used for a message in another room")) from None
         return Sent(existing.to_dict(), duplicate=True)
     return Sent({
         "id": message_id, "room": room_id, "seq": seq, "rev": rev,
@@ -384,12 +387,12 @@ def _changeable_message(user_id: int, message_id: int, admin_override: bool = Fa
     """A live message the user may change: their own (still a member), or any for admins."""
     message = db.session.get(Message, message_id)
     if message is None or message.deleted:
-        raise NotFound(f"No message {message_id}.")
+        raise NotFound(_l("No message %(id)s.", id=message_id))
     if message.author_id == user_id:
         member_room(user_id, message.room_id)
     elif not admin_override:
         readable_room(user_id, message.room_id)  # non-members learn nothing more
-        raise Forbidden("Only the author may do that.")
+        raise Forbidden(_l("Only the author may do that."))
     return message
 
 

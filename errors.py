@@ -11,7 +11,8 @@ over Socket.IO, i18n.py). Outside an app context it stays English. The
 """
 from __future__ import annotations
 
-from flask_babel import force_locale, lazy_gettext as _l
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 
 
 class AppError(Exception):

@@ -7,7 +7,6 @@ whole namespace.
 """
 from __future__ import annotations
 
-
 from blueprints.market import schemas as s
 from blueprints.market import service
 from blueprints.market.feed import MarketFeed, init_feed

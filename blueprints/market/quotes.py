@@ -24,8 +24,9 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
+from typing import cast
 
 from models import iso, utcnow
 from money import MAX_PRICE, from_cents, money, parse_money, percent, to_cents
@@ -67,10 +68,10 @@ class Quote:
     def to_json(self) -> str:
         return json.dumps({"symbol": self.symbol, "price": money(self.price),
                            "open": money(self.open), "volume": self.volume,
-                           "ts": self.ts.astimezone(timezone.utc).isoformat()})
+                           "ts": self.ts.astimezone(UTC).isoformat()})
 
     @classmethod
-    def from_json(cls, raw: str) -> "Quote":
+    def from_json(cls, raw: str) -> Quote:
         d = json.loads(raw)
         return cls(symbol=d["symbol"], price=Decimal(d["price"]), open=Decimal(d["open"]),
                    volume=int(d["volume"]), ts=datetime.fromisoformat(d["ts"]))
@@ -217,6 +218,7 @@ class QuoteBook(ABC):
         stored = self.get(symbol)
         return stored.quote.price if stored else None
 
+    @abstractmethod
     def clear(self) -> None:
         """Forget every quote (tests, and a fresh simulated session)."""
 
@@ -286,10 +288,11 @@ class RedisBook(QuoteBook):
         return Stored(int(version), Quote.from_json(body))
 
     def all(self) -> dict[str, Stored]:
-        return {s: self._decode(raw) for s, raw in self.redis.hgetall(self.KEY).items()}
+        stored = cast("dict[str, str]", self.redis.hgetall(self.KEY))  # decode_responses
+        return {s: self._decode(raw) for s, raw in stored.items()}
 
     def get(self, symbol: str) -> Stored | None:
-        raw = self.redis.hget(self.KEY, symbol)
+        raw = cast("str | None", self.redis.hget(self.KEY, symbol))  # decode_responses
         return self._decode(raw) if raw else None
 
     def clear(self) -> None:

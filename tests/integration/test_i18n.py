@@ -9,8 +9,8 @@ import pytest
 from flask_socketio import SocketIOTestClient
 
 from blueprints.auth import service
-from extensions import db, socketio
 from errors import BadRequest
+from extensions import db, socketio
 from models import User
 from tests.support.clients import call
 

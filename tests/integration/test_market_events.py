@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import itertools
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -23,7 +23,7 @@ from models import Account, Position, Trade
 from tests.support.app import make_app
 
 NS = "/market"
-T0 = datetime(2026, 1, 2, 9, 30, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 2, 9, 30, tzinfo=UTC)
 _names = itertools.count(1)
 
 

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from tests.conftest import require
 
+
 def _redis_base(url: str) -> str:
     """TEST_REDIS_URL without a database number: scheme, credentials, host, port."""
     parts = urlsplit(url)

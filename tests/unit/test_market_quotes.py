@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from itertools import pairwise
 
 import pytest
 
@@ -17,7 +18,7 @@ from blueprints.market.quotes import (
 from tests.support.services import market_redis_book
 
 D = Decimal
-T0 = datetime(2026, 1, 2, 9, 30, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 2, 9, 30, tzinfo=UTC)
 
 
 class StepClock:
@@ -31,7 +32,10 @@ class StepClock:
         return self.now
 
 
-def walk(seed=7, symbols=(("ACME", D("101.25")), ("GLOBX", D("48.10")))):
+WALK_SYMBOLS = (("ACME", D("101.25")), ("GLOBX", D("48.10")))
+
+
+def walk(seed=7, symbols=WALK_SYMBOLS):
     return RandomWalk(symbols, random.Random(seed), StepClock())
 
 
@@ -63,7 +67,7 @@ def test_the_walk_starts_at_the_configured_prices_and_moves_in_cents():
     assert len(set(prices)) > 100  # it moves
     acme = [quotes[0] for quotes in ticks]
     assert all(q.open == D("101.25") for q in acme)  # change is measured from the open
-    steps = [b.volume - a.volume for a, b in zip(acme, acme[1:])]
+    steps = [b.volume - a.volume for a, b in pairwise(acme)]
     assert all(s > 0 and s % 100 == 0 for s in steps)  # round lots, always some trading
     assert [q.ts for q in acme] == sorted({q.ts for q in acme})  # the injected clock
 
@@ -103,7 +107,7 @@ def test_a_published_line_becomes_a_quote():
     full = parse_published('{"symbol": "ACME", "price": 99.5, "open": "100", "volume": 1200, '
                            '"ts": "2026-01-02T03:04:05Z"}', SYMS)
     assert (full.price, full.open, full.volume) == (D("99.50"), D("100.00"), 1200)
-    assert full.ts == datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    assert full.ts == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     assert full.to_dict()["change"] == "-0.50"
 
 

@@ -17,6 +17,7 @@ catalogues in static/i18n/, the users table's CHECK constraint); Babel wants
 """
 from __future__ import annotations
 
+import json
 import os
 
 from flask import has_request_context, request
@@ -106,8 +107,26 @@ def init_app(app) -> None:
 
     @app.context_processor
     def languages():
-        return {"page_locale": request_locale(),
+        locale = request_locale()
+        return {"page_locale": locale, "js_catalogue": js_catalogue(locale),
                 "languages": [(tag, NAMES[tag], SHORT_NAMES[tag]) for tag in LOCALES]}
+
+
+JS_CATALOGUES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static", "i18n")
+_js_catalogues: dict[str, dict[str, str]] = {}
+
+
+def js_catalogue(locale: str) -> dict[str, str] | None:
+    """The scripts' catalogue of ``locale`` (static/i18n/<locale>.json; keys are
+    the English texts), which base.html embeds as JSON data for
+    static/js/lib/i18n.js; None for English, which needs none. Read once per
+    process: the files change only with a deploy."""
+    if locale == DEFAULT or locale not in LOCALES:
+        return None
+    if locale not in _js_catalogues:
+        with open(os.path.join(JS_CATALOGUES, f"{locale}.json"), encoding="utf-8") as fh:
+            _js_catalogues[locale] = json.load(fh)
+    return _js_catalogues[locale]
 
 
 def in_locale(locale: str):

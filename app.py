@@ -248,11 +248,17 @@ def _init_http_extras(app: Flask, settings: Settings) -> None:
     def too_many(exc):
         audit("rate_limited", ip=client_ip(request.environ), path=request.path,
               reason=f"HTTP limit {exc.description}")
+        message = _("Too many requests (limit: %(limit)s); try again later.",
+                    limit=str(exc.description))
         if request.path.startswith("/api/"):
-            return jsonify(error={"code": "rate_limited", "message": _(
-                "Too many requests (limit: %(limit)s); try again later.",
-                limit=str(exc.description))}), 429
-        return exc
+            return jsonify(error={"code": "rate_limited", "message": message}), 429
+        # A page of the site, in the reader's language (Werkzeug's is English only).
+        from flask import render_template
+
+        try:
+            return render_template("errors/429.html", status=429, description=message), 429
+        except Exception:  # noqa: BLE001 - the layout itself failed: Werkzeug's page
+            return exc
 
     # HSTS only when the site is HTTPS: we serve TLS (TLS_CERT), or a TLS proxy
     # is in front (COOKIE_SECURE=true says so). Never on a plain-HTTP install,

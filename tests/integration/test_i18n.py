@@ -337,3 +337,18 @@ def test_the_database_refuses_other_languages_too(any_db_app):
                                {"v": bad})
             db.session.commit()
         db.session.rollback()
+
+
+def test_the_rate_limit_page_and_json_are_translated():
+    from tests.support.app import make_app
+
+    app = make_app(RATE_LIMIT_LOGIN="1/minute")
+    client = app.test_client()
+    client.post("/api/token", json={"username": "x", "password": "y"}, headers=ZH)
+    r = client.post("/api/token", json={"username": "x", "password": "y"}, headers=ZH)
+    assert r.status_code == 429 and r.get_json()["error"]["code"] == "rate_limited"
+    assert r.get_json()["error"]["message"].startswith("请求过多（上限：")
+    token = csrf(client.get("/login", headers=ZH).text)
+    r = client.post("/login", headers=ZH, data={"csrf_token": token, "username": "x", "password": "y"})
+    assert r.status_code == 429 and "Retry-After" in r.headers
+    assert "请求过多" in r.text and lang_of(r.text) == "zh-CN"

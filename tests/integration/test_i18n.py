@@ -70,6 +70,7 @@ def stored_locale(app, username: str) -> str | None:
     ("fr, de", "en"),
     ("*", "en"),
     ("zh-CN" + ",x" * 2000, "zh-CN"),  # a huge header is cut, not a crash
+    ("x," * 600 + "zh-CN", "en"),  # ... at 1000 characters: what follows is not read
 ])
 def test_accept_language_best_match(header, expected):
     from i18n import from_accept_language

@@ -171,7 +171,8 @@ def test_a_trade_update_reaches_the_traders_other_tab_and_nobody_else(pub_server
     assert tab1.wait_for("trade:update", lambda t: t["id"] == trade["id"]) == trade
     activity = stranger.wait_for("market:activity", lambda a: a["price"] == price)
     assert activity == {"symbol": "GLOBX", "side": "BUY", "quantity": 7, "price": price,
-                        "ts": trade["ts"]}  # no user identity
+                        "ts": trade["ts"], "seq": activity["seq"]}  # no user identity
+    assert type(activity["seq"]) is int
     stranger.assert_no_event("trade:update", within=0.5)
     # A retry with the same client_id changes nothing and tells nobody.
     again = tab2.call("trade", {"symbol": "GLOBX", "side": "BUY", "quantity": 7,

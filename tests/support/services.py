@@ -43,6 +43,7 @@ REDIS_DATABASES = {
     "tests/security/test_state_backends.py": 4,
     "tests/security/test_deployments.py::a": 14,
     "tests/security/test_admin_ui_leaks.py": 15,
+    "tests/e2e/test_market_history_e2e.py": 9,  # two processes sharing the quote book
 }
 
 

@@ -47,7 +47,8 @@ def test_extraction_sees_templates_and_python(template):
 
 
 def test_every_msgid_has_a_chinese_translation(template, chinese):
-    missing = [m.id for m in template if m.id and not (chinese.get(m.id) and chinese[m.id].string)]
+    missing = [(m.context, m.id) for m in template
+               if m.id and not ((found := chinese.get(m.id, m.context)) and found.string)]
     assert not missing, "no zh_CN translation (run `make translations`, then translate):\n" + \
         "\n".join(map(str, missing))
 
@@ -63,8 +64,10 @@ def test_no_translation_is_fuzzy_or_broken(chinese):
 def test_the_compiled_catalogue_is_up_to_date(chinese):
     with MO.open("rb") as fh:
         compiled = gettext.GNUTranslations(fh)
-    expected = {m.id: m.string for m in chinese if m.id and m.string and not m.fuzzy}
-    stale = {k: v for k, v in expected.items() if compiled.gettext(k) != v}
+    # GNU gettext keys a message with a context as "context\x04msgid".
+    expected = {(f"{m.context}\x04{m.id}" if m.context else m.id): m.string
+                for m in chinese if m.id and m.string and not m.fuzzy}
+    stale = {k: v for k, v in expected.items() if compiled._catalog.get(k) != v}
     assert not stale, f"messages.mo differs from messages.po: run `make translations` ({stale})"
     extra = set(compiled._catalog) - set(expected) - {""}
     assert not extra, f"messages.mo has msgids messages.po no longer has: {extra}"

@@ -294,16 +294,19 @@ def _init_http_extras(app: Flask, settings: Settings) -> None:
 
 
 def _init_error_pages(app: Flask) -> None:
-    """403, 404 and 500 as pages of the site with a way back (Werkzeug's bare
-    ones left a newcomer on a white page); under /api/ the JSON error envelope
-    its clients parse, with the codes of errors.py."""
+    """400, 403, 404 and 500 as pages of the site with a way back (Werkzeug's
+    bare ones left a newcomer on a white page), in the reader's language;
+    under /api/ the JSON error envelope its clients parse, with the codes of
+    errors.py."""
     from flask import render_template
+    from flask_wtf.csrf import CSRFError
     from werkzeug.exceptions import HTTPException
 
-    codes = {403: "forbidden", 404: "not_found", 500: "internal"}
+    codes = {400: "bad_request", 403: "forbidden", 404: "not_found", 500: "internal"}
     # Werkzeug's own descriptions are English only: where a route gave none,
     # these (translated) take their place.
-    generic = {403: i18n.N_("You are not allowed to see this page."),
+    generic = {400: i18n.N_("The request is not valid."),
+               403: i18n.N_("You are not allowed to see this page."),
                404: i18n.N_("There is nothing at this address. Check the link, or go back."),
                500: i18n.N_("The server hit an error and has logged it. Try again in a moment; "
                             "if it keeps happening, tell the admin.")}
@@ -312,7 +315,10 @@ def _init_error_pages(app: Flask) -> None:
         status = exc.code or 500
         # A 500's description is Werkzeug's generic text, never the exception.
         description = exc.description
-        if description == type(exc).description or status == 500:
+        if isinstance(exc, CSRFError):  # Flask-WTF's words are English only
+            description = _("The form expired or came from another page; reload the page and "
+                            "try again.")
+        elif description == type(exc).description or status == 500:
             description = _(generic[status])
         if request.path.startswith("/api/"):
             return jsonify(error={"code": codes[status], "message": description}), status

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -119,7 +120,7 @@ _VALIDATION_MESSAGES = {
     "too_long": N_("%(where)s: at most %(max_length)s items"),
     "greater_than_equal": N_("%(where)s: must be at least %(ge)s"),
     "less_than_equal": N_("%(where)s: must be at most %(le)s"),
-    "literal_error": N_("%(where)s: must be %(expected)s"),
+    "literal_error": N_("%(where)s: must be one of %(expected)s"),
     "string_pattern_mismatch": N_("%(where)s: not in the expected form"),
 }
 
@@ -132,6 +133,9 @@ def describe_validation_error(exc: ValidationError):
     if template is None:
         return f"{where}: {err['msg']}"
     ctx = {k: v for k, v in (err.get("ctx") or {}).items() if isinstance(v, (str, int))}
+    if err["type"] == "literal_error" and isinstance(ctx.get("expected"), str):
+        # pydantic writes "'a', 'b' or 'c'" in English: a plain list reads in any language.
+        ctx["expected"] = ", ".join(re.split(r", | or ", ctx["expected"]))
     return _l(template, where=where, **ctx)
 
 

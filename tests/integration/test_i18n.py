@@ -282,6 +282,10 @@ def test_market_errors_in_chinese(app):
                                        "type": "limit", "limit_price": "1.234",
                                        "client_id": "t2"}, namespace="/market")
         assert CJK.search(reply["error"]["message"])
+        reply = call(client, "trade", {"symbol": "ACME", "side": "HOLD", "quantity": 1,
+                                       "client_id": "t3"}, namespace="/market")
+        assert reply["error"] == {"code": "bad_request",
+                                  "message": "side：必须是以下之一：'BUY', 'SELL'"}
     finally:
         client.disconnect("/market")
 

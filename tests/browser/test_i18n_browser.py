@@ -5,6 +5,8 @@ messages over Socket.IO, and the language setting switching back to English."""
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from playwright.sync_api import expect
 
@@ -54,7 +56,12 @@ def test_chat_and_market_in_chinese_then_english_from_the_setting(browser, live_
         page.press("#composer", "Enter")
         mine = page.locator("#message-list .message", has_text="你好")
         expect(mine).to_have_count(1)
-        assert mine.locator("time.message-time").first.inner_text().strip()
+        # Its time: in the browser's time zone (the context's Asia/Shanghai, not
+        # the server's UTC) and the page's language (zh-CN: 24-hour "HH:MM").
+        stamp = mine.locator("time.message-time").first
+        expect(stamp).not_to_have_text("")
+        sent = datetime.fromisoformat(stamp.get_attribute("datetime").replace("Z", "+00:00"))
+        assert stamp.inner_text().strip() == sent.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%H:%M")
         page.fill("#new-room-name", "dm:nope")
         page.click("#new-room-create")
         expect(page.locator("#new-room-error")).to_have_text("name：不能以 'dm:' 开头")
@@ -125,5 +132,32 @@ def test_logged_out_pages_and_errors_in_chinese(browser, live_server):
         expect(page.locator("#error-title")).to_have_text("页面不存在")
         expect(page.locator("#error-back")).to_have_text("前往登录页")
         assert watch.csp == []
+    finally:
+        close_contexts(ctx)
+
+
+def test_chinese_pages_pass_axe(browser, live_server):
+    """axe-core on the pages in Chinese: lang attributes valid, nothing the
+    longer or shorter words break (contrast, names, overlaps)."""
+    from tests.browser.test_accessibility_browser import AXE, BLOCKING, describe
+    from tests.conftest import require
+
+    require("axe-core (node_modules/axe-core)", AXE.exists(), "run `npm ci`")
+    ctx = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 800},
+                              locale="zh-CN", bypass_csp=True)  # axe is added as an inline script
+    ctx.set_default_timeout(15_000)
+    page = ctx.new_page()
+    try:
+        register(page, unique("zhaxe"))
+        for path, ready in (("/chat", "#messages[data-state=ready]"),
+                            ("/market", "#quote-rows tr[data-symbol] .mk-price"),
+                            ("/account/password", "form")):
+            page.goto(path)
+            page.wait_for_selector(ready, state="attached")
+            assert page.get_attribute("html", "lang") == "zh-CN"
+            page.add_script_tag(path=str(AXE))
+            result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+            blocking = [v for v in result["violations"] if v["impact"] in BLOCKING]
+            assert not blocking, f"axe on {path} (zh-CN):\n" + describe(blocking)
     finally:
         close_contexts(ctx)

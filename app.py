@@ -99,12 +99,14 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
     from blueprints.chat import bp as chat_bp
     from blueprints.market import bp as market_bp
     from blueprints.ops import bp as ops_bp
+    from blueprints.people import bp as people_bp
 
     app.register_blueprint(admin_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(chat_bp)
     app.register_blueprint(market_bp)
     app.register_blueprint(ops_bp)
+    app.register_blueprint(people_bp)
 
     _init_socketio(app, settings)
     _init_http_extras(app, settings)

@@ -247,6 +247,12 @@ class Settings:
     HEADER_TIMEOUT: int = field(metadata={"parse": _int("HEADER_TIMEOUT", 10, 1, 300)})
     MAX_CONNECTION_AGE: int = field(metadata={"parse": _int("MAX_CONNECTION_AGE", 7200, 10)})
     MAX_ROOMS_PER_USER: int = field(metadata={"parse": _int("MAX_ROOMS_PER_USER", 50, 0)})
+    MAX_ROOM_MEMBERS: int = field(metadata={"parse": _int("MAX_ROOM_MEMBERS", 1000, 2)})
+    # An avatar upload, before decoding (a phone photo is 2-5 MB; it is
+    # shrunk to 256 px, so there is no use for more). At most 50 MiB.
+    MAX_AVATAR_BYTES: int = field(
+        metadata={"parse": _int("MAX_AVATAR_BYTES", 5 * 1024 * 1024, 1024, 50 * 1024 * 1024)}
+    )
     TOKEN_TTL: int = field(metadata={"parse": _int("TOKEN_TTL", 300, 10, 86400)})
     PING_INTERVAL: int = field(metadata={"parse": _int("PING_INTERVAL", 25, 1, 3600)})
     PING_TIMEOUT: int = field(metadata={"parse": _int("PING_TIMEOUT", 20, 1, 3600)})

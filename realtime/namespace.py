@@ -133,9 +133,10 @@ def describe_validation_error(exc: ValidationError):
     if template is None:
         return f"{where}: {err['msg']}"
     ctx = {k: v for k, v in (err.get("ctx") or {}).items() if isinstance(v, (str, int))}
-    if err["type"] == "literal_error" and isinstance(ctx.get("expected"), str):
+    expected = ctx.get("expected")
+    if err["type"] == "literal_error" and isinstance(expected, str):
         # pydantic writes "'a', 'b' or 'c'" in English: a plain list reads in any language.
-        ctx["expected"] = ", ".join(re.split(r", | or ", ctx["expected"]))
+        ctx["expected"] = ", ".join(re.split(r", | or ", expected))
     return _l(template, where=where, **ctx)
 
 

@@ -40,7 +40,7 @@ KNOWN_CYCLES: set[frozenset[str]] = {
     frozenset({f"blueprints.{feature}", f"blueprints.{feature}.{module}"})
     for feature, module in [("admin", "routes"), ("auth", "routes"), ("auth", "cli"),
                             ("chat", "routes"), ("market", "routes"), ("market", "cli"),
-                            ("ops", "routes")]
+                            ("ops", "routes"), ("people", "routes")]
 }
 
 

@@ -16,7 +16,7 @@ def create(username: str, admin: bool, password: str) -> None:
     try:
         user = service.create_user(username, password, is_admin=admin or None)
     except AppError as exc:
-        raise click.ClickException(exc.message) from None
+        raise click.ClickException(str(exc.message)) from None
     click.echo(f"created {user.username}{' (admin)' if user.is_admin else ''}")
 
 

@@ -19,7 +19,7 @@ SKIP_DIRS = {"tests", ".venv", "venv", "node_modules", "migrations", ".git", "__
              ".hypothesis", "instance", "static"}
 
 CORE = {"config", "extensions", "models", "errors", "audit", "logs", "money", "textnorm",
-        "blocking", "vendored"}
+        "blocking", "vendored", "i18n"}
 PLUMBING = ("realtime", "middleware")
 FEATURES = ("blueprints",)
 

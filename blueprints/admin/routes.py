@@ -1,10 +1,11 @@
-from flask import abort, current_app, render_template, send_from_directory
+from flask import Blueprint, abort, current_app, render_template, send_from_directory
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from blueprints.admin import bp
 from blueprints.admin.socketio_ui import NAMESPACE as SOCKETIO_UI_NAMESPACE
 from config import BASE_DIR
+
+bp = Blueprint("admin", __name__)
 
 # The Socket.IO Admin UI's built files (npm @socket.io/admin-ui), copied by scripts/vendor.sh.
 SOCKETIO_UI_DIR = BASE_DIR / "static" / "vendor" / "socketio-admin-ui"

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import click
 
-from blueprints.auth import bp, service
+from blueprints.auth import service
+from blueprints.auth.routes import bp
 from errors import AppError
 
 

@@ -3,17 +3,31 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, flash, g, jsonify, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from audit import audit
-from blueprints.auth import bp, service
+from blueprints.auth import service
 from blueprints.auth.forms import LoginForm, PasswordForm, RegisterForm
 from errors import AppError
 from extensions import csrf, limiter
 from middleware.clientinfo import client_ip
 from realtime.closing import disconnect_user
+
+bp = Blueprint("auth", __name__, cli_group="users")
 
 
 def _login_rate() -> str:

@@ -10,7 +10,7 @@ picture, but anonymous requests get 401.
 """
 from __future__ import annotations
 
-from flask import Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -18,13 +18,15 @@ from wtforms import ValidationError
 
 from audit import audit
 from blueprints.chat import service as chat_service
-from blueprints.people import bp, service
+from blueprints.people import service
 from errors import AppError, BadRequest, NotFound, TooLarge, Unauthorized
 from extensions import csrf, limiter, socketio
 from i18n import _l
 from middleware.clientinfo import client_ip
 from models import AVATAR_EXT
 from realtime.rooms import chat_room, user_room
+
+bp = Blueprint("people", __name__)
 
 MAX_QUERY_CHARS = 64
 # Multipart framing around the file (boundaries, part headers) on top of

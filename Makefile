@@ -60,7 +60,8 @@ test: dev node_modules/.installed bench/node_modules/.installed
 test-fast: dev
 	$(PY) -m pytest tests -m "not e2e and not browser and not slow"
 
-# The benchmark against bare python-socketio and Node's socket.io (~25 min);
+# The benchmark against bare python-socketio and Node's socket.io (about 15 min
+# on 2 cores: 877 s in the run recorded in docs/performance.md);
 # writes bench/results/latest.{json,md} and docs/performance.md.
 bench: setup bench/node_modules/.installed
 	bash bench/run.sh

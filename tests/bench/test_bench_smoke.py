@@ -129,7 +129,7 @@ def test_markdown_table_and_targets(smoke):
     assert len(results["targets"]) == 10
     assert {t["server"] for t in results["targets"]} == set(SWITCHBOARD)
     for heading in ("Fan-out", "Small rooms", "Idle capacity", "Polling only", "permessage-deflate",
-                    "Issue 7 targets"):
+                    "Performance targets"):
         assert heading in markdown
     assert "bare python" in markdown and "bare Node" in markdown
 

@@ -1,6 +1,6 @@
 """The Socket.IO Admin UI leaks nothing: no secret in its frames, no frame to a refused socket.
 
-Reproduces the attack runs of the hardening issue, against the real server:
+Reproduces the attack runs that found these leaks, against the real server:
 
 - python-socketio's instrumentation reported every socket's handshake (all
   HTTP headers: the HttpOnly session cookie, ``Authorization``; the query

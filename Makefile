@@ -7,6 +7,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 
 PROCESSES ?= 2
+TEST_WORKERS ?= 3
 PORT      ?= 8080
 
 .PHONY: run test test-fast setup dev vendor bench bench-smoke cluster clean
@@ -49,10 +50,14 @@ bench/node_modules/.installed: bench/package.json bench/package-lock.json
 # Every layer: the pages' DOM-free modules (node --test tests/js/), unit,
 # integration, e2e (real server, both transports, Node client, eventlet and
 # gevent, PostgreSQL, a cluster behind nginx), browser (Playwright + Debian's
-# Chromium), security, and the benchmark's smoke mode.
+# Chromium), security, and the benchmark's smoke mode. On TEST_WORKERS xdist
+# workers (most of a test's time is spent waiting on servers, not on the 2
+# cores); tests/conftest.py keeps tests that share a server, a Redis database
+# or the machine's load in one group each (tests/support/xdist_groups.py).
+# TEST_WORKERS=0 runs everything in one process, as `pytest tests` does.
 test: dev node_modules/.installed bench/node_modules/.installed
 	node --test tests/js/
-	$(PY) -m pytest tests
+	$(PY) -m pytest tests -n $(TEST_WORKERS) --dist loadgroup
 
 # Every in-process test (unit, integration and the security tests that use the
 # test client), no server, no browser, nothing slow: for the edit-test loop.

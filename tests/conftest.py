@@ -147,6 +147,7 @@ def _xdist_group(item: pytest.Item) -> str | None:
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks
 def pytest_collection_modifyitems(config, items):
+    groups: dict[str, str] = {}
     for item in items:
         layer = _layer_of(item)
         if layer is not None and item.get_closest_marker(layer) is None:
@@ -156,6 +157,30 @@ def pytest_collection_modifyitems(config, items):
         group = _xdist_group(item)
         if group is not None and item.get_closest_marker("xdist_group") is None:
             item.add_marker(pytest.mark.xdist_group(group))
+        if group is not None:
+            groups[item.nodeid] = group
+    worker = getattr(config, "workerinput", {}).get("workerid")
+    if worker is not None:
+        from tests.support import xdist_groups
+
+        xdist_groups.write(worker, groups)
+
+
+def pytest_configure(config):
+    if getattr(config.option, "dist", "no") != "no" and not hasattr(config, "workerinput"):
+        from tests.support import xdist_groups
+
+        xdist_groups.start_controller()
+
+
+@pytest.hookimpl(optionalhook=True, tryfirst=True)
+def pytest_xdist_make_scheduler(config, log):
+    """--dist loadgroup: xdist's scheduler, given the groups above (tests/support/xdist_groups.py)."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from tests.support import xdist_groups
+
+    return xdist_groups.make_scheduler(config, log)
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -42,6 +42,8 @@ SLOW = {
     "tests/browser/test_clean_install.py",
     # bench/run.py --smoke against every server (module fixture, ~60-100 s)
     "tests/bench/test_bench_smoke.py",
+    # a real two-worker pytest-xdist run (~10-20 s: two workers import the app)
+    "tests/unit/test_xdist_groups.py::test_under_xdist_a_group_runs_on_one_worker_and_the_rest_spreads",
 }
 
 DIRECTORY_MARKERS = {"e2e": "e2e", "bench": "e2e", "browser": "browser"}

@@ -1,6 +1,7 @@
 """``make bench``: Switchboard against bare python-socketio and bare Node socket.io.
 
-    python bench/run.py            the full run (about 15 min on 2 cores: 877 s in the run recorded in docs/performance.md)
+    python bench/run.py            the full run (about 15 min on 2 cores: 877 s in the run
+                                   recorded in docs/performance.md)
     python bench/run.py --smoke    every scenario and server at tiny scale (seconds)
 
 For each scenario and each server (Switchboard on eventlet, Switchboard on

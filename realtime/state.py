@@ -32,6 +32,7 @@ class Connection:
     ip: str
     connected_at: float = field(default_factory=time.time)
     auth_epoch: int = 0  # the user's epoch at connect: a newer one revokes this connection
+    locale: str = "en"  # the language of its error messages, chosen at connect (i18n.py)
 
     def to_dict(self) -> dict:
         return asdict(self)

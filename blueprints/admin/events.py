@@ -6,6 +6,7 @@ from blueprints.admin import schemas as s
 from blueprints.admin import service
 from blueprints.chat import service as chat_service
 from errors import NotFound
+from i18n import _l
 from realtime.closing import disconnect_user
 from realtime.namespace import AppNamespace, event
 from realtime.rooms import ADMINS
@@ -42,7 +43,7 @@ class AdminNamespace(AppNamespace):
     def kick(self, conn: Connection, data: s.Kick):
         user = service.find_user(data.username)
         if user is None:
-            raise NotFound(f"No user named {data.username!r}.")
+            raise NotFound(_l("No user named %(name)r.", name=data.username))
         count = disconnect_user(user.id, reason=f"kicked by {conn.username}")
         audit("kick", by=conn.username, user=user.username, user_id=user.id, sockets=count,
               ip=conn.ip, sid=conn.sid)

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from errors import BadRequest
 from extensions import db
+from i18n import _l
 from models import Membership, Room, User, iso
 from realtime.state import ConnectionState
 from textnorm import is_blank
@@ -84,5 +85,5 @@ def announcement_text(text: str) -> str:
     """The text of an announcement, or BadRequest (the rule lives here, not in
     the adapter). ``text`` is already trimmed and bounded by the schema."""
     if is_blank(text):  # only invisible characters: an announcement nobody sees
-        raise BadRequest("text: must not be empty")
+        raise BadRequest(_l("text: must not be empty"))
     return text

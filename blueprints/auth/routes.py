@@ -3,16 +3,31 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, flash, g, jsonify, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from audit import audit
-from blueprints.auth import bp, service
+from blueprints.auth import service
 from blueprints.auth.forms import LoginForm, PasswordForm, RegisterForm
 from errors import AppError
 from extensions import csrf, limiter
 from middleware.clientinfo import client_ip
 from realtime.closing import disconnect_user
+
+bp = Blueprint("auth", __name__, cli_group="users")
 
 
 def _login_rate() -> str:
@@ -73,10 +88,10 @@ def login():
             return redirect(_safe_next(request.args.get("next")))
         audit("auth_failed", ip=client_ip(request.environ), via="login",
               user=(form.username.data or "")[:32], reason="bad_credentials")
-        error = "Wrong username or password."
+        error = _("Wrong username or password.")
     elif request.method == "POST":
-        error = "Wrong username or password." if not form.csrf_token.errors else \
-            "The form expired; please try again."
+        error = _("Wrong username or password.") if not form.csrf_token.errors else \
+            _("The form expired; please try again.")
     return render_template("auth/login.html", form=form, error=error,
                            registration_open=_registration_open(),
                            empty_install=not service.has_users())
@@ -90,7 +105,7 @@ def _registration_open() -> bool:
 @login_budget
 def register():
     if not _registration_open():
-        abort(403, description="Registration is closed; ask an admin for an account.")
+        abort(403, description=_("Registration is closed; ask an admin for an account."))
     form = RegisterForm()
     error = None
     if form.validate_on_submit():
@@ -99,13 +114,14 @@ def register():
         except AppError as exc:
             # Shown at the username field; the form renders again with the
             # name as typed (password fields are never sent back).
-            form.username.errors = [*form.username.errors, exc.message]
+            form.username.errors = [*form.username.errors, str(exc.message)]
         else:
             _signed_in(user)
             audit("register", user=user.username, user_id=user.id,
                   ip=client_ip(request.environ), admin=user.is_admin)
-            flash(f"Welcome, {user.username}!" +
-                  (" You are the first account, so you are an admin." if user.is_admin else ""))
+            flash(_("Welcome, %(name)s! You are the first account, so you are an admin.",
+                    name=user.username) if user.is_admin else
+                  _("Welcome, %(name)s!", name=user.username))
             return redirect(url_for("chat.page"))
     return render_template("auth/register.html", form=form, error=error)
 
@@ -134,7 +150,7 @@ def change_password():
         if service.authenticate(user.username, form.current_password.data) is None:
             audit("auth_failed", user=user.username, ip=client_ip(request.environ), via="password",
                   reason="bad_current_password")
-            error = "The current password is wrong."
+            error = _("The current password is wrong.")
         else:
             # Every other session, token and socket of the user ends here.
             service.change_password(user, form.new_password.data)
@@ -142,7 +158,7 @@ def change_password():
             _signed_in(user)  # this browser stays signed in, with the new epoch
             audit("password_changed", user=user.username, user_id=user.id,
                   ip=client_ip(request.environ))
-            flash("Password changed. You were signed out everywhere else.")
+            flash(_("Password changed. You were signed out everywhere else."))
             return redirect(url_for("chat.page"))
     return render_template("auth/password.html", form=form, error=error)
 
@@ -155,7 +171,23 @@ def set_theme():
     try:
         service.set_theme(current_user._get_current_object(), request.form.get("theme", ""))
     except AppError as exc:
-        abort(400, description=exc.message)
+        abort(400, description=str(exc.message))
+    return redirect(_safe_next(request.form.get("next")))
+
+
+@bp.post("/account/language")
+@login_required
+def set_language():
+    """The header menu's language form, like the theme's: ``locale`` is "en",
+    "zh-CN" or "auto" (follow the browser), then back to the page it was on,
+    which renders in the new language at once."""
+    value = request.form.get("locale", "")
+    try:
+        service.set_locale(current_user._get_current_object(), None if value == "auto" else value)
+    except AppError as exc:
+        abort(400, description=str(exc.message))
+    audit("locale_changed", user=current_user.username, user_id=current_user.id,
+          locale=current_user.locale or "auto")
     return redirect(_safe_next(request.form.get("next")))
 
 
@@ -165,12 +197,12 @@ def set_theme():
 def api_token():
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        return _json_error(400, "bad_request", 'Send JSON {"username", "password"}.')
+        return _json_error(400, "bad_request", _('Send JSON {"username", "password"}.'))
     user = service.authenticate(body.get("username"), body.get("password"))
     if user is None:
         audit("auth_failed", ip=client_ip(request.environ), via="token",
               user=str(body.get("username") or "")[:32], reason="bad_credentials")
-        return _json_error(401, "unauthorized", "Wrong username or password.")
+        return _json_error(401, "unauthorized", _("Wrong username or password."))
     token, ttl = service.issue_token(user)
     return jsonify(token=token, expires_in=ttl)
 

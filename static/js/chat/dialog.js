@@ -6,12 +6,13 @@
  * createDialog({id, title}) -> {dialog, body, heading, open(), close(), isOpen}
  * `body` is where the caller puts its content; `onClose` runs after closing.
  */
+import { t } from "../lib/i18n.js";
 import { h } from "../lib/dom.js";
 
 export function createDialog({ id, title, className = "", onClose = () => {} }) {
   const headingId = id + "-title";
   const heading = h("h2", { className: "sb-dialog-title", id: headingId }, title);
-  const closeButton = h("button", { type: "button", className: "sb-dialog-close", "aria-label": "Close" }, "×");
+  const closeButton = h("button", { type: "button", className: "sb-dialog-close", "aria-label": t("Close") }, "×");
   const body = h("div", { className: "sb-dialog-body" });
   // The padding is on an inner element: a click on the <dialog> itself is a
   // click on the backdrop, and closes it.

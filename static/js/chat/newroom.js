@@ -6,6 +6,7 @@
  *
  * Part of the chat page (main.js wires it): `ctx` is the page's shared state.
  */
+import { t } from "../lib/i18n.js";
 import { h, showError, hideError } from "../lib/dom.js";
 import { errorText } from "../lib/rpc.js";
 import { createDialog, field } from "./dialog.js";
@@ -13,26 +14,26 @@ import { createPicker } from "./picker.js";
 
 export function createNewRoom(ctx) {
   const { me, call } = ctx;
-  const dialog = createDialog({ id: "new-room-dialog", title: "New room", className: "new-room-dialog" });
+  const dialog = createDialog({ id: "new-room-dialog", title: t("New room"), className: "new-room-dialog" });
   const name = h("input", { type: "text", id: "nr-name", className: "sb-input", maxLength: 64, required: true, autocomplete: "off", spellcheck: "false" });
   const topic = h("input", { type: "text", id: "nr-topic", className: "sb-input", maxLength: 250, autocomplete: "off" });
   const radio = (value, text, hint) => h("label", { className: "sb-radio" },
     h("input", { type: "radio", name: "nr-kind", value, id: "nr-kind-" + value, checked: value === "public" ? "checked" : false }),
     h("span", {}, h("strong", {}, text), h("span", { className: "sb-hint" }, hint)));
   const kinds = h("fieldset", { className: "sb-fieldset" },
-    h("legend", {}, "Who can see it"),
-    radio("public", "Public", "Anyone on this server can find and join it."),
-    radio("private", "Private", "Only the members you add or invite later."));
+    h("legend", {}, t("Who can see it")),
+    radio("public", t("Public"), t("Anyone on this server can find and join it.")),
+    radio("private", t("Private"), t("Only the members you add or invite later.")));
   const picker = createPicker(ctx, {
-    id: "nr-members", label: "Members",
+    id: "nr-members", label: t("Members"),
     exclude: () => new Set([me.id]),
   });
   picker.node.hidden = true;
   const error = h("p", { className: "inline-error", role: "alert", hidden: true });
-  const create = h("button", { type: "submit", className: "btn btn-primary", id: "nr-create" }, "Create room");
-  const cancel = h("button", { type: "button", className: "btn btn-ghost", onClick: () => dialog.close() }, "Cancel");
+  const create = h("button", { type: "submit", className: "btn btn-primary", id: "nr-create" }, t("Create room"));
+  const cancel = h("button", { type: "button", className: "btn btn-ghost", onClick: () => dialog.close() }, t("Cancel"));
   const form = h("form", { className: "sb-form", id: "new-room-dialog-form", autocomplete: "off", novalidate: true },
-    field("Name", name), field("Topic (optional)", topic), kinds, picker.node, error,
+    field(t("Name"), name), field(t("Topic (optional)"), topic), kinds, picker.node, error,
     h("div", { className: "sb-actions" }, cancel, create));
   dialog.body.appendChild(form);
 
@@ -49,7 +50,7 @@ export function createNewRoom(ctx) {
     hideError(error);
     const roomName = name.value.trim();
     if (!roomName) {
-      showError(error, "Give the room a name.");
+      showError(error, t("Give the room a name."));
       name.focus();
       return;
     }
@@ -59,7 +60,7 @@ export function createNewRoom(ctx) {
     const ack = await call("room:create", payload);
     create.disabled = false;
     if (!ack.ok) {
-      showError(error, errorText(ack, "Could not create the room."));
+      showError(error, errorText(ack, t("Could not create the room.")));
       return;
     }
     dialog.close();

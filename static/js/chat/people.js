@@ -9,6 +9,7 @@
  *
  * Part of the chat page (main.js wires it): `ctx` is the page's shared state.
  */
+import { t } from "../lib/i18n.js";
 import { h } from "../lib/dom.js";
 import { errorText, isLost } from "../lib/rpc.js";
 import { avatarClass, initial } from "./format.js";
@@ -60,8 +61,8 @@ export function createPeople(ctx) {
     return h("span", {
       className: "presence-dot" + (online ? "" : " offline"),
       role: "img",
-      "aria-label": online ? "online" : "offline",
-      title: online ? "online" : "offline",
+      "aria-label": online ? t("online") : t("offline"),
+      title: online ? t("online") : t("offline"),
     });
   }
 
@@ -102,12 +103,12 @@ export function createPeople(ctx) {
   // -- the People dialog ------------------------------------------------------------
   const search = h("input", {
     type: "search", id: "people-q", className: "sb-input", maxLength: 64,
-    placeholder: "Search by name", autocomplete: "off", spellcheck: "false",
-    "aria-label": "Search people", "aria-controls": "people-list",
+    placeholder: t("Search by name"), autocomplete: "off", spellcheck: "false",
+    "aria-label": t("Search people"), "aria-controls": "people-list",
   });
-  const list = h("ul", { id: "people-list", className: "people-list", "aria-label": "People" });
+  const list = h("ul", { id: "people-list", className: "people-list", "aria-label": t("People") });
   const status = h("p", { className: "sb-hint", role: "status" });
-  const dialog = createDialog({ id: "people-dialog", title: "People", className: "people-dialog" });
+  const dialog = createDialog({ id: "people-dialog", title: t("People"), className: "people-dialog" });
   dialog.body.append(search, status, list);
 
   let timer = null;
@@ -118,7 +119,7 @@ export function createPeople(ctx) {
     const ack = await call("users:list", { q: search.value.trim() });
     if (mine !== asked) return;
     if (!ack.ok) {
-      status.textContent = isLost(ack) ? "No connection: the directory loads when it is back." : errorText(ack, "Could not load the directory.");
+      status.textContent = isLost(ack) ? t("No connection: the directory loads when it is back.") : errorText(ack, t("Could not load the directory."));
       return;
     }
     const users = (ack.users || []).filter((u) => u && typeof u.id === "number");
@@ -127,9 +128,10 @@ export function createPeople(ctx) {
     users.sort((a, b) => (Number(!!b.online) - Number(!!a.online)) || comparePeople(a, b, known));
     list.replaceChildren(...users.map(personItem));
     const online = users.filter((u) => u.online).length;
+    const counts = { count: users.length, online };
     status.textContent = users.length
-      ? users.length + (users.length === 1 ? " person" : " people") + ", " + online + " online" + (ack.has_more ? " (type more of a name to see others)" : "")
-      : "Nobody matches.";
+      ? (ack.has_more ? t("{count} people, {online} online (type more of a name to see others)", counts) : t("{count} people, {online} online", counts))
+      : t("Nobody matches.");
   }
 
   function personItem(user) {
@@ -140,12 +142,12 @@ export function createPeople(ctx) {
       dot(user.online),
       h("button", {
         type: "button", className: "btn btn-small person-message",
-        "aria-label": (mine ? "Notes to yourself" : "Message " + nameOf(user)),
+        "aria-label": (mine ? t("Notes to yourself") : t("Message {name}", { name: nameOf(user) })),
         onClick: async () => {
           dialog.close();
           await ctx.rooms.openDm(user.username);
         },
-      }, mine ? "Notes" : "Message"));
+      }, mine ? t("Notes") : t("Message")));
   }
 
   search.addEventListener("input", () => {
@@ -155,10 +157,10 @@ export function createPeople(ctx) {
 
   /** Open the directory; "message" mode is the same list titled "New message". */
   function open(mode = "people") {
-    dialog.setTitle(mode === "message" ? "New message" : "People");
+    dialog.setTitle(mode === "message" ? t("New message") : t("People"));
     search.value = "";
     list.replaceChildren();
-    status.textContent = "Loading…";
+    status.textContent = t("Loading…");
     dialog.open(search);
     load();
   }

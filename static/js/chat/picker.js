@@ -6,6 +6,7 @@
  * createPicker(ctx, {id, label, exclude}) -> {node, chosen(), clear(), focus()}
  *   exclude: () => Set of user ids not to offer (members already, yourself)
  */
+import { t } from "../lib/i18n.js";
 import { h } from "../lib/dom.js";
 import { errorText, isLost } from "../lib/rpc.js";
 
@@ -15,11 +16,11 @@ export function createPicker(ctx, { id, label, exclude = () => new Set() }) {
   const chosen = new Map(); // user id -> User
   const input = h("input", {
     type: "search", id: id + "-q", className: "sb-input picker-q", maxLength: 64,
-    placeholder: "Search by name", autocomplete: "off", spellcheck: "false",
+    placeholder: t("Search by name"), autocomplete: "off", spellcheck: "false",
     "aria-controls": id + "-results",
   });
-  const results = h("ul", { id: id + "-results", className: "picker-results", "aria-label": "Matches" });
-  const chips = h("ul", { className: "picker-chosen", "aria-label": "Chosen" });
+  const results = h("ul", { id: id + "-results", className: "picker-results", "aria-label": t("Matches") });
+  const chips = h("ul", { className: "picker-chosen", "aria-label": t("Chosen") });
   const status = h("p", { className: "sb-hint picker-status", role: "status" });
   const node = h("div", { className: "picker", id },
     h("label", { for: input.id, className: "sb-label" }, label),
@@ -34,7 +35,7 @@ export function createPicker(ctx, { id, label, exclude = () => new Set() }) {
     },
     h("span", { className: "picker-chip-name" }, ctx.people.nameOf(user)),
     h("button", {
-      type: "button", className: "picker-chip-remove", "aria-label": "Remove " + ctx.people.nameOf(user),
+      type: "button", className: "picker-chip-remove", "aria-label": t("Remove {name}", { name: ctx.people.nameOf(user) }),
       onClick: () => {
         chosen.delete(user.id);
         renderChips();
@@ -50,7 +51,7 @@ export function createPicker(ctx, { id, label, exclude = () => new Set() }) {
     const ack = await ctx.call("users:list", { q });
     if (mine !== asked) return;
     if (!ack.ok) {
-      status.textContent = isLost(ack) ? "No connection." : errorText(ack, "Could not search.");
+      status.textContent = isLost(ack) ? t("No connection.") : errorText(ack, t("Could not search."));
       results.replaceChildren();
       return;
     }
@@ -62,15 +63,15 @@ export function createPicker(ctx, { id, label, exclude = () => new Set() }) {
       ctx.people.nameBlock(user),
       ctx.people.dot(user.online),
       h("button", {
-        type: "button", className: "btn btn-small picker-add", "aria-label": "Add " + ctx.people.nameOf(user),
+        type: "button", className: "btn btn-small picker-add", "aria-label": t("Add {name}", { name: ctx.people.nameOf(user) }),
         onClick: () => {
           chosen.set(user.id, user);
           renderChips();
           search();
           input.focus();
         },
-      }, "Add"))));
-    status.textContent = users.length ? (ack.has_more ? "More match: type more of the name." : "") : (q ? "Nobody matches." : "Nobody else to add.");
+      }, t("Add")))));
+    status.textContent = users.length ? (ack.has_more ? t("More match: type more of the name.") : "") : (q ? t("Nobody matches.") : t("Nobody else to add."));
   }
 
   input.addEventListener("input", () => {

@@ -11,6 +11,7 @@
  *
  * Part of the chat page (main.js wires it): `ctx` is the page's shared state.
  */
+import { t } from "../lib/i18n.js";
 import { h } from "../lib/dom.js";
 import { markers, readMarkOf } from "./days.js";
 
@@ -45,9 +46,9 @@ export function createReading(ctx) {
       const seq = Number(before.dataset.seq);
       const node = m.type === "day"
         ? h("div", { className: "day-separator", role: "separator", dataset: { sort: String(seq - 0.2), day: m.key } },
-          h("span", { className: "day-label" }, m.label))
-        : h("div", { className: "new-line", role: "separator", "aria-label": "New messages", dataset: { sort: String(seq - 0.1) } },
-          h("span", { className: "new-label" }, "New"));
+          h("span", { className: "day-label" }, m.label === "Today" ? t("Today") : m.label === "Yesterday" ? t("Yesterday") : m.label))
+        : h("div", { className: "new-line", role: "separator", "aria-label": t("New messages"), dataset: { sort: String(seq - 0.1) } },
+          h("span", { className: "new-label" }, t("New")));
       before.before(node);
       before.classList.remove("continued"); // a marker starts a new header
     }

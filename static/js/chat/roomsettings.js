@@ -12,6 +12,7 @@
  *
  * Part of the chat page (main.js wires it): `ctx` is the page's shared state.
  */
+import { t } from "../lib/i18n.js";
 import { h, showError, hideError } from "../lib/dom.js";
 import { errorText } from "../lib/rpc.js";
 import { createDialog, field } from "./dialog.js";
@@ -19,7 +20,7 @@ import { createPicker } from "./picker.js";
 
 export function createRoomSettings(ctx) {
   const { el, me, socket, call, toast, state } = ctx;
-  const dialog = createDialog({ id: "room-settings", title: "Room settings", className: "room-settings-dialog" });
+  const dialog = createDialog({ id: "room-settings", title: t("Room settings"), className: "room-settings-dialog" });
   /** The room the dialog shows, while it is open. */
   let shownRoom = null;
   /** The archived room last shown (its section was opened for it). */
@@ -44,7 +45,7 @@ export function createRoomSettings(ctx) {
     if (archived && archivedShown !== room.id) el.archivedSection.open = true;
     archivedShown = archived ? room.id : null;
     el.archivedNote.textContent = archived
-      ? "This room is archived: it is read-only." + (canManage(room) ? " Unarchive it in the room settings to write here again." : "")
+      ? (canManage(room) ? t("This room is archived: it is read-only. Unarchive it in the room settings to write here again.") : t("This room is archived: it is read-only."))
       : "";
     if (shownRoom === room.id && dialog.isOpen) renderDialog();
   }
@@ -64,17 +65,17 @@ export function createRoomSettings(ctx) {
 
   function aboutSection(room) {
     if (!canManage(room) || room.archived) {
-      return section("About",
+      return section(t("About"),
         h("p", { className: "sb-readonly", id: "rs-name-text" }, label(room)),
-        room.topic ? h("p", { className: "sb-readonly rs-topic-text" }, room.topic) : h("p", { className: "sb-hint" }, "No topic."),
-        !canManage(room) ? h("p", { className: "sb-hint" }, "Only the room's creator or an admin can change these.") : null);
+        room.topic ? h("p", { className: "sb-readonly rs-topic-text" }, room.topic) : h("p", { className: "sb-hint" }, t("No topic.")),
+        !canManage(room) ? h("p", { className: "sb-hint" }, t("Only the room's creator or an admin can change these.")) : null);
     }
     const name = h("input", { type: "text", id: "rs-name", className: "sb-input", maxLength: 64, value: room.name, autocomplete: "off", spellcheck: "false" });
     const topic = h("input", { type: "text", id: "rs-topic", className: "sb-input", maxLength: 250, value: room.topic || "", autocomplete: "off" });
     const error = h("p", { className: "inline-error", role: "alert", hidden: true });
-    const save = h("button", { type: "submit", className: "btn btn-primary btn-small", id: "rs-save" }, "Save");
+    const save = h("button", { type: "submit", className: "btn btn-primary btn-small", id: "rs-save" }, t("Save"));
     const form = h("form", { className: "sb-form", id: "rs-about", novalidate: true },
-      field("Name", name), field("Topic", topic), error, h("div", { className: "sb-actions" }, save));
+      field(t("Name"), name), field(t("Topic"), topic), error, h("div", { className: "sb-actions" }, save));
     form.addEventListener("input", () => {
       if (view && view.about) view.about.dirty = true;
     });
@@ -89,12 +90,12 @@ export function createRoomSettings(ctx) {
       save.disabled = true;
       const ack = await call("room:update", payload);
       save.disabled = false;
-      if (!ack.ok) return showError(error, errorText(ack, "Could not save."));
+      if (!ack.ok) return showError(error, errorText(ack, t("Could not save.")));
       if (view && view.about) view.about.dirty = false;
       ctx.rooms.upsert(ack.room);
-      toast("Saved.");
+      toast(t("Saved."));
     });
-    return section("About", form);
+    return section(t("About"), form);
   }
 
   function memberItems(room) {
@@ -104,35 +105,35 @@ export function createRoomSettings(ctx) {
     return members.map((user) => h("li", { className: "member", dataset: { username: user.username, userId: String(user.id) } },
       ctx.people.avatar(user, "avatar-small"),
       ctx.people.nameBlock(user),
-      user.id === room.created_by ? h("span", { className: "member-tag" }, "creator") : null,
-      user.id === me.id ? h("span", { className: "member-tag" }, "you") : null,
+      user.id === room.created_by ? h("span", { className: "member-tag" }, t("creator")) : null,
+      user.id === me.id ? h("span", { className: "member-tag" }, t("you")) : null,
       manage && user.id !== me.id && !room.archived
         ? h("button", {
           type: "button", className: "btn btn-small btn-ghost member-remove",
-          "aria-label": "Remove " + ctx.people.nameOf(user),
+          "aria-label": t("Remove {name}", { name: ctx.people.nameOf(user) }),
           onClick: () => removeMember(room, user),
-        }, "Remove")
+        }, t("Remove"))
         : null));
   }
 
   /** The invite part of a private room's members: a picker, kept while the dialog is open. */
   function inviteBlock(roomId) {
     const picker = createPicker(ctx, {
-      id: "rs-invite", label: "Invite people",
+      id: "rs-invite", label: t("Invite people"),
       exclude: () => new Set((ctx.rooms.rooms.get(roomId)?.members || []).map((u) => u.id)),
     });
     const error = h("p", { className: "inline-error", role: "alert", hidden: true });
-    const send = h("button", { type: "button", className: "btn btn-primary btn-small", id: "rs-invite-send" }, "Invite");
+    const send = h("button", { type: "button", className: "btn btn-primary btn-small", id: "rs-invite-send" }, t("Invite"));
     send.addEventListener("click", async () => {
       hideError(error);
       const chosen = picker.chosen();
-      if (!chosen.length) return showError(error, "Pick someone to invite first.");
+      if (!chosen.length) return showError(error, t("Pick someone to invite first."));
       send.disabled = true;
       const failed = [];
       for (const user of chosen) {
         const ack = await call("room:invite", { room: roomId, username: user.username });
         if (ack.ok) ctx.rooms.memberJoined(roomId, user);
-        else failed.push(ctx.people.nameOf(user) + ": " + errorText(ack, "could not invite"));
+        else failed.push(ctx.people.nameOf(user) + ": " + errorText(ack, t("could not invite")));
       }
       send.disabled = false;
       picker.clear();
@@ -156,7 +157,7 @@ export function createRoomSettings(ctx) {
       view.membersBox.replaceChildren(h("section", { className: "sb-section" }, title, list, inviteBox));
     }
     const m = view.members;
-    m.title.textContent = "Members (" + (Array.isArray(room.members) ? room.members.length : 0) + ")";
+    m.title.textContent = t("Members ({count})", { count: Array.isArray(room.members) ? room.members.length : 0 });
     m.list.replaceChildren(...memberItems(room));
     if (room.archived && m.invite) {
       m.inviteBox.replaceChildren();
@@ -172,15 +173,15 @@ export function createRoomSettings(ctx) {
       buttons.push(h("button", {
         type: "button", className: "btn btn-small", id: "rs-archive",
         onClick: () => setArchived(room, !room.archived),
-      }, room.archived ? "Unarchive" : "Archive"));
+      }, room.archived ? t("Unarchive") : t("Archive")));
     }
     if (room.kind !== "dm" && room.joined !== false) {
-      buttons.push(h("button", { type: "button", className: "btn btn-small btn-danger", id: "rs-leave", onClick: () => leave(room) }, "Leave room"));
+      buttons.push(h("button", { type: "button", className: "btn btn-small btn-danger", id: "rs-leave", onClick: () => leave(room) }, t("Leave room")));
     }
     if (!buttons.length) return null;
-    return section("Room",
-      room.archived ? h("p", { className: "sb-hint" }, "Archived: read-only, listed under Archived.") : h("p", { className: "sb-hint" },
-        room.kind === "private" ? "Leaving a private room: you need an invite to come back." : "Archiving makes the room read-only for everyone."),
+    return section(t("Room"),
+      room.archived ? h("p", { className: "sb-hint" }, t("Archived: read-only, listed under Archived.")) : h("p", { className: "sb-hint" },
+        room.kind === "private" ? t("Leaving a private room: you need an invite to come back.") : t("Archiving makes the room read-only for everyone.")),
       h("div", { className: "sb-actions sb-actions-start" }, buttons));
   }
 
@@ -190,7 +191,7 @@ export function createRoomSettings(ctx) {
       dialog.close();
       return;
     }
-    dialog.setTitle("Settings · " + label(room));
+    dialog.setTitle(t("Settings · {room}", { room: label(room) }));
     if (!view || view.roomId !== room.id) {
       const part = () => h("div", { className: "sb-part" });
       view = { roomId: room.id, aboutBox: part(), membersBox: part(), actionsBox: part(), about: null, members: null };
@@ -224,16 +225,16 @@ export function createRoomSettings(ctx) {
   }
 
   async function removeMember(room, user) {
-    if (!window.confirm("Remove " + ctx.people.nameOf(user) + " from " + label(room) + "?")) return;
+    if (!window.confirm(t("Remove {name} from {room}?", { name: ctx.people.nameOf(user), room: label(room) }))) return;
     const ack = await call("room:remove", { room: room.id, username: user.username });
-    if (!ack.ok) return toast(errorText(ack, "Could not remove them."), "error");
+    if (!ack.ok) return toast(errorText(ack, t("Could not remove them.")), "error");
     ctx.rooms.memberLeft(room.id, user);
     renderDialog();
   }
 
   async function setArchived(room, archived) {
     const ack = await call("room:archive", { room: room.id, archived });
-    if (!ack.ok) return toast(errorText(ack, "Could not change the room."), "error");
+    if (!ack.ok) return toast(errorText(ack, t("Could not change the room.")), "error");
     ctx.rooms.upsert(ack.room);
     renderDialog();
   }
@@ -254,13 +255,13 @@ export function createRoomSettings(ctx) {
   }
 
   async function leave(room) {
-    if (!window.confirm("Leave " + label(room) + "?")) return;
+    if (!window.confirm(t("Leave {room}?", { room: label(room) }))) return;
     const ack = await call("room:leave", { room: room.id });
-    if (!ack.ok) return toast(errorText(ack, "Could not leave the room."), "error");
+    if (!ack.ok) return toast(errorText(ack, t("Could not leave the room.")), "error");
     dialog.close();
     goElsewhere(room.id);
     ctx.rooms.left(room.id);
-    toast("You left " + label(room) + ".");
+    toast(t("You left {room}.", { room: label(room) }));
   }
 
   // -- events -------------------------------------------------------------------------
@@ -272,18 +273,18 @@ export function createRoomSettings(ctx) {
     const wasArchived = !!(known && known.archived);
     ctx.rooms.upsert(room);
     if (state.currentRoom === room.id && wasArchived !== !!room.archived) {
-      toast(label(room) + (room.archived ? " was archived: it is read-only now." : " is no longer archived."));
+      toast(room.archived ? t("{room} was archived: it is read-only now.", { room: label(room) }) : t("{room} is no longer archived.", { room: label(room) }));
     }
   });
 
   socket.on("room:removed", (data) => {
     if (!data || typeof data.room !== "number") return;
     const room = ctx.rooms.rooms.get(data.room);
-    const name = room ? label(room) : "a room";
+    const name = room ? label(room) : t("a room");
     const wasOpen = state.currentRoom === data.room;
     if (shownRoom === data.room) dialog.close();
     ctx.rooms.left(data.room);
-    toast("You were removed from " + name + (wasOpen ? "; it is no longer shown." : "."), wasOpen ? "error" : undefined);
+    toast(wasOpen ? t("You were removed from {room}; it is no longer shown.", { room: name }) : t("You were removed from {room}.", { room: name }), wasOpen ? "error" : undefined);
   });
 
   // Member changes of the room whose settings are open: after main.js updated the list.
@@ -293,8 +294,10 @@ export function createRoomSettings(ctx) {
     later();
     // The members who stay see who removed whom (names as text).
     if (data && data.removed && data.user && typeof data.room === "number") {
-      const by = data.by ? " by " + ctx.people.nameOf(data.by) : "";
-      ctx.messages.addSystemLine(data.room, ctx.people.nameOf(data.user) + " was removed" + by + ".");
+      const name = ctx.people.nameOf(data.user);
+      ctx.messages.addSystemLine(data.room, data.by
+        ? t("{name} was removed by {by}.", { name, by: ctx.people.nameOf(data.by) })
+        : t("{name} was removed.", { name }));
     }
   });
   ctx.people.onChange(later);

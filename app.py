@@ -140,7 +140,7 @@ def _init_socketio(app: Flask, settings: Settings) -> None:
     from blueprints.chat.events import ChatNamespace
     from blueprints.market.events import MarketNamespace
     from blueprints.admin import socketio_ui
-    from blueprints.auth.service import user_from_token
+    from blueprints.auth.service import token_credential
     from realtime import compat
     from middleware.guard import SESSION_HEADROOM, EngineIOGuard, PendingSessions, RefusalLog
     from realtime.housekeeping import ensure_started
@@ -180,7 +180,7 @@ def _init_socketio(app: Flask, settings: Settings) -> None:
     install_ack_tracking(socketio.server)
     # realtime/ imports no feature: the token check every namespace's connect
     # needs is handed to it here.
-    app.extensions["switchboard.user_from_token"] = user_from_token
+    app.extensions["switchboard.token_credential"] = token_credential
     socketio.on_namespace(ChatNamespace("/chat", app))
     socketio.on_namespace(AdminNamespace("/admin", app))
     # The market feed loop starts lazily on the first /market connection or page view.
@@ -326,8 +326,8 @@ def _announce_empty_install(app: Flask, settings: Settings, log: logging.Logger)
         log.info("no accounts yet: register at %s://%s:%s/register; the first account becomes "
                  "the admin", settings.scheme, settings.HOST, settings.PORT)
     else:
-        log.info("no accounts yet and REGISTRATION=closed: create the first (admin) account with "
-                 "`flask --app app users create NAME --admin`")
+        log.info("no accounts yet and REGISTRATION=%s: create the first (admin) account with "
+                 "`flask --app app users create NAME --admin`", settings.REGISTRATION)
 
 
 def main() -> int:

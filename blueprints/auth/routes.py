@@ -117,7 +117,8 @@ def logout():
     user = current_user._get_current_object()
     # Ending the session everywhere also ends every socket and token of it.
     service.end_sessions(user)
-    disconnect_user(user.id, reason="logout")
+    # Personal access tokens are not sessions: their sockets stay (tokens.py).
+    disconnect_user(user.id, reason="logout", keep_personal_tokens=True)
     logout_user()
     session.pop("csrf_token", None)  # the next sign-in on this browser starts afresh
     audit("logout", user=user.username, user_id=user.id, ip=client_ip(request.environ))
@@ -143,9 +144,13 @@ def change_password():
             _signed_in(user)  # this browser stays signed in, with the new epoch
             audit("password_changed", user=user.username, user_id=user.id,
                   ip=client_ip(request.environ))
-            flash("Password changed. You were signed out everywhere else.")
-            return redirect(url_for("chat.page"))
-    return render_template("auth/password.html", form=form, error=error)
+            flash("Password changed. You were signed out everywhere else, and your personal "
+                  "access tokens were revoked.")
+            return redirect(url_for("auth.account"))
+    # The form lives on the account page (GET /account/password shows the same page).
+    from blueprints.auth.account import render_account
+
+    return render_account(password_form=form, password_error=error)
 
 
 @bp.post("/account/theme")

@@ -103,9 +103,16 @@ def authenticate(username: str, password: str) -> User | None:
 
 
 def change_password(user: User, new_password: str) -> None:
+    """New password: every session ends (the epoch) and every personal access
+    token is revoked. A password change is what people do after a leak, and
+    whoever knew the old password could have minted tokens with it; "log out
+    everywhere" (``end_sessions``) keeps them (blueprints/auth/tokens.py)."""
+    from blueprints.auth import tokens
+
     validate_password(new_password)
     user.password_hash = _hash(new_password)
     end_sessions(user)
+    tokens.revoke_all(user)
 
 
 THEMES = ("light", "dark", "system")
@@ -128,8 +135,14 @@ def end_sessions(user: User) -> None:
 
 
 def set_active(user: User, active: bool) -> None:
+    """Disable or enable. Disabling ends every session (the epoch) and revokes
+    every personal token: re-enabling later does not bring old tokens back."""
+    from blueprints.auth import tokens
+
     user.active = active
     end_sessions(user)
+    if not active:
+        tokens.revoke_all(user)
 
 
 def load_session_user(session_id: str) -> User | None:
@@ -155,6 +168,22 @@ def issue_token(user: User) -> tuple[str, int]:
 
 def user_from_token(token) -> User:
     """The user a Socket.IO connect token names; ``Unauthorized`` if it is not good."""
+    return token_credential(token)[0]
+
+
+def token_credential(token) -> tuple[User, int | None]:
+    """The user of a connect token and, for a personal access token, its id
+    (the connection records it, so revoking the token cuts that socket).
+    A short-lived signed token of /api/token gives ``None``."""
+    from blueprints.auth import tokens
+
+    if tokens.is_personal(token):
+        user, row = tokens.authenticate(token)
+        return user, row.id
+    return _signed_token_user(token), None
+
+
+def _signed_token_user(token) -> User:
     if not isinstance(token, str) or len(token) > 512:
         raise Unauthorized("The token is not valid.")
     ttl = current_app.extensions["switchboard.settings"].TOKEN_TTL

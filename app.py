@@ -102,6 +102,9 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
     app.register_blueprint(chat_bp)
     app.register_blueprint(market_bp)
     app.register_blueprint(ops_bp)
+    from blueprints.auth.invites_cli import cli as invites_cli
+
+    app.cli.add_command(invites_cli)
 
     _init_socketio(app, settings)
     _init_http_extras(app, settings)

@@ -86,3 +86,66 @@ def announcement_text(text: str) -> str:
     if is_blank(text):  # only invisible characters: an announcement nobody sees
         raise BadRequest("text: must not be empty")
     return text
+
+
+# -- accounts (PROTOCOL section 15: users, user:disable, user:admin) ----------
+
+MAX_USER_ROWS = 1000
+
+
+def user_table(state: ConnectionState) -> list[dict]:
+    """Every account (the first MAX_USER_ROWS by name) with admin, disabled,
+    last seen and live connections (all processes)."""
+    per_user = Counter(c.user_id for c in state.connections())
+    users = db.session.scalars(select(User).order_by(User.username_key).limit(MAX_USER_ROWS))
+    return [user_row(u, per_user.get(u.id, 0)) for u in users]
+
+
+def user_row(user: User, connections: int) -> dict:
+    """One row of the admin's users table: User + admin, disabled, last_seen."""
+    return {**user.to_dict(), "admin": user.is_admin, "disabled": not user.active,
+            "last_seen": iso(user.last_seen_at), "connections": connections}
+
+
+def _target(username: str) -> User:
+    from blueprints.auth.service import find_user
+    from errors import NotFound
+
+    user = find_user(username)
+    if user is None:
+        raise NotFound(f"No user named {username!r}.")
+    return user
+
+
+def _other_active_admins(user_id: int) -> int:
+    return db.session.scalar(select(func.count(User.id)).where(
+        User.is_admin.is_(True), User.active.is_(True), User.id != user_id))
+
+
+def set_disabled(actor_id: int, username: str, disabled: bool) -> User:
+    """Disable (every session, token and, by the caller, socket ends) or enable."""
+    from blueprints.auth.service import set_active
+    from errors import Conflict, Forbidden
+
+    user = _target(username)
+    if user.id == actor_id and disabled:
+        raise Forbidden("You cannot disable your own account.")
+    if disabled and user.is_admin and user.active and _other_active_admins(user.id) == 0:
+        raise Conflict(f"{user.username} is the last admin; make someone else an admin first.")
+    set_active(user, not disabled)
+    return user
+
+
+def set_admin(actor_id: int, username: str, admin: bool) -> User:
+    """Grant or revoke admin rights. Nobody demotes themselves, and the last
+    admin stays one (else nobody could manage the accounts any more)."""
+    from errors import Conflict, Forbidden
+
+    user = _target(username)
+    if user.id == actor_id and not admin:
+        raise Forbidden("You cannot remove your own admin rights; ask another admin.")
+    if not admin and user.is_admin and _other_active_admins(user.id) == 0:
+        raise Conflict(f"{user.username} is the last admin; make someone else an admin first.")
+    user.is_admin = admin
+    db.session.commit()
+    return user

@@ -91,12 +91,50 @@ def _registration_open() -> bool:
 @login_budget
 def register():
     if not _registration_open():
+        if current_app.extensions["switchboard.settings"].REGISTRATION == "invite":
+            abort(403, description="Registration is by invitation: open the invite link an "
+                                   "admin sent you, or ask an admin for one.")
         abort(403, description="Registration is closed; ask an admin for an account.")
+    return _register_form()
+
+
+@bp.route("/join/<code>", methods=["GET", "POST"])
+@login_budget
+def join(code: str):
+    """Registration through an invite link (REGISTRATION=invite, or open).
+    A used-up, expired or revoked link: 410 with a page that says which."""
+    from blueprints.auth import invites
+
+    if current_app.extensions["switchboard.settings"].REGISTRATION == "closed":
+        abort(403, description="Registration is closed; ask an admin for an account.")
+    try:
+        invite = invites.usable(code)
+    except invites.InviteGone as gone:
+        return _invite_gone(gone.reason)
+    except AppError:
+        abort(404, description="There is no such invite link; check that it was copied whole.")
+    if current_user.is_authenticated and request.method == "GET":
+        flash("You already have an account; this invite link is for someone new.")
+        return redirect(url_for("chat.page"))
+    return _register_form(invite)
+
+
+def _invite_gone(reason: str):
+    audit("invite_refused", ip=client_ip(request.environ), reason=reason)
+    return render_template("auth/invite_gone.html", reason=reason, status=410), 410
+
+
+def _register_form(invite=None):
+    from blueprints.auth import invites
+
     form = RegisterForm()
     error = None
     if form.validate_on_submit():
         try:
-            user = service.create_user(form.username.data, form.password.data)
+            user = service.create_user(form.username.data, form.password.data,
+                                       invite_id=invite.id if invite else None)
+        except invites.InviteGone as gone:
+            return _invite_gone(gone.reason)
         except AppError as exc:
             # Shown at the username field; the form renders again with the
             # name as typed (password fields are never sent back).
@@ -104,11 +142,13 @@ def register():
         else:
             _signed_in(user)
             audit("register", user=user.username, user_id=user.id,
-                  ip=client_ip(request.environ), admin=user.is_admin)
+                  ip=client_ip(request.environ), admin=user.is_admin,
+                  invite=invite.id if invite else None,
+                  invited_by=invite.created_by if invite else None)
             flash(f"Welcome, {user.username}!" +
                   (" You are the first account, so you are an admin." if user.is_admin else ""))
             return redirect(url_for("chat.page"))
-    return render_template("auth/register.html", form=form, error=error)
+    return render_template("auth/register.html", form=form, error=error, invite=invite)
 
 
 @bp.post("/logout")

@@ -56,8 +56,12 @@ def has_users() -> bool:
     return db.session.scalar(select(User.id).limit(1)) is not None
 
 
-def create_user(username: str, password: str, is_admin: bool | None = None) -> User:
-    """Create an account. The first account ever created is an admin."""
+def create_user(username: str, password: str, is_admin: bool | None = None,
+                invite_id: int | None = None) -> User:
+    """Create an account. The first account ever created is an admin.
+
+    ``invite_id``: take one use of that invite link in the same transaction
+    (``invites.InviteGone`` when none is left; a taken name gives the use back)."""
     validate_username(username)
     validate_password(password)
     key = name_key(username)
@@ -74,6 +78,14 @@ def create_user(username: str, password: str, is_admin: bool | None = None) -> U
     )
     db.session.add(user)
     try:
+        if invite_id is not None:
+            from blueprints.auth import invites
+
+            try:
+                invites.consume(invite_id)
+            except invites.InviteGone:
+                db.session.rollback()
+                raise
         db.session.commit()
     except IntegrityError:  # registered at the same moment: the UNIQUE index decides
         db.session.rollback()

@@ -7,6 +7,7 @@ import { connect } from "../lib/connection.js";
 import { caller, errorText } from "../lib/rpc.js";
 import { browserStorage } from "../lib/storage.js";
 import { $, h } from "../lib/dom.js";
+import { startAccounts } from "./accounts.js";
 
 const HISTORY_SECONDS = 600;
 const root = $("admin");
@@ -24,6 +25,7 @@ function start(root) {
   });
   const rpc = caller(socket);
   socket.on("connect", () => refresh());
+  startAccounts(rpc, socket, root.dataset.username);
 
   // -- charts -------------------------------------------------------------------
   const series = { t: [], total: [], websocket: [], polling: [], eps: [] };

@@ -42,6 +42,7 @@ REDIS_DATABASES = {
     "tests/security/test_state_backends.py": 4,
     "tests/security/test_deployments.py::a": 14,
     "tests/security/test_admin_ui_leaks.py": 15,
+    "tests/security/test_accounts.py": 9,       # two processes: disable, kick block, token revoke
 }
 
 

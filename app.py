@@ -143,7 +143,7 @@ def _init_socketio(app: Flask, settings: Settings) -> None:
     from blueprints.chat.events import ChatNamespace
     from blueprints.market.events import MarketNamespace
     from blueprints.admin import socketio_ui
-    from blueprints.auth.service import token_credential
+    from blueprints.auth.tokens import token_credential
     from realtime import compat
     from middleware.guard import SESSION_HEADROOM, EngineIOGuard, PendingSessions, RefusalLog
     from realtime.housekeeping import ensure_started

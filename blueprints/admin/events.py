@@ -85,9 +85,7 @@ class AdminNamespace(AppNamespace):
 
     @staticmethod
     def _admin_of(username: str) -> bool:
-        from blueprints.auth.service import find_user
-
-        user = find_user(username)
+        user = service.find_user(username)
         return bool(user and user.is_admin)
 
     # -- invite links (PROTOCOL section 15) -------------------------------

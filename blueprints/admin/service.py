@@ -7,13 +7,13 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime, timezone
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from errors import BadRequest
+from errors import BadRequest, Conflict, Forbidden, NotFound
 from extensions import db
-from models import Membership, Room, User, iso
+from models import ApiToken, Membership, Room, User, iso, utcnow
 from realtime.state import ConnectionState
-from textnorm import is_blank
+from textnorm import is_blank, name_key
 
 BUSIEST_ROOMS = 10
 
@@ -77,7 +77,8 @@ def connection_table(state: ConnectionState) -> list[dict]:
 
 
 def find_user(username: str) -> User | None:
-    return db.session.scalar(select(User).where(User.username_key == username.lower()))
+    """The account whose name looks like ``username`` (its ``name_key``, as auth stores it)."""
+    return db.session.scalar(select(User).where(User.username_key == name_key(username)))
 
 
 def announcement_text(text: str) -> str:
@@ -108,9 +109,6 @@ def user_row(user: User, connections: int) -> dict:
 
 
 def _target(username: str) -> User:
-    from blueprints.auth.service import find_user
-    from errors import NotFound
-
     user = find_user(username)
     if user is None:
         raise NotFound(f"No user named {username!r}.")
@@ -123,24 +121,27 @@ def _other_active_admins(user_id: int) -> int:
 
 
 def set_disabled(actor_id: int, username: str, disabled: bool) -> User:
-    """Disable (every session, token and, by the caller, socket ends) or enable."""
-    from blueprints.auth.service import set_active
-    from errors import Conflict, Forbidden
-
+    """Disable or enable, in one transaction. Disabling moves the auth epoch
+    (every session and short-lived token ends) and revokes every personal
+    access token, as ``flask users disable`` does (auth's ``set_active``);
+    the caller closes the sockets. Enabling brings no old token back."""
     user = _target(username)
     if user.id == actor_id and disabled:
         raise Forbidden("You cannot disable your own account.")
     if disabled and user.is_admin and user.active and _other_active_admins(user.id) == 0:
         raise Conflict(f"{user.username} is the last admin; make someone else an admin first.")
-    set_active(user, not disabled)
+    user.active = not disabled
+    if disabled:
+        user.auth_epoch += 1
+        db.session.execute(update(ApiToken).where(
+            ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).values(revoked_at=utcnow()))
+    db.session.commit()
     return user
 
 
 def set_admin(actor_id: int, username: str, admin: bool) -> User:
     """Grant or revoke admin rights. Nobody demotes themselves, and the last
     admin stays one (else nobody could manage the accounts any more)."""
-    from errors import Conflict, Forbidden
-
     user = _target(username)
     if user.id == actor_id and not admin:
         raise Forbidden("You cannot remove your own admin rights; ask another admin.")

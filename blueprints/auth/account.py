@@ -6,14 +6,11 @@ and the routes offer, so the features that add them only fill them in.
 """
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, render_template
 from flask_login import current_user, login_required
 
-from audit import audit
-from blueprints.auth import bp, service, tokens
+from blueprints.auth import bp, tokens
 from blueprints.auth.forms import PasswordForm
-from middleware.clientinfo import client_ip
-from realtime.closing import disconnect_user
 
 # The expiry choices the page offers (seconds; 0: never). The API takes any
 # value from tokens.MIN_EXPIRES_IN to tokens.MAX_EXPIRES_IN.
@@ -39,22 +36,3 @@ def render_account(password_form: PasswordForm | None = None, password_error: st
 @login_required
 def account():
     return render_account()
-
-
-@bp.post("/account/sessions/end")
-@login_required
-def end_other_sessions():
-    """Log out everywhere else: every other browser and short-lived token ends
-    (the epoch moves) and their sockets close on every process; this browser
-    signs in again with the new epoch. Personal access tokens stay (they are
-    revoked one by one on this page; blueprints/auth/tokens.py says why)."""
-    from blueprints.auth.routes import _signed_in
-
-    user = current_user._get_current_object()
-    service.end_sessions(user)
-    sockets = disconnect_user(user.id, reason="logout_everywhere", keep_personal_tokens=True)
-    _signed_in(user)
-    audit("logout_everywhere", user=user.username, user_id=user.id, sockets=sockets,
-          ip=client_ip(request.environ))
-    flash("You were logged out everywhere else.")
-    return redirect(url_for("auth.account"))

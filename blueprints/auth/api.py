@@ -19,7 +19,7 @@ from wtforms.validators import ValidationError
 
 from audit import audit
 from blueprints.auth import bp, service, tokens
-from blueprints.auth.routes import login_budget
+from blueprints.auth.limits import login_budget
 from errors import AppError, Forbidden, Unauthorized
 from extensions import csrf
 from middleware.clientinfo import client_ip

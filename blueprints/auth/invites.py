@@ -22,8 +22,9 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
+from blueprints.auth.service import InviteGone, invite_usable_now  # noqa: F401  (InviteGone: re-exported)
 from errors import BadRequest, Conflict, NotFound
 from extensions import db
 from models import Invite, User, iso, utcnow
@@ -32,14 +33,6 @@ CODE_BYTES = 16  # 128 bits
 CODE_RE = re.compile(r"[A-Za-z0-9_-]{22,43}")
 MAX_USES = 1000
 MAX_DAYS = 365
-
-
-class InviteGone(Exception):
-    """The link exists but can no longer be used (HTTP 410); ``reason`` says why."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 def status(invite: Invite, now=None) -> str:
@@ -70,11 +63,6 @@ def to_dict(invite: Invite) -> dict:
     }
 
 
-def _active(now):
-    return (Invite.revoked_at.is_(None)) & (Invite.uses < Invite.max_uses) & \
-        (Invite.expires_at > now)
-
-
 def create(creator: User | None, uses: int = 1, days: int = 7) -> Invite:
     """A new link. ``creator`` None: the operator's CLI (no per-admin limit)."""
     if isinstance(uses, bool) or not isinstance(uses, int) or not 1 <= uses <= MAX_USES:
@@ -85,7 +73,7 @@ def create(creator: User | None, uses: int = 1, days: int = 7) -> Invite:
     if creator is not None:
         limit = current_app.extensions["switchboard.settings"].MAX_INVITES_PER_ADMIN
         held = db.session.scalar(select(func.count(Invite.id)).where(
-            Invite.created_by == creator.id, _active(now)))
+            Invite.created_by == creator.id, invite_usable_now(now)))
         if held >= limit:
             raise Conflict(f"You have {held} usable invite links (MAX_INVITES_PER_ADMIN={limit}); "
                            "revoke one first.")
@@ -111,16 +99,6 @@ def usable(code: str) -> Invite:
     if state != "active":
         raise InviteGone(state)
     return invite
-
-
-def consume(invite_id: int) -> None:
-    """Take one use, in the caller's transaction; ``InviteGone`` if none is left.
-    The caller commits (with the new account) or rolls back (the use too)."""
-    result = db.session.execute(
-        update(Invite).where(Invite.id == invite_id, _active(utcnow()))
-        .values(uses=Invite.uses + 1))
-    if result.rowcount != 1:
-        raise InviteGone("used")
 
 
 def list_all(limit: int = 200) -> list[Invite]:

@@ -9,23 +9,14 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from blueprints.auth import bp, service
 from blueprints.auth.forms import LoginForm, PasswordForm, RegisterForm
-from extensions import csrf, limiter
+from blueprints.auth.limits import login_budget
+from extensions import csrf
 from audit import audit
 from middleware.clientinfo import client_ip
 from errors import AppError
 from realtime.closing import disconnect_user
 
 
-def _login_rate() -> str:
-    return current_app.extensions["switchboard.settings"].RATE_LIMIT_LOGIN
-
-
-# ONE budget of RATE_LIMIT_LOGIN per client address for every route that
-# hashes a password (PROTOCOL section 17). With a limit per route, one address
-# had 10/minute on each of /login, /register and /api/token: 30 hashes a
-# minute (40 with the password form), each ~80 ms of CPU. Flask-Limiter's
-# shared_limit keeps one counter for the scope "login" whichever route is hit.
-login_budget = limiter.shared_limit(_login_rate, scope="login", methods=["POST"])
 
 
 def _signed_in(user, remember: bool = False) -> None:
@@ -163,6 +154,23 @@ def logout():
     session.pop("csrf_token", None)  # the next sign-in on this browser starts afresh
     audit("logout", user=user.username, user_id=user.id, ip=client_ip(request.environ))
     return redirect(url_for("auth.login"))
+
+
+@bp.post("/account/sessions/end")
+@login_required
+def end_other_sessions():
+    """Log out everywhere else: every other browser and short-lived token ends
+    (the epoch moves) and their sockets close on every process; this browser
+    signs in again with the new epoch. Personal access tokens stay (they are
+    revoked one by one on this page; blueprints/auth/tokens.py says why)."""
+    user = current_user._get_current_object()
+    service.end_sessions(user)
+    sockets = disconnect_user(user.id, reason="logout_everywhere", keep_personal_tokens=True)
+    _signed_in(user)
+    audit("logout_everywhere", user=user.username, user_id=user.id, sockets=sockets,
+          ip=client_ip(request.environ))
+    flash("You were logged out everywhere else.")
+    return redirect(url_for("auth.account"))
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

@@ -5,13 +5,13 @@ import re
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from blocking import offload
 from extensions import db
-from models import User
+from models import ApiToken, Invite, User, utcnow
 from errors import BadRequest, Conflict, Unauthorized
 from textnorm import name_key
 
@@ -79,11 +79,9 @@ def create_user(username: str, password: str, is_admin: bool | None = None,
     db.session.add(user)
     try:
         if invite_id is not None:
-            from blueprints.auth import invites
-
             try:
-                invites.consume(invite_id)
-            except invites.InviteGone:
+                take_invite_use(invite_id)
+            except InviteGone:
                 db.session.rollback()
                 raise
         db.session.commit()
@@ -92,6 +90,34 @@ def create_user(username: str, password: str, is_admin: bool | None = None,
         existing = db.session.scalar(select(User.username).where(User.username_key == key))
         raise _taken(username, existing or username) from None
     return user
+
+
+class InviteGone(Exception):
+    """The invite link exists but can no longer be used (HTTP 410); ``reason``
+    is used, expired or revoked."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def invite_usable_now(now):
+    """The SQL condition of an invite link that can be used at ``now``."""
+    return (Invite.revoked_at.is_(None)) & (Invite.uses < Invite.max_uses) & \
+        (Invite.expires_at > now)
+
+
+def take_invite_use(invite_id: int) -> None:
+    """Take one use of an invite link, in the caller's transaction, with ONE
+    conditional UPDATE: of two registrations racing for the last use the
+    database lets exactly one through (PostgreSQL's row lock, SQLite's write
+    lock). ``InviteGone`` when none is left. The caller commits with the new
+    account, or rolls back (the use too)."""
+    result = db.session.execute(
+        update(Invite).where(Invite.id == invite_id, invite_usable_now(utcnow()))
+        .values(uses=Invite.uses + 1))
+    if result.rowcount != 1:
+        raise InviteGone("used")
 
 
 def _taken(username: str, existing: str) -> Conflict:
@@ -119,12 +145,10 @@ def change_password(user: User, new_password: str) -> None:
     token is revoked. A password change is what people do after a leak, and
     whoever knew the old password could have minted tokens with it; "log out
     everywhere" (``end_sessions``) keeps them (blueprints/auth/tokens.py)."""
-    from blueprints.auth import tokens
-
     validate_password(new_password)
     user.password_hash = _hash(new_password)
     end_sessions(user)
-    tokens.revoke_all(user)
+    revoke_personal_tokens(user)
 
 
 THEMES = ("light", "dark", "system")
@@ -149,12 +173,18 @@ def end_sessions(user: User) -> None:
 def set_active(user: User, active: bool) -> None:
     """Disable or enable. Disabling ends every session (the epoch) and revokes
     every personal token: re-enabling later does not bring old tokens back."""
-    from blueprints.auth import tokens
-
     user.active = active
     end_sessions(user)
     if not active:
-        tokens.revoke_all(user)
+        revoke_personal_tokens(user)
+
+
+def revoke_personal_tokens(user: User) -> int:
+    """Revoke every live personal access token of the user; returns how many."""
+    result = db.session.execute(update(ApiToken).where(
+        ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).values(revoked_at=utcnow()))
+    db.session.commit()
+    return result.rowcount or 0
 
 
 def load_session_user(session_id: str) -> User | None:
@@ -179,23 +209,8 @@ def issue_token(user: User) -> tuple[str, int]:
 
 
 def user_from_token(token) -> User:
-    """The user a Socket.IO connect token names; ``Unauthorized`` if it is not good."""
-    return token_credential(token)[0]
-
-
-def token_credential(token) -> tuple[User, int | None]:
-    """The user of a connect token and, for a personal access token, its id
-    (the connection records it, so revoking the token cuts that socket).
-    A short-lived signed token of /api/token gives ``None``."""
-    from blueprints.auth import tokens
-
-    if tokens.is_personal(token):
-        user, row = tokens.authenticate(token)
-        return user, row.id
-    return _signed_token_user(token), None
-
-
-def _signed_token_user(token) -> User:
+    """The user a short-lived /api/token token names; ``Unauthorized`` if it is
+    not good. (Personal access tokens: blueprints/auth/tokens.py.)"""
     if not isinstance(token, str) or len(token) > 512:
         raise Unauthorized("The token is not valid.")
     ttl = current_app.extensions["switchboard.settings"].TOKEN_TTL

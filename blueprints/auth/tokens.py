@@ -21,8 +21,9 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
+from blueprints.auth.service import revoke_personal_tokens, user_from_token
 from errors import BadRequest, Conflict, NotFound, Unauthorized
 from extensions import db
 from models import ApiToken, User, utcnow
@@ -107,11 +108,8 @@ def revoke_token(user: User, token_id: int) -> ApiToken:
 
 
 def revoke_all(user: User) -> int:
-    """Revoke every live token of the user (account disabled); returns how many."""
-    result = db.session.execute(update(ApiToken).where(
-        ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).values(revoked_at=utcnow()))
-    db.session.commit()
-    return result.rowcount or 0
+    """Revoke every live token of the user (password change, account disabled)."""
+    return revoke_personal_tokens(user)
 
 
 def authenticate(token) -> tuple[User, ApiToken]:
@@ -131,3 +129,13 @@ def authenticate(token) -> tuple[User, ApiToken]:
         row.last_used_at = now
         db.session.commit()
     return user, row
+
+
+def token_credential(token) -> tuple[User, int | None]:
+    """The user of a Socket.IO connect token and, for a personal access token,
+    its id (the connection records it, so revoking the token closes that
+    socket). A short-lived signed token of /api/token gives ``None``."""
+    if is_personal(token):
+        user, row = authenticate(token)
+        return user, row.id
+    return user_from_token(token), None

@@ -39,6 +39,7 @@ KNOWN_LAYER_EXCEPTIONS: set[tuple[str, str]] = {
 KNOWN_CYCLES: set[frozenset[str]] = {
     frozenset({f"blueprints.{feature}", f"blueprints.{feature}.{module}"})
     for feature, module in [("admin", "routes"), ("auth", "routes"), ("auth", "cli"),
+                            ("auth", "account"), ("auth", "api"),
                             ("chat", "routes"), ("market", "routes"), ("market", "cli"),
                             ("ops", "routes")]
 }

@@ -9,7 +9,7 @@ PIP    := $(VENV)/bin/pip
 PROCESSES ?= 2
 PORT      ?= 8080
 
-.PHONY: run test test-fast setup dev vendor bench bench-smoke cluster clean
+.PHONY: run test test-fast lint setup dev vendor bench bench-smoke cluster clean
 
 run: setup
 	$(PY) app.py
@@ -49,10 +49,17 @@ bench/node_modules/.installed: bench/package.json bench/package-lock.json
 # Every layer: the pages' DOM-free modules (node --test tests/js/), unit,
 # integration, e2e (real server, both transports, Node client, eventlet and
 # gevent, PostgreSQL, a cluster behind nginx), browser (Playwright + Debian's
-# Chromium), security, and the benchmark's smoke mode.
-test: dev node_modules/.installed bench/node_modules/.installed
+# Chromium), security, and the benchmark's smoke mode; after `make lint`.
+test: lint node_modules/.installed bench/node_modules/.installed
 	node --test tests/js/
 	$(PY) -m pytest tests
+
+# Lint and types: ruff (pyflakes, pycodestyle, isort, bugbear, pyupgrade) on
+# every Python file, then mypy on the package code; both configured in
+# pyproject.toml. `make test` runs it first.
+lint: dev
+	$(PY) -m ruff check .
+	$(PY) -m mypy
 
 # Every in-process test (unit, integration and the security tests that use the
 # test client), no server, no browser, nothing slow: for the edit-test loop.

@@ -20,9 +20,9 @@ from sqlalchemy import event as sa_event  # noqa: E402
 from werkzeug.middleware.proxy_fix import ProxyFix  # noqa: E402
 
 import logs  # noqa: E402
+from audit import audit  # noqa: E402
 from config import ConfigError, Settings, database_url, load_secret_key  # noqa: E402
 from extensions import csrf, db, limiter, login_manager, migrate, socketio  # noqa: E402
-from audit import audit  # noqa: E402
 from middleware.clientinfo import client_ip  # noqa: E402
 from realtime.ratelimit import EventLimiter  # noqa: E402
 from realtime.state import ConnectionState, MemoryState, pubsub_channel  # noqa: E402
@@ -139,19 +139,19 @@ def _init_login(app: Flask) -> None:
 
 
 def _init_socketio(app: Flask, settings: Settings) -> None:
+    from blueprints.admin import socketio_ui
     from blueprints.admin.events import AdminNamespace
+    from blueprints.auth.tokens import token_credential
     from blueprints.chat.events import ChatNamespace
     from blueprints.market.events import MarketNamespace
-    from blueprints.admin import socketio_ui
-    from blueprints.auth.tokens import token_credential
-    from realtime import compat
     from middleware.guard import SESSION_HEADROOM, EngineIOGuard, PendingSessions, RefusalLog
+    from realtime import compat
     from realtime.housekeeping import ensure_started
     from realtime.namespace import install_ack_tracking
 
     if settings.MESSAGE_QUEUE:
         # Redis pub/sub ignores the database number: one channel per deployment.
-        queue = {"channel": pubsub_channel(settings.DEPLOYMENT,
+        queue: dict[str, object] = {"channel": pubsub_channel(settings.DEPLOYMENT,
                                            app.config["SQLALCHEMY_DATABASE_URI"])}
     else:
         # Flask-SocketIO keeps the queue's client manager from an earlier
@@ -213,7 +213,7 @@ def _init_socketio(app: Flask, settings: Settings) -> None:
     app.extensions.update({"switchboard.pending": pending, "switchboard.refusals": refusals,
                            "switchboard.transport_limits": limits})
     # Outside the Socket.IO middleware: it must see requests before python-engineio.
-    app.wsgi_app = EngineIOGuard(app.wsgi_app, settings.MAX_PACKET_BYTES,
+    app.wsgi_app = EngineIOGuard(app.wsgi_app, settings.MAX_PACKET_BYTES,  # type: ignore[method-assign]  # Flask's way to add WSGI middleware
                                  settings.allowed_origins(),
                                  max_sessions=settings.MAX_CONNECTIONS + SESSION_HEADROOM,
                                  session_count=_open_engineio_sessions,
@@ -235,10 +235,11 @@ def _init_http_extras(app: Flask, settings: Settings) -> None:
     if settings.NODE_NAME:
         from middleware.sticky import StickyNodeCookie
 
-        app.wsgi_app = StickyNodeCookie(app.wsgi_app, settings.NODE_NAME, settings.secure_cookies)
+        app.wsgi_app = StickyNodeCookie(  # type: ignore[method-assign]  # Flask's way to add WSGI middleware
+            app.wsgi_app, settings.NODE_NAME, settings.secure_cookies)
     if settings.TRUSTED_PROXIES:
         # Only as many X-Forwarded-* hops as there are proxies we run.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.TRUSTED_PROXIES,
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.TRUSTED_PROXIES,  # type: ignore[method-assign]  # as above
                                 x_proto=settings.TRUSTED_PROXIES)
 
     @app.errorhandler(429)
@@ -346,6 +347,7 @@ def main() -> int:
     app = create_app(settings)
     import vendored
 
+    assert app.static_folder is not None  # create_app keeps Flask's static folder
     problem = vendored.check(os.path.join(app.static_folder, "vendor"))
     if problem:
         print(f"switchboard: {problem}", file=sys.stderr)

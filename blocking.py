@@ -20,7 +20,8 @@ there is no hub to keep free, and a pool would only add threads).
 from __future__ import annotations
 
 import os
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 from flask import current_app, has_app_context
 

@@ -318,7 +318,7 @@ class Settings:
     MARKET_SEED: int | None = field(metadata={"parse": _int("MARKET_SEED", None, minimum=None)})
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
         values = {f.name: f.metadata["parse"](env) for f in fields(cls)}
         if bool(values["TLS_CERT"]) != bool(values["TLS_KEY"]):

@@ -7,7 +7,8 @@ reordering and double posts impossible even if application code is wrong.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import (
@@ -17,20 +18,29 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Numeric,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
 
+if TYPE_CHECKING:
+    # db.Model is made at run time from extensions.Base plus Flask-SQLAlchemy's
+    # mixins, which a type checker cannot follow; Base has the same mapping.
+    from extensions import Base as Model
+else:
+    Model = db.Model
+
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
-class UTCDateTime(db.TypeDecorator):
+class UTCDateTime(TypeDecorator):
     """Timezone-aware UTC datetimes on every backend (SQLite drops the zone)."""
 
     impl = DateTime(timezone=True)
@@ -38,16 +48,16 @@ class UTCDateTime(db.TypeDecorator):
 
     def process_bind_param(self, value, dialect):
         if value is not None:
-            value = value.astimezone(timezone.utc)
+            value = value.astimezone(UTC)
         return value
 
     def process_result_value(self, value, dialect):
         if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
         return value
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -91,7 +101,7 @@ class User(UserMixin, db.Model):
         return {"id": self.id, "username": self.username}
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A personal access token (PROTOCOL section 10): only the SHA-256 of its
     secret is stored, so a copy of the database gives no working token.
     Migration 0007."""
@@ -121,7 +131,7 @@ class ApiToken(db.Model):
                 "last_used_at": iso(self.last_used_at), "expires_at": iso(self.expires_at)}
 
 
-class Invite(db.Model):
+class Invite(Model):
     """A registration link for REGISTRATION=invite (PROTOCOL section 15).
     The CHECK constraints keep ``0 <= uses <= max_uses`` whatever writes.
     Migration 0007."""
@@ -148,7 +158,7 @@ class Invite(db.Model):
     )
 
 
-class Room(db.Model):
+class Room(Model):
     __tablename__ = "rooms"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -165,7 +175,7 @@ class Room(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Membership(db.Model):
+class Membership(Model):
     __tablename__ = "memberships"
 
     room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id"), primary_key=True)
@@ -178,7 +188,7 @@ class Membership(db.Model):
     __table_args__ = (Index("ix_memberships_user", "user_id"),)
 
 
-class Message(db.Model):
+class Message(Model):
     __tablename__ = "messages"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -218,7 +228,7 @@ class Message(db.Model):
 def iso(value: datetime | None) -> str | None:
     if value is None:
         return None
-    return value.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace(
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace(
         "+00:00", "Z"
     )
 
@@ -232,7 +242,7 @@ from decimal import Decimal  # noqa: E402
 from money import CENT, has_cents_only  # noqa: E402
 
 
-class _PlainNumeric(db.Numeric):
+class _PlainNumeric(Numeric):
     """NUMERIC whose values pass to and from the driver untouched.
 
     SQLAlchemy's own Numeric converts to float for SQLite; ``Money`` below
@@ -247,7 +257,7 @@ class _PlainNumeric(db.Numeric):
         return None
 
 
-class Money(db.TypeDecorator):
+class Money(TypeDecorator):
     """NUMERIC(14,2) that only ever takes and gives ``Decimal`` with 2 places.
 
     A float handed to it is a bug and raises. PostgreSQL stores NUMERIC
@@ -279,7 +289,7 @@ class Money(db.TypeDecorator):
         return Decimal(value).quantize(CENT)
 
 
-class Account(db.Model):
+class Account(Model):
     """A user's paper-trading cash. Created on first use with STARTING_CASH.
 
     ``version`` is bumped first in every transaction that changes the account
@@ -296,7 +306,7 @@ class Account(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Position(db.Model):
+class Position(Model):
     """Shares of one symbol held by a user, with their cost basis (what was paid)."""
 
     __tablename__ = "market_positions"
@@ -307,7 +317,7 @@ class Position(db.Model):
     cost: Mapped[Decimal] = mapped_column(Money)
 
 
-class Trade(db.Model):
+class Trade(Model):
     """One order and what became of it (open, filled, rejected, cancelled)."""
 
     __tablename__ = "market_trades"

@@ -23,10 +23,11 @@ import os
 import signal
 import socket
 from contextlib import closing
+from typing import Any
 
 from config import Settings
-from realtime import compat
 from middleware.guard import CLOSE_CONNECTION
+from realtime import compat
 
 log = logging.getLogger("switchboard.server")
 
@@ -143,11 +144,11 @@ def install_stop_signals(app, settings: Settings) -> None:
     if settings.ASYNC_MODE == "gevent":
         import gevent
 
-        def stop(*_):
+        def gevent_stop(*_):
             socketio.start_background_task(graceful_stop, app, socketio)
 
         for sig in (signal.SIGTERM, signal.SIGINT):
-            gevent.signal_handler(sig, stop)  # a libev watcher: wakes the loop itself
+            gevent.signal_handler(sig, gevent_stop)  # a libev watcher: wakes the loop itself
         return
 
     # eventlet: Python runs a signal handler when epoll_wait is interrupted,
@@ -313,7 +314,7 @@ def serve(app, settings: Settings) -> None:
             that ``read_request`` (the headers) cancels once the head is in.
             """
 
-            _head_deadline = None
+            _head_deadline: Any = None  # a gevent.Timeout while a request head is read
 
             def read_requestline(self):
                 if not self.rfile.peek(1):  # buffered: the readline below sees it again

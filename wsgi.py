@@ -27,6 +27,7 @@ import os  # noqa: E402
 
 import vendored  # noqa: E402
 
+assert app.static_folder is not None  # create_app keeps Flask's static folder
 _problem = vendored.check(os.path.join(app.static_folder, "vendor"))
 if _problem:  # the pages would load without their socket.io client: stop, naming the file
     print(f"switchboard: {_problem}", file=sys.stderr)

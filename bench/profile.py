@@ -1,6 +1,7 @@
 """Where a Switchboard process spends its time under a fixed load, with py-spy.
 
-    python bench/profile.py [--server switchboard-eventlet] [--scenario fanout|rooms] [--rate 50] [--seconds 10]
+    python bench/profile.py [--server switchboard-eventlet] [--scenario fanout|rooms]
+                            [--rate 50] [--seconds 10]
 
 Starts Switchboard exactly as ``bench/run.py`` does (seeded instance, bench
 settings, pinned to core 0), drives one fixed-rate load with the same Node

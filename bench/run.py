@@ -32,7 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.error import URLError
 from urllib.request import urlopen
@@ -251,7 +251,7 @@ class Server:
                     "--port", str(self.port)], child_env()
         raise ValueError(self.name)
 
-    def start(self, timeout: float = 60.0) -> "Server":
+    def start(self, timeout: float = 60.0) -> Server:
         argv, env = self.argv_env()
         with open(self.log_path, "ab") as log_file:
             self.proc = self.procs.start(argv, cwd=ROOT, env=env, stdout=log_file,
@@ -562,7 +562,8 @@ def evaluate_targets(results: dict, plan: dict, smoke: bool) -> list[dict]:
              f"{sat:,.0f}/s = {sat / bare_sat:.0%} of {bare_sat:,.0f}/s" if sat and bare_sat else None,
              None if not (sat and bare_sat) else sat >= 0.7 * bare_sat),
             ("small rooms: 1,000 stored messages/s with ack p99 < 50 ms",
-             (f"{stored:,.0f}/s, ack p99 {ms(ack99)}" + (f", {rooms_unacked:,} unanswered" if rooms_unacked else ""))
+             (f"{stored:,.0f}/s, ack p99 {ms(ack99)}"
+              + (f", {rooms_unacked:,} unanswered" if rooms_unacked else ""))
              if stored is not None else None,
              None if stored is None else (stored >= 0.99 * rooms_rate and ack99 is not None and ack99 < 50
                                           and rooms_unacked == 0)),
@@ -573,7 +574,8 @@ def evaluate_targets(results: dict, plan: dict, smoke: bool) -> list[dict]:
              if rss is not None and conns is not None else None,
              None if rss is None or conns is None else (conns >= top_idle and rss <= 80)),
             ("polling only: ack p99 < 25 ms",
-             (f"ack p99 {ms(poll99)}" + (f", {poll_unacked:,} unanswered" if poll_unacked else "")) if poll99 is not None else None,
+             (f"ack p99 {ms(poll99)}" + (f", {poll_unacked:,} unanswered" if poll_unacked else ""))
+             if poll99 is not None else None,
              None if poll99 is None else (poll99 < 25 and poll_unacked == 0)),
         ]
         for name, value, met in rows:
@@ -615,7 +617,8 @@ SERVER_BOUND_PCT = 80.0
 
 SCENARIO_TITLES = {
     "fanout": "Fan-out: {clients} clients in one room, send rate stepped up until ack p99 > {stop_p99_ms} ms",
-    "rooms": "Small rooms: {clients:,} clients in rooms of {group}, {rate:,} messages/s in all (1 per client per s)",
+    "rooms": "Small rooms: {clients:,} clients in rooms of {group}, "
+             "{rate:,} messages/s in all (1 per client per s)",
     "idle": "Idle capacity: {levels} idle websocket connections",
     "polling": "Polling only: {clients} clients in rooms of {group}, {rate} messages/s in all",
     "deflate": "permessage-deflate: {clients} clients in one room at {rate} messages/s, "
@@ -628,7 +631,8 @@ def render_markdown(results: dict, plan: dict) -> str:
     if meta.get("median_of"):
         run_lines = [f"- every figure is the median of {meta['median_of']} full runs "
                      f"(`python bench/run.py --render` over their JSON files):"]
-        run_lines += [f"  - {r['started']} UTC, {r['elapsed_s']:.0f} s: `{r['command']}`" for r in meta["runs"]]
+        run_lines += [f"  - {r['started']} UTC, {r['elapsed_s']:.0f} s: `{r['command']}`"
+                      for r in meta["runs"]]
     else:
         run_lines = [f"- run: {meta['started']} UTC, {meta['elapsed_s']:.0f} s; command: `{meta['command']}`"]
     lines = [
@@ -643,13 +647,15 @@ def render_markdown(results: dict, plan: dict) -> str:
         f"- machine: {meta['machine']['nproc']} cores ({meta['machine']['cpu_model']}), "
         f"{meta['machine']['memory_gib']} GiB, {meta['machine']['kernel']}",
         f"- pinning: {meta['pinning']}"
-        + (f"; both at nice -{meta['boost']} in sessions of their own (--boost)" if meta.get("boost") else ""),
+        + (f"; both at nice -{meta['boost']} in sessions of their own (--boost)"
+           if meta.get("boost") else ""),
         f"- software: {', '.join(f'{k} {v}' for k, v in meta['versions'].items())}",
         "- Switchboard settings changed for the run: "
         + ", ".join(f"`{k}={v}`" for k, v in meta["switchboard_env"].items()),
         "- clients: socket.io-client over websocket only (polling only in the polling scenario), "
         "not offering permessage-deflate except in the deflate scenario",
-        "- ratios are Switchboard / baseline (for latency and CPU, above 1x is worse; for rates, below 1x is worse)",
+        "- ratios are Switchboard / baseline "
+        "(for latency and CPU, above 1x is worse; for rates, below 1x is worse)",
         "",
     ]
     cols = list(SERVERS)
@@ -724,13 +730,15 @@ def render_markdown(results: dict, plan: dict) -> str:
     for scenario, block in results["scenarios"].items():
         for name, cell in block.get("servers", {}).items():
             if cell.get("generator_bound"):
-                lines.append(f"Note: {SHORT[name]}'s {scenario} saturation was reached with the load generator "
-                             f"at >= {GEN_BOUND_PCT:.0f}% of its core: that figure is the generator's limit, "
+                lines.append(f"Note: {SHORT[name]}'s {scenario} saturation was reached with the load "
+                             f"generator at >= {GEN_BOUND_PCT:.0f}% of its core: that figure is the "
+                             "generator's limit, "
                              "a lower bound for the server.")
                 lines.append("")
             elif (cell.get("server_cpu_pct_at_saturation") or 100) < SERVER_BOUND_PCT:
                 lines.append(f"Note: at {SHORT[name]}'s {scenario} peak the server used only "
-                             f"{cell['server_cpu_pct_at_saturation']:.0f}% of its core: the limit was elsewhere "
+                             f"{cell['server_cpu_pct_at_saturation']:.0f}% of its core: "
+                             "the limit was elsewhere "
                              "(the load generator, or other processes on the machine); a lower bound.")
                 lines.append("")
     noisy = []
@@ -962,7 +970,8 @@ def merge_median(runs: list[dict]) -> dict:
                 if isinstance(value, bool) or not (isinstance(value, (int, float)) or value is None):
                     continue
                 values = [c.get(key) for c in cells]
-                if all(v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in values):
+                if all(v is None or (isinstance(v, (int, float)) and not isinstance(v, bool))
+                       for v in values):
                     cell[key] = med(values, latency=key.endswith("_ms"))
             cell["runs"] = len(cells)
             cell["spread"] = {k: [min((c[k] for c in cells if c.get(k) is not None), default=None),
@@ -999,12 +1008,17 @@ def render_only(path: Path | list[Path], out_dir: Path, update: bool) -> int:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description="Switchboard against bare python-socketio and Node socket.io.")
-    parser.add_argument("--smoke", action="store_true", help="tiny scale: every scenario and server in seconds")
-    parser.add_argument("--servers", default=",".join(SERVERS), help="comma-separated subset of " + ", ".join(SERVERS))
-    parser.add_argument("--scenarios", default=",".join(SCENARIOS), help="comma-separated subset of " + ", ".join(SCENARIOS))
+    parser = argparse.ArgumentParser(
+        description="Switchboard against bare python-socketio and Node socket.io.")
+    parser.add_argument("--smoke", action="store_true",
+                        help="tiny scale: every scenario and server in seconds")
+    parser.add_argument("--servers", default=",".join(SERVERS),
+                        help="comma-separated subset of " + ", ".join(SERVERS))
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS),
+                        help="comma-separated subset of " + ", ".join(SCENARIOS))
     parser.add_argument("--out", default=str(BENCH / "results"), help="directory for latest.json / latest.md")
-    parser.add_argument("--no-pin", action="store_true", help="do not pin server and generator to cores 0 and 1")
+    parser.add_argument("--no-pin", action="store_true",
+                        help="do not pin server and generator to cores 0 and 1")
     parser.add_argument("--quiet-wait", type=float, default=None,
                         help="seconds to wait for other processes to go quiet before each "
                              "measurement (default 60; 0 with --smoke)")
@@ -1016,7 +1030,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="measure nothing: re-render latest.md (and docs/performance.md for a full "
                              "run) from a results JSON written earlier; given several, from the median "
                              "of each figure over those runs")
-    parser.add_argument("--no-docs", action="store_true", help="do not refresh docs/performance.md after a full run")
+    parser.add_argument("--no-docs", action="store_true",
+                        help="do not refresh docs/performance.md after a full run")
     args = parser.parse_args(argv)
     if args.quiet_wait is None:
         args.quiet_wait = 0.0 if args.smoke else 60.0
@@ -1062,7 +1077,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict = {
         "meta": {
             "smoke": args.smoke,
-            "started": datetime.fromtimestamp(started, timezone.utc).strftime("%Y-%m-%d %H:%M"),
+            "started": datetime.fromtimestamp(started, UTC).strftime("%Y-%m-%d %H:%M"),
             "command": command,
             "machine": machine_info(),
             "versions": versions(),

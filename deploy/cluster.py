@@ -163,7 +163,7 @@ class Cluster:
             time.sleep(0.05)
         raise RuntimeError("redis-server did not start")
 
-    def start(self) -> "Cluster":
+    def start(self) -> Cluster:
         if self.own_redis:
             self.start_redis()
         self.migrate()

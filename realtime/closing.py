@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from flask import current_app
 
+from audit import audit
 from extensions import socketio
 from realtime import compat
-from audit import audit
 from realtime.state import Connection
 
 

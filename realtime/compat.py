@@ -58,7 +58,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import engineio.socket
 from engineio import exceptions as eio_exceptions
@@ -310,6 +310,7 @@ class _CheckedWebSocket:
         data = self._ws.wait()
         if data is None or getattr(self._sock, _REFUSED, None):
             return None
+        reason: str | None
         if not isinstance(data, str) or not data:
             reason = "binary_frame" if data else "bad_packet"
         elif self._sock.upgrading:

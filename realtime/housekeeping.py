@@ -24,10 +24,10 @@ import time
 
 from sqlalchemy import select
 
+from audit import audit
 from extensions import db
 from models import ApiToken, User, utcnow
 from realtime import metrics
-from audit import audit
 from realtime.closing import close_connection
 from realtime.stats import ProcessStats
 

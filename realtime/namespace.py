@@ -19,18 +19,16 @@ from __future__ import annotations
 import contextvars
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
-from flask import request
+from flask import request as flask_request
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, Namespace
 from pydantic import BaseModel, ValidationError
 
-from realtime import compat, metrics
 from audit import audit
-from realtime.housekeeping import ensure_started
-from middleware.clientinfo import client_ip, transport_of
 from errors import (
     AppError,
     BadRequest,
@@ -39,8 +37,14 @@ from errors import (
     TooManyConnections,
     Unauthorized,
 )
+from middleware.clientinfo import client_ip, transport_of
+from realtime import compat, metrics
+from realtime.housekeeping import ensure_started
 from realtime.rooms import user_room
 from realtime.state import Connection
+
+# Flask-SocketIO adds ``sid`` to the request, which Flask's Request type does not declare.
+request: Any = flask_request
 
 log = logging.getLogger("switchboard.events")
 
@@ -107,7 +111,7 @@ def event(name: str, schema: type[BaseModel] | None = None, *, limit: str | None
     """Declare a method as the handler of client event ``name``."""
 
     def decorate(fn: Callable) -> Callable:
-        fn._event_spec = EventSpec(name, schema, limit, ack)
+        fn._event_spec = EventSpec(name, schema, limit, ack)  # type: ignore[attr-defined]  # read by dispatch
         return fn
 
     return decorate

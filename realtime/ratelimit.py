@@ -103,16 +103,24 @@ class SweepingMemoryStorage(Storage, MovingWindowSupport):
                 del self.events[key]
 
 
+def _sync(storage: object) -> Storage:
+    """The storage a non-async URI gives (storage_from_string is typed for both kinds)."""
+    if not isinstance(storage, Storage):
+        raise TypeError(f"not a synchronous limits storage: {storage!r}")
+    return storage
+
+
 class EventLimiter:
     def __init__(self, storage_uri: str, messages: str, events: str, *,
                  redis_client=None) -> None:
+        self._storage: Storage
         if storage_uri.startswith("memory://"):
             self._storage = SweepingMemoryStorage()
         elif redis_client is not None:  # the app's shared client: its connection pool
-            self._storage = storage_from_string(storage_uri,
-                                                connection_pool=redis_client.connection_pool)
+            self._storage = _sync(storage_from_string(storage_uri,
+                                                      connection_pool=redis_client.connection_pool))
         else:
-            self._storage = storage_from_string(storage_uri)
+            self._storage = _sync(storage_from_string(storage_uri))
         self._limiter = MovingWindowRateLimiter(self._storage)
         self._rules = {"messages": parse_many(messages), "events": parse_many(events)}
 

@@ -29,6 +29,7 @@ import os
 import socket
 import time
 import uuid
+from typing import cast
 
 import redis
 
@@ -95,7 +96,8 @@ class RedisState(ConnectionState):
 
     def _all_namespaces(self) -> list[str]:
         """Every namespace any process of this Redis recorded (for clean-ups)."""
-        return sorted(set(self.namespaces) | set(self.redis.smembers(f"{P}namespaces")))
+        recorded = cast("set[str]", self.redis.smembers(f"{P}namespaces"))  # decode_responses
+        return sorted(set(self.namespaces) | recorded)
 
     # -- keys ---------------------------------------------------------------
     @staticmethod
@@ -161,7 +163,7 @@ class RedisState(ConnectionState):
         # One small hash per user (not a walk over every connection): room:leave
         # runs this on every call. A dead process's entries stay until it is
         # reaped; addressing one of those sids reaches nobody.
-        return list(self.redis.hkeys(self._sids(namespace, user_id)))
+        return cast("list[str]", self.redis.hkeys(self._sids(namespace, user_id)))  # decode_responses
 
     def local_count(self) -> int:
         return self.local.local_count()
@@ -241,7 +243,8 @@ class RedisState(ConnectionState):
         pipe.execute()
 
     def live_processes(self) -> list[str]:
-        return self.redis.zrangebyscore(f"{P}procs", time.time() - self.expiry, "+inf")
+        return cast("list[str]",  # decode_responses, no scores
+                    self.redis.zrangebyscore(f"{P}procs", time.time() - self.expiry, "+inf"))
 
     def reap_dead(self) -> dict[str, set[int]]:
         """Clean up after processes that stopped heartbeating.
@@ -249,7 +252,8 @@ class RedisState(ConnectionState):
         Returns namespace -> user ids that went offline with them.
         """
         offline: dict[str, set[int]] = {}
-        dead = self.redis.zrangebyscore(f"{P}procs", "-inf", time.time() - self.expiry)
+        dead = cast("list[str]",  # decode_responses, no scores
+                    self.redis.zrangebyscore(f"{P}procs", "-inf", time.time() - self.expiry))
         namespaces = self._all_namespaces() if dead else []
         for proc in dead:
             # One live process cleans up each dead one.

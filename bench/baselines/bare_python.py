@@ -32,7 +32,7 @@ import argparse  # noqa: E402
 import itertools  # noqa: E402
 import socket  # noqa: E402
 import sys  # noqa: E402
-from datetime import datetime, timezone  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
 
 import eventlet.wsgi  # noqa: E402
 import socketio  # noqa: E402
@@ -84,7 +84,7 @@ def message_send(sid, data):
         "rev": seq,
         "author": AUTHOR,
         "text": data.get("text"),
-        "ts": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "ts": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         "client_id": data.get("client_id"),
         "edited_ts": None,
         "deleted": False,

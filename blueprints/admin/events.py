@@ -1,13 +1,13 @@
 """The /admin namespace: operator figures, kick and announce (admins only)."""
 from __future__ import annotations
 
+from audit import audit
 from blueprints.admin import schemas as s
 from blueprints.admin import service
 from blueprints.chat import service as chat_service
-from audit import audit
 from errors import NotFound
-from realtime.namespace import AppNamespace, event
 from realtime.closing import disconnect_user
+from realtime.namespace import AppNamespace, event
 from realtime.rooms import ADMINS
 from realtime.state import Connection
 

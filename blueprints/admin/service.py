@@ -5,7 +5,7 @@ Plain Python over the connection state and the database; no Socket.IO.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select, update
 
@@ -71,7 +71,7 @@ def connection_table(state: ConnectionState) -> list[dict]:
     return [{
         "sid": c.sid, "user": {"id": c.user_id, "username": c.username},
         "namespace": c.namespace, "transport": c.transport, "address": c.ip,
-        "since": iso(datetime.fromtimestamp(c.connected_at, timezone.utc)),
+        "since": iso(datetime.fromtimestamp(c.connected_at, UTC)),
         "rooms": rooms.get(c.user_id, []) if c.namespace == "/chat" else [],
     } for c in conns]
 

@@ -7,7 +7,6 @@ from blueprints.auth import bp, service
 from errors import AppError
 
 
-
 @bp.cli.command("create")
 @click.argument("username")
 @click.option("--admin", is_flag=True, help="Give the account admin rights.")

@@ -3,17 +3,16 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import (abort, current_app, flash, g, jsonify, redirect, render_template, request,
-                   session, url_for)
+from flask import abort, current_app, flash, g, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
+from audit import audit
 from blueprints.auth import bp, service
 from blueprints.auth.forms import LoginForm, PasswordForm, RegisterForm
 from blueprints.auth.limits import login_budget
-from extensions import csrf
-from audit import audit
-from middleware.clientinfo import client_ip
 from errors import AppError
+from extensions import csrf
+from middleware.clientinfo import client_ip
 from realtime.closing import disconnect_user
 
 

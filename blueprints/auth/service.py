@@ -10,9 +10,9 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from blocking import offload
+from errors import BadRequest, Conflict, Unauthorized
 from extensions import db
 from models import ApiToken, Invite, User, utcnow
-from errors import BadRequest, Conflict, Unauthorized
 from textnorm import name_key
 
 # Used with ``fullmatch`` only: ``^...$`` with ``match`` let "root\n" through,
@@ -127,15 +127,15 @@ def _taken(username: str, existing: str) -> Conflict:
                     "already exists and looks the same.")
 
 
-def authenticate(username: str, password: str) -> User | None:
+def authenticate(username: object, password: object) -> User | None:
     """The user for this username and password, or None (never says which was wrong)."""
     user = find_user(username) if isinstance(username, str) else None
     if not isinstance(password, str):  # JSON may send a number or a list
         password = ""
     if user is None:
-        _check(_DUMMY_HASH, password or "")
+        _check(_DUMMY_HASH, password)
         return None
-    if not _check(user.password_hash, password or "") or not user.active:
+    if not _check(user.password_hash, password) or not user.active:
         return None
     return user
 
@@ -200,6 +200,7 @@ def load_session_user(session_id: str) -> User | None:
 
 
 def _serializer() -> URLSafeTimedSerializer:
+    assert current_app.secret_key, "create_app sets SECRET_KEY"
     return URLSafeTimedSerializer(current_app.secret_key, salt="switchboard.socket-token")
 
 

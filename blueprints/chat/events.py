@@ -6,7 +6,6 @@ the user belongs to, so live messages and unread counts reach every tab.
 """
 from __future__ import annotations
 
-
 from blueprints.chat import schemas as s
 from blueprints.chat import service
 from realtime import metrics

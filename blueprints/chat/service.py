@@ -7,14 +7,15 @@ transaction and returns what happened; the namespace decides whom to tell.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, delete, exists, func, or_, select, update
+from sqlalchemy import CursorResult, Table, and_, bindparam, delete, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from errors import AppError, BadRequest, Conflict, Forbidden, NotFound, TooLarge
 from extensions import db
 from models import Membership, Message, Room, User, iso, utcnow
-from errors import AppError, BadRequest, Conflict, Forbidden, NotFound, TooLarge
 from textnorm import control_in_name, is_blank, name_key
 
 DEFAULT_ROOMS = ("general", "random")
@@ -207,9 +208,9 @@ def leave_room(user_id: int, room_id: int) -> bool:
     room = get_room(room_id)
     if room.kind == "dm":
         raise BadRequest("room: a direct message cannot be left")
-    result = db.session.execute(
+    result = cast("CursorResult[Any]", db.session.execute(  # a DELETE's result has rowcount
         delete(Membership).where(Membership.room_id == room_id, Membership.user_id == user_id)
-    )
+    ))
     db.session.commit()
     return result.rowcount > 0
 
@@ -240,7 +241,7 @@ def open_dm(user_id: int, username: str) -> tuple[Room, User, bool]:
     room = db.session.scalar(select(Room).where(Room.name_key == key))
     if room is not None:
         return room, other, False
-    me = db.session.get(User, user_id)
+    me = db.session.get_one(User, user_id)
     room = Room(name=f"{me.username}, {other.username}" if low != high else me.username,
                 name_key=key, kind="dm", created_by=user_id)
     db.session.add(room)
@@ -251,7 +252,7 @@ def open_dm(user_id: int, username: str) -> tuple[Room, User, bool]:
         db.session.commit()
     except IntegrityError:  # the other side opened it at the same moment
         db.session.rollback()
-        return db.session.scalar(select(Room).where(Room.name_key == key)), other, False
+        return db.session.scalars(select(Room).where(Room.name_key == key)).one(), other, False
     return room, other, True
 
 
@@ -282,9 +283,10 @@ def _by_client_id(user_id: int, client_id: str) -> Message | None:
     )
 
 
-_rooms = Room.__table__
-_messages = Message.__table__
-_memberships = Membership.__table__
+# A declarative class's __table__ is its Table (typed as the wider FromClause).
+_rooms = cast(Table, Room.__table__)
+_messages = cast(Table, Message.__table__)
+_memberships = cast(Table, Membership.__table__)
 
 
 def _next_rev(room_id: int) -> int:

@@ -46,7 +46,7 @@ def publish(quiet: bool) -> None:
         book = RedisBook(settings.MESSAGE_QUEUE)
         book.redis.ping()
     except Exception as exc:  # redis-py raises several kinds; all mean "cannot reach it"
-        raise click.ClickException(f"cannot reach MESSAGE_QUEUE {settings.MESSAGE_QUEUE}: {exc}")
+        raise click.ClickException(f"cannot reach MESSAGE_QUEUE {settings.MESSAGE_QUEUE}: {exc}") from exc
 
     def previous(symbol: str):
         stored = book.get(symbol)

@@ -3,10 +3,10 @@
 Sockets sit in ``user:<id>`` (every tab of a user: ``trade:update``) and in
 ``symbol:<SYMBOL>`` for each subscribed symbol (``quote``, pushed by the
 feed loop with conflation, see feed.py); ``market:activity`` goes to the
-whole namespace.
+whole namespace. ``history`` and ``activity`` give a page that (re)loads the
+chart's last ten minutes and the last fills, kept in the quote book (quotes.py).
 """
 from __future__ import annotations
-
 
 from blueprints.market import schemas as s
 from blueprints.market import service
@@ -54,6 +54,23 @@ class MarketNamespace(AppNamespace):
             self.join(conn, symbol_room(symbol))
         return {"quotes": [snapshot[sym].quote.to_dict() for sym in symbols if sym in snapshot]}
 
+    @event("history", s.SymbolList)
+    def history(self, conn: Connection, data: s.SymbolList):
+        """The chart's last ten minutes per symbol, so a reloaded page draws what it drew.
+
+        A separate event, not part of the ``subscribe`` ack: the ack stays
+        small for clients that draw no chart, and a page asks after
+        subscribing, so no quote falls between the history and the live
+        ones (the page merges both by ``ts``).
+        """
+        symbols = self._known(data.symbols)
+        return {"quotes": self.feed.book.history(symbols)}
+
+    @event("activity", s.Empty)
+    def activity(self, conn: Connection, data: s.Empty):
+        """The last fills (``market:activity`` payloads with ``seq``), newest first."""
+        return {"fills": self.feed.book.fills()}
+
     @event("unsubscribe", s.SymbolList)
     def unsubscribe(self, conn: Connection, data: s.SymbolList):
         symbols = self._known(data.symbols)
@@ -74,7 +91,7 @@ class MarketNamespace(AppNamespace):
         # Stored and committed: now the ack (returned) and the pushes.
         self.emit("trade:update", trade, to=user_room(conn.user_id))
         if placed.filled:
-            self.emit("market:activity", service.activity(placed.trade))
+            self.emit("market:activity", self.feed.record_fill(placed.trade))
         return {"trade": trade}
 
     @event("cancel", s.TradeRef)

@@ -167,7 +167,7 @@ class MarketFeed:
                 self.socketio.emit("trade:update", data, to=user_room(trade.user_id),
                                    namespace=self.namespace)
                 if trade.status == "filled":
-                    self.socketio.emit("market:activity", service.activity(trade),
+                    self.socketio.emit("market:activity", self.record_fill(trade),
                                        namespace=self.namespace)
         return fills
 
@@ -213,6 +213,21 @@ class MarketFeed:
         from realtime import compat
 
         return compat.session_drained(self.socketio.server, eio_sid)
+
+    def record_fill(self, trade) -> dict:
+        """The fill's ``market:activity`` payload, kept in the book's last fills.
+
+        Kept so that a page loaded later shows the same activity as one that
+        was open (``activity`` event). The fill is already committed: if the
+        book cannot keep it (Redis down), it is still announced, without
+        ``seq``, rather than turned into an error for the trader.
+        """
+        data = service.activity(trade)
+        try:
+            return self.book.add_fill(data)
+        except Exception:
+            log.exception("market activity not kept (announced anyway)")
+            return data
 
     # -- subscriptions (called by the namespace) ------------------------------------
     def delivered(self, sid: str, stored: dict[str, Stored]) -> None:

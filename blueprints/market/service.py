@@ -30,10 +30,10 @@ from typing import Protocol
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from errors import BadRequest, Conflict, NotFound
 from extensions import db
 from models import Account, Position, Trade, utcnow
 from money import MAX_AMOUNT, ZERO, money, parse_money, round_cents
-from errors import BadRequest, Conflict, NotFound
 
 STARTING_CASH = Decimal("100000.00")
 TRADES_IN_PORTFOLIO = 50
@@ -102,7 +102,7 @@ def ensure_account(user_id: int) -> Account:
         db.session.commit()
     except IntegrityError:  # opened at the same moment from another tab or process
         db.session.rollback()
-    return db.session.get(Account, user_id)
+    return db.session.get_one(Account, user_id)
 
 
 def _lock_account(user_id: int) -> Account:
@@ -115,7 +115,7 @@ def _lock_account(user_id: int) -> Account:
     db.session.execute(
         update(Account).where(Account.user_id == user_id).values(version=Account.version + 1)
     )
-    return db.session.get(Account, user_id, populate_existing=True)
+    return db.session.get_one(Account, user_id, populate_existing=True)
 
 
 def _position(user_id: int, symbol: str) -> Position | None:
@@ -166,6 +166,7 @@ def _fill(account: Account, trade: Trade, price: Decimal, now: datetime) -> None
                                   f"{trade.quantity}.", now)
         if account.cash + amount > MAX_AMOUNT:
             return _reject(trade, "That sale would exceed the account's limits.", now)
+        assert position is not None  # held >= trade.quantity >= 1
         basis = cost_share(position.cost, held, trade.quantity)
         account.cash += amount
         account.realized_pnl += amount - basis
@@ -182,6 +183,7 @@ def _fill(account: Account, trade: Trade, price: Decimal, now: datetime) -> None
 def _affordable_reason(account: Account, order: Order) -> str | None:
     """Why a limit order could not fill at its limit right now (None if it could)."""
     if order.side == "BUY":
+        assert order.limit_price is not None  # validate_order: a limit order has one
         need = order.limit_price * order.quantity
         if need > account.cash:
             return (f"Not enough cash: {order.quantity} {order.symbol} at {money(order.limit_price)} "
@@ -256,7 +258,7 @@ def cancel(user_id: int, trade_id: int, now: datetime | None = None) -> Trade:
     if trade is None or trade.user_id != user_id:
         raise NotFound(f"No order {trade_id}.")
     _lock_account(user_id)
-    trade = db.session.get(Trade, trade_id, populate_existing=True)
+    trade = db.session.get_one(Trade, trade_id, populate_existing=True)
     if trade.status != "open":
         status = trade.status
         db.session.rollback()
@@ -269,6 +271,7 @@ def cancel(user_id: int, trade_id: int, now: datetime | None = None) -> Trade:
 
 def crosses(trade: Trade, price: Decimal) -> bool:
     """Whether ``price`` reaches the limit: at or below a BUY's, at or above a SELL's."""
+    assert trade.limit_price is not None  # only limit orders are matched
     if trade.side == "BUY":
         return price <= trade.limit_price
     return price >= trade.limit_price
@@ -291,7 +294,7 @@ def match_limit_orders(symbol: str, price: Decimal, now: datetime | None = None)
     changed: list[Trade] = []
     for trade_id, user_id in crossing:
         account = _lock_account(user_id)
-        trade = db.session.get(Trade, trade_id, populate_existing=True)
+        trade = db.session.get_one(Trade, trade_id, populate_existing=True)
         if trade.status != "open":  # cancelled (or filled) meanwhile
             db.session.rollback()
             continue
@@ -333,5 +336,6 @@ def portfolio(user_id: int) -> dict:
 
 def activity(trade: Trade) -> dict:
     """What everyone on /market may learn of a fill: no user identity."""
+    assert trade.price is not None  # a filled trade has its price
     return {"symbol": trade.symbol, "side": trade.side, "quantity": trade.quantity,
             "price": money(trade.price), "ts": trade.to_dict()["ts"]}

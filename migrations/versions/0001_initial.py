@@ -1,13 +1,12 @@
 """initial schema: users, rooms, memberships, messages
 
 Revision ID: b9b13b6e2d07
-Revises: 
+Revises:
 Create Date: 2026-11-26 10:53:03.731032
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'b9b13b6e2d07'

@@ -5,9 +5,8 @@ Revises: b9b13b6e2d07
 Create Date: 2026-11-26 11:05:13.943066
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '88cda9017691'

@@ -32,9 +32,8 @@ import logging
 import re
 import unicodedata
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '3c1f0e7a9b52'
 down_revision = '88cda9017691'

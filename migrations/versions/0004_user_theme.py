@@ -12,9 +12,8 @@ Revises: 3c1f0e7a9b52
 Create Date: 2026-12-02 07:30:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '7d2e4b1c9a30'
 down_revision = '3c1f0e7a9b52'

@@ -10,9 +10,8 @@ Revises: 7d2e4b1c9a30
 Create Date: 2026-12-02 09:30:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '5a1e0c7b2d40'
 down_revision = '7d2e4b1c9a30'

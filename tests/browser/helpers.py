@@ -1,6 +1,6 @@
 """Shared steps of the browser tests: the real forms, the chat page's DOM contract.
 
-The page's contract (static/js/chat/main.js): ``#conn-badge[data-state][data-transport]``,
+The page's contract (static/js/chat/): ``#conn-badge[data-state][data-transport]``,
 ``li.room[data-room-id][data-room-name]``, ``#message-list .message[data-id][data-seq]``
 with ``.message-text`` (exactly the text), ``#pending-list .message.pending[data-client-id]``,
 ``textarea#composer``, ``window.switchboard`` (a read-only debug hook).

@@ -14,8 +14,19 @@ import time
 from playwright.sync_api import expect
 
 from tests.browser.helpers import (
-    SOCKET_IO, close_contexts, console_problems, expect_once, login, logout, new_context,
-    open_chat, pending, register, type_and_send, unique, wait_connected,
+    SOCKET_IO,
+    close_contexts,
+    console_problems,
+    expect_once,
+    login,
+    logout,
+    new_context,
+    open_chat,
+    pending,
+    register,
+    type_and_send,
+    unique,
+    wait_connected,
 )
 
 

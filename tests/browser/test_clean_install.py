@@ -23,8 +23,15 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.helpers import (
-    close_contexts, console_problems, expect_once, new_context, open_chat, register,
-    type_and_send, unique, wait_connected,
+    close_contexts,
+    console_problems,
+    expect_once,
+    new_context,
+    open_chat,
+    register,
+    type_and_send,
+    unique,
+    wait_connected,
 )
 from tests.support.checkout import copy_tracked
 from tests.support.server import ServerProcess
@@ -37,7 +44,8 @@ PIP_TIMEOUT = 420  # a cold cache downloads ~60 MB of wheels
 
 def _run(cmd: list[str], timeout: float, **kw) -> subprocess.CompletedProcess:
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kw)
-    assert done.returncode == 0, f"{' '.join(cmd)} exited {done.returncode}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    assert done.returncode == 0, (f"{' '.join(cmd)} exited {done.returncode}:\n"
+                                  f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
     return done
 
 

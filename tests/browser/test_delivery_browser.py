@@ -19,9 +19,23 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.helpers import (
-    SOCKET_IO, AppShellCache, close_contexts, console_problems, count_exact, expect_once,
-    new_context, open_chat, outbox, pending, register, server_history, stored, type_and_send,
-    unique, wait_connected, wait_room_ready,
+    SOCKET_IO,
+    AppShellCache,
+    close_contexts,
+    console_problems,
+    count_exact,
+    expect_once,
+    new_context,
+    open_chat,
+    outbox,
+    pending,
+    register,
+    server_history,
+    stored,
+    type_and_send,
+    unique,
+    wait_connected,
+    wait_room_ready,
 )
 
 # Requests that fail because the test cut the network, as Chromium reports them.
@@ -134,7 +148,8 @@ def test_a_lost_answer_is_sent_again_with_the_same_client_id_and_stored_once(
         ack_ids: dict[str, str] = {}  # socket.io ack id -> client_id
 
         def page_to_server(frame) -> None:
-            m = re.match(r'^42/chat,(\d+)\["message:send",(.*)\]$', frame, re.S) if isinstance(frame, str) else None
+            m = (re.match(r'^42/chat,(\d+)\["message:send",(.*)\]$', frame, re.S)
+                 if isinstance(frame, str) else None)
             if m:
                 payload = json.loads(m.group(2))
                 sends.append(payload)
@@ -230,7 +245,8 @@ def test_edit_and_delete_made_while_the_other_user_is_offline_show_after_reconne
     # Bob missed both live events.
     bob.wait_for_timeout(300)
     theirs = bob.locator(f"#message-list .message[data-id='{edited_id}']")
-    assert bob.locator(f"#message-list .message[data-id='{edited_id}'] .message-text").text_content() == before
+    edited_text = bob.locator(f"#message-list .message[data-id='{edited_id}'] .message-text")
+    assert edited_text.text_content() == before
     assert "edited" not in (theirs.get_attribute("class") or "")
 
     ctx_b.set_offline(False)

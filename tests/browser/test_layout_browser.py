@@ -20,7 +20,14 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import PageWatch
 from tests.browser.helpers import (
-    TIMEOUT_MS, close_contexts, console_problems, login, open_chat, register, stored, type_and_send,
+    TIMEOUT_MS,
+    close_contexts,
+    console_problems,
+    login,
+    open_chat,
+    register,
+    stored,
+    type_and_send,
     wait_connected,
 )
 from tests.conftest import require_binary
@@ -140,7 +147,8 @@ def test_no_page_scrolls_sideways(browser, layout_server, admin, size):
                  if size == "phone" else {"/chat": "chat", "/market": "market", "/admin": "admin"})
         seen.update(visit_all(page, names))
         wide = {p: s for p, s in seen.items() if s[0] > s[1]}
-        assert not wide, f"at {viewport['width']}px these pages scroll sideways (scrollWidth, innerWidth): {wide}"
+        assert not wide, (f"at {viewport['width']}px these pages scroll sideways "
+                          f"(scrollWidth, innerWidth): {wide}")
         assert console_problems(watch) == [] and watch.csp == []
     finally:
         close_contexts(ctx)

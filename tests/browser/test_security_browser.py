@@ -11,8 +11,15 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.helpers import (
-    close_contexts, console_problems, expect_once, new_context, open_chat, register,
-    type_and_send, unique, wait_connected,
+    close_contexts,
+    console_problems,
+    expect_once,
+    new_context,
+    open_chat,
+    register,
+    type_and_send,
+    unique,
+    wait_connected,
 )
 from tests.support.server import ServerProcess, free_port
 

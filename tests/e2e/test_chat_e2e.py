@@ -23,7 +23,7 @@ import json
 import re
 import threading
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -102,7 +102,7 @@ def assert_message(msg, *, room: int | None = None, author: str | None = None,
     assert_user(msg["author"], name=author)
     assert isinstance(msg["text"], str), msg
     sent_at = parse_utc(msg["ts"])
-    assert abs(datetime.now(timezone.utc) - sent_at) < timedelta(minutes=5), msg
+    assert abs(datetime.now(UTC) - sent_at) < timedelta(minutes=5), msg
     assert msg["client_id"] is None or isinstance(msg["client_id"], str), msg
     assert msg["edited_ts"] is None or parse_utc(msg["edited_ts"]), msg
     assert type(msg["deleted"]) is bool, msg

@@ -78,7 +78,8 @@ def node_of(cluster: Cluster, username: str) -> set[str]:
 def cluster():
     require("nginx", find_nginx() is not None, "apt-get install nginx-light")
     OUTPUT.mkdir(exist_ok=True)
-    with redis_db(REDIS_DATABASES["tests/e2e/test_cluster.py::cluster"]) as queue, postgres_database() as database:
+    with (redis_db(REDIS_DATABASES["tests/e2e/test_cluster.py::cluster"]) as queue,
+          postgres_database() as database):
         c = Cluster(2, env={
             "MESSAGE_QUEUE": queue, "DATABASE_URL": database,
             "RATE_LIMIT_LOGIN": "1000/minute", "RATE_LIMIT_MESSAGES": "8/minute;100/second",
@@ -145,7 +146,8 @@ def test_logout_on_one_process_disconnects_sockets_on_the_other(cluster):
 @pytest.fixture
 def failover_cluster():
     require("nginx", find_nginx() is not None, "apt-get install nginx-light")
-    with redis_db(REDIS_DATABASES["tests/e2e/test_cluster.py::failover"]) as queue, postgres_database() as database:
+    with (redis_db(REDIS_DATABASES["tests/e2e/test_cluster.py::failover"]) as queue,
+          postgres_database() as database):
         c = Cluster(2, env={
             "MESSAGE_QUEUE": queue, "DATABASE_URL": database, "PRESENCE_EXPIRY": "6",
             "RATE_LIMIT_LOGIN": "1000/minute", "RATE_LIMIT_MESSAGES": "100000/minute",

@@ -166,7 +166,7 @@ def make_replicas(srv: ServerProcess, url: str) -> list[ReplicaClient]:
     for n in names:
         register(srv.url, n)
     replicas = []
-    for n, transport in zip(names, TRANSPORTS):
+    for n, transport in zip(names, TRANSPORTS, strict=True):
         # Each (re)connect asks for a fresh token, directly from the server.
         r = ReplicaClient(url, lambda n=n: token(srv.url, n), transport, GENERAL, n)
         r.connect()

@@ -56,7 +56,7 @@ class Publisher:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "flask", "market", "publish"], cwd=ROOT, env=env, text=True,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        self.lines: "queue.Queue[str]" = queue.Queue()
+        self.lines: queue.Queue[str] = queue.Queue()
         self.errors: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
         threading.Thread(target=self._read_errors, daemon=True).start()
@@ -77,7 +77,7 @@ class Publisher:
             echo = self.lines.get(timeout=20)
         except queue.Empty:
             raise AssertionError(f"flask market publish said nothing (exit {self.proc.poll()}): "
-                                 + "\n".join(self.errors[-20:]))
+                                 + "\n".join(self.errors[-20:])) from None
         assert echo.startswith(f"{symbol} {price} "), echo
         return echo
 
@@ -171,7 +171,8 @@ def test_a_trade_update_reaches_the_traders_other_tab_and_nobody_else(pub_server
     assert tab1.wait_for("trade:update", lambda t: t["id"] == trade["id"]) == trade
     activity = stranger.wait_for("market:activity", lambda a: a["price"] == price)
     assert activity == {"symbol": "GLOBX", "side": "BUY", "quantity": 7, "price": price,
-                        "ts": trade["ts"]}  # no user identity
+                        "ts": trade["ts"], "seq": activity["seq"]}  # no user identity
+    assert type(activity["seq"]) is int
     stranger.assert_no_event("trade:update", within=0.5)
     # A retry with the same client_id changes nothing and tells nobody.
     again = tab2.call("trade", {"symbol": "GLOBX", "side": "BUY", "quantity": 7,
@@ -358,7 +359,7 @@ def test_a_stalled_polling_client_gets_the_newest_quote_not_a_backlog(pub_server
         streamer.join(10)
 
 
-def _stall_and_resume(client: "RawPolling", symbols: list[str]) -> None:
+def _stall_and_resume(client: RawPolling, symbols: list[str]) -> None:
     client.post(f"42{NS},1" + json.dumps(["subscribe", {"symbols": symbols}]))
     client.poll_until(lambda p: p.startswith(f"43{NS},1"))
     # Polling normally: quotes keep coming, a few per poll at most. Polls until

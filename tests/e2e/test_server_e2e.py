@@ -14,7 +14,6 @@ process's connections are gone and a restart does not wait for SIGKILL.
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import time
 
@@ -60,7 +59,7 @@ def test_server_closes_tcp_after_websocket_close_handshake(server, who_closes):
             rest = raw.recv(1)
         except (ConnectionResetError, BrokenPipeError):
             rest = b""
-        except socket.timeout:
+        except TimeoutError:
             pytest.fail(f"[{server.async_mode}] the close handshake is complete but the server "
                         "still holds the TCP connection open 5 s later (RFC 6455 5.5.1: it "
                         "MUST close it)")

@@ -106,8 +106,8 @@ def test_too_long_text_is_too_large_and_nothing_is_stored(make_client):
 
 
 def test_message_rate_limit_per_user(app):
-    from tests.support.app import make_app
     from blueprints.auth.service import create_user, issue_token
+    from tests.support.app import make_app
 
     limited = make_app(RATE_LIMIT_MESSAGES="3/minute")
     with limited.app_context():

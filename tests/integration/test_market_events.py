@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import itertools
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -23,7 +23,7 @@ from models import Account, Position, Trade
 from tests.support.app import make_app
 
 NS = "/market"
-T0 = datetime(2026, 1, 2, 9, 30, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 2, 9, 30, tzinfo=UTC)
 _names = itertools.count(1)
 
 
@@ -210,6 +210,13 @@ def test_several_changes_within_a_tick_are_pushed_as_the_newest_one(app, feed, c
     ("subscribe", {"symbols": ["ACME"] * 51}),
     ("subscribe", {"symbols": ["ACME"], "extra": 1}),
     ("unsubscribe", {"symbols": ["NOPE"]}),
+    ("history", {}),
+    ("history", {"symbols": []}),
+    ("history", {"symbols": ["NOPE"]}),
+    ("history", {"symbols": ["ACME"] * 51}),
+    ("history", {"symbols": ["A" * 17]}),
+    ("history", {"symbols": ["ACME"], "since": 1}),
+    ("activity", {"limit": 500}),
     ("symbols", {"x": 1}),
     ("portfolio", {"x": 1}),
     ("cancel", {}),
@@ -353,7 +360,7 @@ def test_a_trade_update_reaches_every_tab_of_the_trader_and_activity_everyone(ap
     assert received(stranger, "trade:update") == []
     activity = received(stranger, "market:activity")
     assert activity == [{"symbol": "ACME", "side": "BUY", "quantity": 3, "price": "100.00",
-                         "ts": trade["ts"]}]
+                         "ts": trade["ts"], "seq": 1}]
     assert received(tab2, "market:activity") == activity
     p = call(tab2, "portfolio")
     assert p["cash"] == "99700.00"
@@ -433,3 +440,44 @@ def test_a_failure_without_an_ack_becomes_an_error_event(connect):
     client.emit("trade", T(quantity=0), namespace=NS)
     errors = received(client, "error")
     assert len(errors) == 1 and errors[0]["code"] == "bad_request" and errors[0]["event"] == "trade"
+
+
+# -- what a page that (re)loads gets: the chart's history and the last fills --------------
+
+def test_history_answers_the_recent_quotes_of_each_symbol_asked(app, feed, connect):
+    from datetime import timedelta
+
+    def ms(dt):
+        return int(dt.timestamp() * 1000)
+
+    t = [T0 + timedelta(seconds=s) for s in (0, 0.5, 1, 2, 700)]
+    put_quote(app, feed, "ACME", "100.00", t[0])
+    put_quote(app, feed, "ACME", "100.50", t[1])  # same second: replaces the first
+    put_quote(app, feed, "ACME", "101.00", t[2])
+    put_quote(app, feed, "GLOBX", "50.00", t[3])
+    client = connect()
+    reply = call(client, "history", {"symbols": ["ACME", "INITK", "ACME"]})
+    assert reply == {"ok": True, "quotes": {"ACME": [[ms(t[1]), "100.50"], [ms(t[2]), "101.00"]],
+                                            "INITK": []}}
+    put_quote(app, feed, "ACME", "102.00", t[4])  # ten minutes later: the old points go
+    assert call(client, "history", {"symbols": ["ACME"]})["quotes"] == {
+        "ACME": [[ms(t[4]), "102.00"]]}
+
+
+def test_activity_answers_the_last_fills_market_and_limit_without_identity(app, feed, connect):
+    put_quote(app, feed, "ACME", "100.00")
+    trader = connect()
+    assert call(trader, "activity") == {"ok": True, "fills": []}
+    market = call(trader, "trade", T(quantity=3, client_id="a1"))["trade"]
+    call(trader, "trade", T(quantity=4, type="limit", limit_price="99.00", client_id="a2"))
+    call(trader, "trade", T(quantity=5, type="limit", limit_price="10.00", client_id="a3"))
+    put_quote(app, feed, "ACME", "98.00")  # fills the 99.00 limit, not the 10.00 one
+    live = received(trader, "market:activity")
+    late = connect()  # a page loaded after the fills
+    fills = call(late, "activity")["fills"]
+    assert fills == live[::-1]  # the same entries as pushed, newest first
+    assert [(f["quantity"], f["price"], f["seq"]) for f in fills] == [
+        (4, "98.00", 2), (3, "100.00", 1)]
+    assert fills[1]["ts"] == market["ts"]
+    # No user identity: exactly these fields.
+    assert all(set(f) == {"symbol", "side", "quantity", "price", "ts", "seq"} for f in fills)

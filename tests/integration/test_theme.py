@@ -8,9 +8,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from blueprints.auth import service
+from errors import BadRequest
 from extensions import db
 from models import User
-from errors import BadRequest
 
 
 def csrf(html: str) -> str:

@@ -67,7 +67,7 @@ class Flood:
     _counts: object = field(default=None, repr=False)
     _proc: object = field(default=None, repr=False)
 
-    def start(self) -> "Flood":
+    def start(self) -> Flood:
         ctx = multiprocessing.get_context("spawn")
         self._counts = ctx.Queue()
         self._proc = ctx.Process(target=_flood, args=(self.kind, self.url, self.seconds,
@@ -106,7 +106,7 @@ class Prober(threading.Thread):
             self.failures += not ok
             self._halt.wait(max(0.0, self.every - took))
 
-    def stop(self) -> "Prober":
+    def stop(self) -> Prober:
         self._halt.set()
         self.join(self.timeout + 5)
         return self

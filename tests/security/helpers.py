@@ -133,7 +133,7 @@ def raw_exchange(port: int, data: bytes, timeout: float = 5.0, wait_close: bool 
             sock.settimeout(left)
             try:
                 chunk = sock.recv(65536)
-            except socket.timeout:
+            except TimeoutError:
                 break
             except (ConnectionResetError, BrokenPipeError):
                 closed = True
@@ -348,7 +348,7 @@ def read_until_closed(sock: socket.socket, timeout: float) -> tuple[bytes, bool]
         sock.settimeout(left)
         try:
             chunk = sock.recv(65536)
-        except socket.timeout:
+        except TimeoutError:
             return received, False
         except (ConnectionResetError, BrokenPipeError, ssl.SSLError):
             return received, True

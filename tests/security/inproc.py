@@ -44,7 +44,7 @@ class ServiceSpy:
         self._thread = threading.get_ident()
         self._patched: list[tuple[object, str, object]] = []
 
-    def install(self) -> "ServiceSpy":
+    def install(self) -> ServiceSpy:
         for name, module in list(sys.modules.items()):
             if not (name.startswith("blueprints.") and name.endswith(".service")):
                 continue

@@ -147,11 +147,12 @@ def test_fuzz_every_event_in_process(world):
     values = json_values(max_huge=200_000, max_depth=400)
     failures: list[str] = []
 
+    namespaces = app_namespaces(socketio)
     for path, event, spec in targets:
         client = clients[path]
         ack = spec.ack if spec is not None else True
         names = st.just(event) if event else st.text(min_size=0, max_size=30).filter(
-            lambda n, h=app_namespaces(socketio)[path]: n not in h.handlers
+            lambda n, h=namespaces[path]: n not in h.handlers
             and n not in ("connect", "disconnect"))
 
         @settings(max_examples=EXAMPLES_PER_EVENT, deadline=None, derandomize=True,

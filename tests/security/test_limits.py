@@ -24,12 +24,12 @@ from config import ConfigError, Settings
 from middleware.guard import SESSION_HEADROOM
 from tests.security.helpers import (
     PollingSession,
-    refusal_code,
     RawEIO,
     http_request,
     make_user,
     raw_exchange,
     raw_ws_upgrade,
+    refusal_code,
     status_of,
     unique,
     wait_audit,

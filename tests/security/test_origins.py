@@ -74,7 +74,7 @@ def test_foreign_origin_is_refused_on_an_existing_polling_session(server, victim
     the app's origin cannot be driven (connect, read) from a foreign one."""
     session = PollingSession(server.url, origin=server.url)
     session.headers = {"Origin": EVIL, "Cookie": cookie_header(victim.http)}
-    r = session.post('40/chat,{"token": "%s"}' % victim.token())
+    r = session.post(f'40/chat,{{"token": "{victim.token()}"}}')
     assert r.status_code == 400, f"POST from {EVIL}: {r.status_code} {r.text[:100]}"
     r = session.get(timeout=5)
     assert r.status_code == 400, f"GET from {EVIL}: {r.status_code} {r.text[:100]}"

@@ -17,7 +17,6 @@ import redis
 from realtime.state import Connection
 from tests.security.helpers import make_user, refusal_code
 from tests.support.app import make_app
-
 from tests.support.services import REDIS_DATABASES, redis_client, redis_url
 
 URL = redis_url(REDIS_DATABASES["tests/security/test_state_backends.py"])  # this file's own Redis database

@@ -62,7 +62,7 @@ def _cert_with_cryptography(cert_path: str, key_path: str) -> None:
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
             .public_key(key.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(now - datetime.timedelta(minutes=5))
@@ -228,7 +228,7 @@ def test_a_request_head_trickling_over_tls_is_cut_at_the_header_deadline(tls_hea
             try:
                 sock.sendall(head[i:i + 1])
                 chunk = sock.recv(4096)
-            except socket.timeout:
+            except TimeoutError:
                 continue
             except (OSError, ssl.SSLError):
                 closed = True

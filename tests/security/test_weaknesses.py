@@ -108,7 +108,7 @@ def _attack_post(port: int, sid: str, oversize: bool) -> tuple[socket.socket, in
             if not chunk:
                 break
             received += chunk
-    except socket.timeout:
+    except TimeoutError:
         pass
     return sock, status_of(received), time.monotonic() - started
 
@@ -327,13 +327,13 @@ def test_malformed_packets_and_requests_over_http_polling(server, bystander):
     port = server.port
     raw_cases = {
         "chunked POST, no Content-Length": (
-            f"POST /socket.io/?EIO=4&transport=polling&sid=x HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-            "Transfer-Encoding: chunked\r\n\r\n5\r\n4hell\r\n0\r\n\r\n").encode(),
+            b"POST /socket.io/?EIO=4&transport=polling&sid=x HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n5\r\n4hell\r\n0\r\n\r\n"),
         "negative Content-Length": http_request(
             "POST", "/socket.io/?EIO=4&transport=polling&sid=x", port, content_length=-1),
         "two Content-Lengths": (
-            "POST /socket.io/?EIO=4&transport=polling&sid=x HTTP/1.1\r\nHost: a\r\n"
-            "Content-Length: 2\r\nContent-Length: 40\r\n\r\n4x").encode(),
+            b"POST /socket.io/?EIO=4&transport=polling&sid=x HTTP/1.1\r\nHost: a\r\n"
+            b"Content-Length: 2\r\nContent-Length: 40\r\n\r\n4x"),
         "EIO=3": http_request("GET", "/socket.io/?EIO=3&transport=polling", port),
         "EIO=abc": http_request("GET", "/socket.io/?EIO=abc&transport=polling", port),
         "no EIO": http_request("GET", "/socket.io/?transport=polling", port),
@@ -485,7 +485,7 @@ class SlowHeads:
         self.started = 0.0
         self.thread = threading.Thread(target=self._run, daemon=True)
 
-    def __enter__(self) -> "SlowHeads":
+    def __enter__(self) -> SlowHeads:
         self.socks = [socket.create_connection(("127.0.0.1", self.port), timeout=5)
                       for _ in range(self.n)]
         for sock in self.socks:

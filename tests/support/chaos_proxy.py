@@ -32,7 +32,7 @@ class ChaosProxy:
         return f"http://127.0.0.1:{self.port}"
 
     # -- lifecycle ------------------------------------------------------------
-    def start(self) -> "ChaosProxy":
+    def start(self) -> ChaosProxy:
         self._thread.start()
         asyncio.run_coroutine_threadsafe(self._listen(), self._loop).result(5)
         return self

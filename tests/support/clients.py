@@ -150,7 +150,7 @@ class Client:
                                    engineio_logger=False,
                                    websocket_extra_options={"origin": self.origin})
         self.events: dict[str, list] = defaultdict(list)
-        self._queue: "queue.Queue[tuple[str, object]]" = queue.Queue()
+        self._queue: queue.Queue[tuple[str, object]] = queue.Queue()
         self._lock = threading.Lock()
         self.token = token
         self.auth = auth
@@ -180,7 +180,7 @@ class Client:
         self.disconnected.set()
         self._queue.put(("disconnect", reason))
 
-    def connect(self, wait_timeout: float = 10) -> "Client":
+    def connect(self, wait_timeout: float = 10) -> Client:
         headers = {"Origin": self.origin} if self.transport == "polling" else {}
         if self.cookie is not None:
             headers["Cookie"] = self.cookie

@@ -119,7 +119,7 @@ class ServerProcess:
     def command(self) -> list[str]:
         return [sys.executable, "app.py"]
 
-    def start(self, timeout: float = 30.0) -> "ServerProcess":
+    def start(self, timeout: float = 30.0) -> ServerProcess:
         """Start the process; return once *it* answers /healthz on its port.
 
         Started means: the process is alive, holds the listening socket of
@@ -144,7 +144,7 @@ class ServerProcess:
                 self.log_path = OUTPUT / f"{self.name}-{self.async_mode}-{self.port}.log"
         raise AssertionError("unreachable")
 
-    def _start_once(self, timeout: float) -> "ServerProcess":
+    def _start_once(self, timeout: float) -> ServerProcess:
         with open(self.log_path, "ab") as log:  # the child keeps its own descriptor
             offset = log.tell()
             self.proc = subprocess.Popen(self.command(), cwd=ROOT, env=self.env(),

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from tests.conftest import require
 
+
 def _redis_base(url: str) -> str:
     """TEST_REDIS_URL without a database number: scheme, credentials, host, port."""
     parts = urlsplit(url)
@@ -42,7 +43,8 @@ REDIS_DATABASES = {
     "tests/security/test_state_backends.py": 4,
     "tests/security/test_deployments.py::a": 14,
     "tests/security/test_admin_ui_leaks.py": 15,
-    "tests/security/test_accounts.py": 9,       # two processes: disable, kick block, token revoke
+    "tests/e2e/test_market_history_e2e.py": 9,  # two processes sharing the quote book
+    "tests/security/test_accounts.py": 8,       # two processes: disable, kick block, token revoke
 }
 
 

@@ -6,9 +6,9 @@ import threading
 import pytest
 
 from blueprints.chat import service
+from errors import BadRequest, Conflict, Forbidden, NotFound, TooLarge
 from extensions import db
 from models import Message
-from errors import BadRequest, Conflict, Forbidden, NotFound, TooLarge
 
 
 def general_id() -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -17,7 +17,7 @@ from extensions import db, socketio
 from models import Trade
 
 D = Decimal
-T0 = datetime(2026, 1, 2, 9, 30, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 2, 9, 30, tzinfo=UTC)
 SYMBOLS = "ACME:100.00,GLOBX:50.00"
 
 
@@ -129,3 +129,30 @@ def test_a_failing_round_does_not_stop_the_loop(app, caplog):
 def test_the_lease_outlives_three_rounds(interval):
     feed = MarketFeed(None, socketio, market_settings(interval=interval), MemoryBook())
     assert feed.lease_ttl >= 3 * interval and feed.lease_ttl >= 1.0
+
+
+def test_limit_fills_are_kept_in_the_last_fills_and_a_failure_to_keep_one_is_not_fatal(app, users,
+                                                                                     caplog):
+    feed = make_feed(app, source="publisher")
+    for n, user in enumerate(users[:2]):
+        order = service.validate_order("ACME", "BUY", n + 1, "limit", "99.00", f"k{n}", feed.symbols)
+        service.place_order(user.id, order, feed.book)
+    feed.book.put(Quote("ACME", D("98.00"), D("100.00"), 0, T0))
+    assert len(feed.tick().fills) == 2
+    kept = feed.book.fills()
+    assert [(f["quantity"], f["price"], f["seq"]) for f in kept] == [(2, "98.00", 2), (1, "98.00", 1)]
+
+    # The book cannot keep the next one (Redis down): the fill stands and is still
+    # announced, without seq; the round goes on.
+    def down(activity):
+        raise ConnectionError("redis is down")
+
+    feed.book.add_fill = down
+    order = service.validate_order("ACME", "BUY", 3, "limit", "97.00", "k9", feed.symbols)
+    placed = service.place_order(users[2].id, order, feed.book)
+    feed.book.put(Quote("ACME", D("96.00"), D("100.00"), 0, T0))
+    assert [f["id"] for f in feed.tick().fills] == [placed.trade.id]
+    assert "market activity not kept (announced anyway)" in caplog.text
+    assert feed.record_fill(db.session.get(Trade, placed.trade.id)) == {
+        "symbol": "ACME", "side": "BUY", "quantity": 3, "price": "96.00",
+        "ts": db.session.get(Trade, placed.trade.id).to_dict()["ts"]}

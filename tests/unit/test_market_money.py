@@ -1,7 +1,7 @@
 """Money arithmetic: Decimal with 2 places everywhere, in Python and in the database."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -64,7 +64,7 @@ def test_no_float_arithmetic_error_in_sums():
 
 def test_the_quote_wire_shape():
     q = Quote("ACME", D("101.25"), D("100.00"), 1200,
-              datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=timezone.utc))
+              datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=UTC))
     assert q.to_dict() == {"symbol": "ACME", "price": "101.25", "change": "1.25",
                            "change_pct": "1.25", "volume": 1200, "ts": "2026-01-02T03:04:05.678Z"}
     down = Quote("ACME", D("99.00"), D("100.00"), 0, q.ts).to_dict()
@@ -133,10 +133,10 @@ def test_money_and_a_round_trip_of_trades_on_postgresql():
             db.session.add(user)
             db.session.commit()
             book = MemoryBook()
-            book.put(Quote("ACME", D("33.33"), D("33.33"), 0, datetime.now(timezone.utc)))
+            book.put(Quote("ACME", D("33.33"), D("33.33"), 0, datetime.now(UTC)))
             buy = service.validate_order("ACME", "BUY", 3, "market", None, "b", ("ACME",))
             assert service.place_order(user.id, buy, book).trade.price == D("33.33")
-            book.put(Quote("ACME", D("40.01"), D("33.33"), 0, datetime.now(timezone.utc)))
+            book.put(Quote("ACME", D("40.01"), D("33.33"), 0, datetime.now(UTC)))
             sell = service.validate_order("ACME", "SELL", 1, "market", None, "s", ("ACME",))
             assert service.place_order(user.id, sell, book).trade.status == "filled"
             db.session.expire_all()

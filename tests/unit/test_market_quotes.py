@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from itertools import pairwise
 
 import pytest
 
 from blueprints.market.quotes import (
+    ACTIVITY_SIZE,
+    HISTORY_SECONDS,
     MemoryBook,
     PublishError,
     Quote,
@@ -17,7 +20,7 @@ from blueprints.market.quotes import (
 from tests.support.services import market_redis_book
 
 D = Decimal
-T0 = datetime(2026, 1, 2, 9, 30, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 2, 9, 30, tzinfo=UTC)
 
 
 class StepClock:
@@ -31,7 +34,10 @@ class StepClock:
         return self.now
 
 
-def walk(seed=7, symbols=(("ACME", D("101.25")), ("GLOBX", D("48.10")))):
+WALK_SYMBOLS = (("ACME", D("101.25")), ("GLOBX", D("48.10")))
+
+
+def walk(seed=7, symbols=WALK_SYMBOLS):
     return RandomWalk(symbols, random.Random(seed), StepClock())
 
 
@@ -63,7 +69,7 @@ def test_the_walk_starts_at_the_configured_prices_and_moves_in_cents():
     assert len(set(prices)) > 100  # it moves
     acme = [quotes[0] for quotes in ticks]
     assert all(q.open == D("101.25") for q in acme)  # change is measured from the open
-    steps = [b.volume - a.volume for a, b in zip(acme, acme[1:])]
+    steps = [b.volume - a.volume for a, b in pairwise(acme)]
     assert all(s > 0 and s % 100 == 0 for s in steps)  # round lots, always some trading
     assert [q.ts for q in acme] == sorted({q.ts for q in acme})  # the injected clock
 
@@ -103,7 +109,7 @@ def test_a_published_line_becomes_a_quote():
     full = parse_published('{"symbol": "ACME", "price": 99.5, "open": "100", "volume": 1200, '
                            '"ts": "2026-01-02T03:04:05Z"}', SYMS)
     assert (full.price, full.open, full.volume) == (D("99.50"), D("100.00"), 1200)
-    assert full.ts == datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    assert full.ts == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     assert full.to_dict()["change"] == "-0.50"
 
 
@@ -161,3 +167,75 @@ def test_the_book_keeps_the_newest_quote_per_symbol_with_growing_versions(book):
     assert book.last_price("ACME") == D("2.00")
     book.clear()
     assert book.all() == {}
+
+
+# -- the history and the last fills -----------------------------------------------------------
+
+def at(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def ms(seconds: float) -> int:
+    return (at(seconds) - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1)
+
+
+def test_the_history_keeps_one_point_per_second_the_newest(book):
+    for i, price in enumerate(["1.00", "1.01", "1.02", "1.03"]):
+        book.put(Quote("ACME", D(price), D("1.00"), 0, at(i * 0.3)))  # 0, 0.3, 0.6 | 0.9
+    book.put(Quote("ACME", D("1.10"), D("1.00"), 0, at(1.2)))
+    book.put(Quote("GLOBX", D("5.00"), D("5.00"), 0, at(0)))
+    assert book.history(["ACME", "GLOBX", "INITK"]) == {
+        "ACME": [[ms(0.9), "1.03"], [ms(1.2), "1.10"]],
+        "GLOBX": [[ms(0), "5.00"]],
+        "INITK": [],
+    }
+
+
+def test_the_history_is_bounded_to_the_window_before_the_newest_point(book):
+    # Published at 50 quotes per second for 11 minutes of quote time: without the
+    # bound that is 33,000 points; with it, one per second of the last 600.
+    quotes = [Quote("ACME", D("1.00") + D(i % 100) / 100, D("1.00"), 0, at(i / 50))
+              for i in range(0, 660 * 50, 7)]
+    for start in range(0, len(quotes), 500):
+        book.put_many(quotes[start:start + 500])
+    points = book.history(["ACME"])["ACME"]
+    assert len(points) == HISTORY_SECONDS
+    newest = quotes[-1].point()[0]
+    seconds = [p[0] // 1000 for p in points]
+    assert seconds == list(range(newest - HISTORY_SECONDS + 1, newest + 1))
+    assert points[-1] == [quotes[-1].point()[1], f"{quotes[-1].price:.2f}"]
+
+
+def test_an_older_published_quote_goes_into_its_place_or_out_of_the_window(book):
+    book.put(Quote("ACME", D("2.00"), D("1.00"), 0, at(700)))
+    book.put(Quote("ACME", D("1.50"), D("1.00"), 0, at(650)))  # late, inside the window
+    book.put(Quote("ACME", D("1.00"), D("1.00"), 0, at(50)))  # older than the window
+    book.put(Quote("ACME", D("1.60"), D("1.00"), 0, at(650.5)))  # same second: replaces
+    assert book.history(["ACME"])["ACME"] == [[ms(650.5), "1.60"], [ms(700), "2.00"]]
+
+
+def test_the_last_fills_are_kept_newest_first_with_a_growing_seq(book):
+    kept = [book.add_fill({"symbol": "ACME", "side": "BUY", "quantity": n, "price": "1.00",
+                           "ts": "2026-01-02T09:30:00.000Z"}) for n in range(1, ACTIVITY_SIZE + 6)]
+    seqs = [k["seq"] for k in kept]
+    assert seqs == sorted(set(seqs))
+    fills = book.fills()
+    assert len(fills) == ACTIVITY_SIZE
+    assert fills == kept[::-1][:ACTIVITY_SIZE]
+    assert fills[0]["quantity"] == ACTIVITY_SIZE + 5 and set(fills[0]) == {
+        "symbol", "side", "quantity", "price", "ts", "seq"}
+
+
+def test_clear_forgets_the_history_and_the_fills(book):
+    book.put(Quote("ACME", D("1.00"), D("1.00"), 0, T0))
+    book.add_fill({"symbol": "ACME", "side": "BUY", "quantity": 1, "price": "1.00", "ts": "x"})
+    book.clear()
+    assert book.history(["ACME"]) == {"ACME": []} and book.fills() == []
+
+
+def test_a_history_point_is_the_quote_s_exact_millisecond():
+    # The page matches live quotes to history points by ms, and buckets them by second.
+    for micro in (0, 1000, 123000, 999000, 999999):
+        ts = datetime(2026, 1, 2, 9, 30, 5, micro, tzinfo=UTC)
+        sec, ms_, _ = Quote("ACME", D("1.00"), D("1.00"), 0, ts).point()
+        assert (sec, ms_ % 1000) == (int(ts.replace(microsecond=0).timestamp()), micro // 1000)

@@ -1,20 +1,21 @@
 """Paper trading rules against a real SQLite database: fills, limits, cancels, rejections."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
+from itertools import count
 
 import pytest
 from sqlalchemy import func, select
 
 from blueprints.market import service
 from blueprints.market.quotes import MemoryBook, Quote
+from errors import BadRequest, Conflict, NotFound
 from extensions import db
 from models import Account, Position, Trade
-from errors import BadRequest, Conflict, NotFound
 
 SYMBOLS = ("ACME", "GLOBX")
-T0 = datetime(2026, 1, 2, 9, 30, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 2, 9, 30, tzinfo=UTC)
 D = Decimal
 
 
@@ -27,11 +28,14 @@ def quote(book, symbol, price):
     book.put(Quote(symbol, D(price), D(price), 0, T0))
 
 
+_order_numbers = count(1)
+
+
 def order(symbol="ACME", side="BUY", quantity=10, type_="market", limit_price=None,
-          client_id=None, _n=[0]):
-    _n[0] += 1
+          client_id=None):
+    n = next(_order_numbers)
     return service.validate_order(symbol, side, quantity, type_, limit_price,
-                                  client_id or f"c{_n[0]}", SYMBOLS)
+                                  client_id or f"c{n}", SYMBOLS)
 
 
 def account(user):
@@ -285,7 +289,7 @@ def test_the_portfolio_has_cash_positions_and_the_latest_50_trades(users, book):
     quote(book, "ACME", "4.00")
     service.place_order(users[0].id, order(quantity=1), book)
     service.place_order(users[0].id, order(symbol="GLOBX", quantity=3), book)
-    for i in range(50):
+    for _ in range(50):
         service.place_order(users[0].id, order(side="SELL", symbol="GLOBX", quantity=100), book)
     p = service.portfolio(users[0].id)
     assert p["cash"] == "99966.00"  # 100000 - 6 - 3 - 4 - 21

@@ -8,7 +8,6 @@ import redis
 
 from realtime.state import Connection
 from tests.conftest import require
-
 from tests.support.services import REDIS_DATABASES, redis_url
 
 URL = redis_url(REDIS_DATABASES["tests/unit/test_redis_state.py"])  # this file's own Redis database

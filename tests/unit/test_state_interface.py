@@ -14,7 +14,6 @@ import redis
 
 from realtime.state import Connection
 from tests.support.app import make_app
-
 from tests.support.services import REDIS_DATABASES, redis_client, redis_url
 
 DB = REDIS_DATABASES["tests/unit/test_state_interface.py"]  # this file's own Redis database

@@ -7,8 +7,8 @@
 import uPlot from "../../vendor/uPlot.esm.js";
 import { h, trend, clockTime } from "../lib/dom.js";
 import { cents, format, signed, minus, toChartNumber, chartLabel } from "./money.js";
+import { addPoint, mergeHistory } from "./history.js";
 
-const MAX_POINTS = 240; // chart history per symbol (4 minutes at 1 s)
 const SYMBOL_KEY = "marketSymbol"; // switchboard.marketSymbol.<userId>
 
 /**
@@ -63,8 +63,7 @@ export function createBoard(el, { store, onSelect, onQuote }) {
     // A snapshot older than, or the same as, what we already show (reconnects) is ignored.
     if (entry.quote && (q.ts < entry.quote.ts || (q.ts === entry.quote.ts && q.price === entry.quote.price))) return;
     entry.quote = q;
-    entry.history.push({ t: Date.parse(q.ts) || Date.now(), c: price });
-    if (entry.history.length > MAX_POINTS) entry.history.splice(0, entry.history.length - MAX_POINTS);
+    addPoint(entry.history, { t: Date.parse(q.ts) || Date.now(), c: price }); // ten minutes, one point a second
     const c = entry.cells;
     c.price.textContent = format(price, true);
     c.change.textContent = signed(change);
@@ -98,6 +97,15 @@ export function createBoard(el, { store, onSelect, onQuote }) {
     if (onSelect) onSelect(sym);
   }
 
+  /** The server's history ({symbol: [[ts_ms, price], ...]}) into the charts (history.js). */
+  function loadHistory(quotes) {
+    for (const [sym, points] of Object.entries(quotes || {})) {
+      const entry = board.get(sym);
+      if (entry) mergeHistory(entry.history, points, cents);
+    }
+    drawChart();
+  }
+
   /** The last price of a symbol in cents, null before its first quote. */
   function lastPrice(sym) {
     const entry = board.get(sym);
@@ -129,6 +137,9 @@ export function createBoard(el, { store, onSelect, onQuote }) {
     const entry = board.get(selected);
     const points = entry ? entry.history : [];
     el.chartEmpty.hidden = points.length > 1;
+    // What is drawn, for tests and tools: how many points, since when (ms).
+    el.chart.dataset.points = String(points.length);
+    el.chart.dataset.from = points.length ? String(points[0].t) : "";
     const rect = el.chartBox.getBoundingClientRect();
     const w = Math.max(200, Math.floor(rect.width));
     const h2 = Math.max(120, Math.floor(rect.height));
@@ -181,6 +192,7 @@ export function createBoard(el, { store, onSelect, onQuote }) {
   return {
     setSymbols,
     applyQuote,
+    loadHistory,
     select,
     lastPrice,
     has: (sym) => board.has(sym),

@@ -84,7 +84,7 @@ function start(root) {
     onChange: () => ticket && ticket.updateEstimate(),
     onResult: (t) => ticket && ticket.showResult(t),
   });
-  ticket = createTicket(el, { board, portfolio, rpc });
+  ticket = createTicket(el, { board, portfolio, rpc, store });
 
   socket.on("connect", onConnected);
   socket.on("quote", (quote) => board.applyQuote(quote, true));
@@ -92,7 +92,11 @@ function start(root) {
     portfolio.noteTrade(trade);
     portfolio.schedule();
   });
-  socket.on("market:activity", (a) => portfolio.addActivity(a));
+  let arrived = null; // live fills while an `activity` call is on its way
+  socket.on("market:activity", (a) => {
+    if (arrived) arrived.push(a);
+    portfolio.addActivity(a);
+  });
   socket.on("error", (err) => notify(errorText({ error: err }), "error"));
 
   async function onConnected() {
@@ -108,8 +112,21 @@ function start(root) {
     } else if (!isLost(sub)) {
       notify(errorText(sub), "error");
     }
+    await loadRecent();
     await portfolio.refresh();
     ticket.resend();
+  }
+
+  /** The chart's last ten minutes and the last fills, as the server keeps them (a reload looks the same). */
+  async function loadRecent() {
+    const hist = await rpc("history", { symbols: board.symbols() });
+    if (hist.ok) board.loadHistory(hist.quotes);
+    else if (!isLost(hist)) notify(errorText(hist), "error");
+    arrived = [];
+    const recent = await rpc("activity", {});
+    if (recent.ok) portfolio.loadActivity(recent.fills, arrived);
+    else if (!isLost(recent)) notify(errorText(recent), "error");
+    arrived = null;
   }
 
   ticket.update();

@@ -3,8 +3,7 @@
 import { h, trend, clockTime } from "../lib/dom.js";
 import { isLost, errorText } from "../lib/rpc.js";
 import { cents, format, signed, times, sum, minus, percent } from "./money.js";
-
-const MAX_ACTIVITY = 40;
+import { addFill, loadFills } from "./history.js";
 
 /** One line about a trade, for the ticket's result and the trade list. */
 export function describe(t) {
@@ -134,13 +133,34 @@ export function createPortfolio(el, { board, rpc, notify, onChange, onResult }) 
     if (onResult) onResult(ack.trade);
   }
 
+  // The market's last fills, newest first (history.js keeps them like the server does).
+  const fills = [];
+
+  // A live fill adds one item (the list is aria-live: only the new one is read out).
   function addActivity(a) {
-    el.activity.prepend(h("li", { className: "mk-item" },
+    addFill(fills, a);
+    if (fills[0] !== a) return; // already listed
+    el.activity.prepend(activityItem(a));
+    while (el.activity.children.length > fills.length) el.activity.lastElementChild.remove();
+    el.activityEmpty.hidden = true;
+  }
+
+  /** The server's last fills (on every connect), with those that `arrived` live meanwhile. */
+  function loadActivity(list, arrived) {
+    loadFills(fills, list, arrived);
+    renderActivity();
+  }
+
+  function activityItem(a) {
+    return h("li", { className: "mk-item" },
       h("span", { className: a.side === "BUY" ? "mk-buy" : "mk-sell" }, a.side),
       h("span", { className: "mk-item-text" }, " " + a.quantity + " " + a.symbol + " @ " + a.price),
-      h("time", { className: "mk-item-time" }, clockTime(a.ts))));
-    while (el.activity.children.length > MAX_ACTIVITY) el.activity.lastElementChild.remove();
-    el.activityEmpty.hidden = true;
+      h("time", { className: "mk-item-time" }, clockTime(a.ts)));
+  }
+
+  function renderActivity() {
+    el.activity.replaceChildren(...fills.map(activityItem));
+    el.activityEmpty.hidden = fills.length > 0;
   }
 
   return {
@@ -150,6 +170,7 @@ export function createPortfolio(el, { board, rpc, notify, onChange, onResult }) 
     renderPositions,
     renderOrders,
     addActivity,
+    loadActivity,
     holds: (sym) => positions.has(sym),
     held: (sym) => (positions.has(sym) ? positions.get(sym).quantity : 0),
     cash: () => cashCents,

@@ -1,12 +1,14 @@
 /* The trade ticket: validation with clear messages (money.js), the estimate,
  * and sending an order. An order that got no answer is kept and sent again on
  * the next connect with the same client_id: the server fills it at most once. */
-import { showError, hideError } from "../lib/dom.js";
+import { $, showError, hideError } from "../lib/dom.js";
 import { isLost, errorText } from "../lib/rpc.js";
 import { format, times, parseLimit, parseQuantity } from "./money.js";
 import { describe } from "./portfolio.js";
+import { summarize } from "./review.js";
 
 const MAX_QUANTITY = 10000;
+const REVIEW_KEY = "marketReview"; // switchboard.marketReview.<userId>
 
 function newClientId() {
   if (window.crypto && typeof window.crypto.randomUUID === "function") return window.crypto.randomUUID();
@@ -18,8 +20,9 @@ function newClientId() {
 /**
  * @param opts.board, opts.portfolio  board.js, portfolio.js
  * @param opts.rpc  lib/rpc.js caller
+ * @param opts.store  lib/storage.js store of this user ("Review before placing" is kept there)
  */
-export function createTicket(el, { board, portfolio, rpc }) {
+export function createTicket(el, { board, portfolio, rpc, store }) {
   let pendingOrder = null; // sent, not answered (resent on reconnect, same client_id)
 
   function side() {
@@ -113,7 +116,7 @@ export function createTicket(el, { board, portfolio, rpc }) {
       showError(el.tradeError, "Pick a symbol.");
       ok = false;
     }
-    if (ok) send(order);
+    if (ok) place(order);
   });
   el.type.addEventListener("change", update);
   el.symbol.addEventListener("change", () => {
@@ -129,6 +132,71 @@ export function createTicket(el, { board, portfolio, rpc }) {
     hideError(el.limitError);
     updateEstimate();
   });
+
+  // -- the optional review step: a summary with Confirm / Back before sending --
+  const review = {
+    toggle: $("trade-review"),
+    box: $("review"),
+    confirm: $("review-confirm"),
+    back: $("review-back"),
+  };
+  let reviewing = null; // the order on show, not sent yet
+
+  function place(order) {
+    if (review.toggle && review.toggle.checked) openReview(order);
+    else send(order);
+  }
+
+  function openReview(order) {
+    const s = summarize(order, board.lastPrice(order.symbol), portfolio.cash());
+    const sideLabel = el.form.querySelector('label[for="side-' + order.side.toLowerCase() + '"]');
+    const sideValue = $("review-side");
+    sideValue.textContent = sideLabel ? sideLabel.textContent : s.side; // the page's own (translated) word
+    sideValue.className = s.side === "BUY" ? "mk-buy" : "mk-sell";
+    $("review-quantity").textContent = s.quantity;
+    $("review-symbol").textContent = s.symbol;
+    for (const node of review.box.querySelectorAll("[data-type]")) node.hidden = node.dataset.type !== s.type;
+    for (const node of review.box.querySelectorAll("[data-side]")) node.hidden = node.dataset.side !== s.side;
+    $("review-limit-row").hidden = s.type !== "limit";
+    $("review-limit").textContent = s.limit;
+    $("review-estimate").textContent = s.estimate;
+    $("review-over").hidden = !s.over;
+    reviewing = order;
+    el.submit.hidden = true;
+    review.box.hidden = false;
+    review.confirm.focus();
+  }
+
+  function closeReview(focusSubmit) {
+    reviewing = null;
+    review.box.hidden = true;
+    el.submit.hidden = false;
+    if (focusSubmit) el.submit.focus();
+  }
+
+  if (review.toggle) {
+    review.toggle.checked = Boolean(store && store.get(REVIEW_KEY, false) === true);
+    review.toggle.addEventListener("change", () => {
+      if (store) store.set(REVIEW_KEY, review.toggle.checked);
+    });
+    review.confirm.addEventListener("click", () => {
+      const order = reviewing;
+      closeReview(true);
+      if (order) send(order); // the client_id made at submit: a retry stays the same order
+    });
+    review.back.addEventListener("click", () => closeReview(true));
+    document.addEventListener("keydown", (ev) => {
+      if (ev.key === "Escape" && reviewing) {
+        ev.preventDefault();
+        closeReview(true);
+      }
+    });
+    // Changing the order while it is on review takes it off review: what is confirmed is what is shown.
+    for (const kind of ["input", "change"]) {
+      el.form.addEventListener(kind, () => { if (reviewing) closeReview(false); });
+    }
+  }
+
   return {
     update,
     updateEstimate,

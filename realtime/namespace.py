@@ -86,9 +86,10 @@ def mark_seen(user_id: int) -> None:
     """users.last_seen_at = now, on a user's first connect and last disconnect
     in a namespace: the admin's "last seen" without a write per message.
     A failure here (a busy database) must not refuse or break the socket."""
+    from sqlalchemy import update
+
     from extensions import db
     from models import User, utcnow
-    from sqlalchemy import update
 
     try:
         db.session.execute(update(User).where(User.id == user_id).values(last_seen_at=utcnow()))

@@ -98,8 +98,8 @@ class AdminNamespace(AppNamespace):
     @event("invite:create", s.InviteCreate)
     def invite_create(self, conn: Connection, data: s.InviteCreate):
         from blueprints.auth import invites
-        from models import User
         from extensions import db
+        from models import User
 
         invite = invites.create(db.session.get(User, conn.user_id), uses=data.uses,
                                 days=data.days)

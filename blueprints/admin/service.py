@@ -117,7 +117,7 @@ def _target(username: str) -> User:
 
 def _other_active_admins(user_id: int) -> int:
     return db.session.scalar(select(func.count(User.id)).where(
-        User.is_admin.is_(True), User.active.is_(True), User.id != user_id))
+        User.is_admin.is_(True), User.active.is_(True), User.id != user_id)) or 0
 
 
 def set_disabled(actor_id: int, username: str, disabled: bool) -> User:

@@ -16,8 +16,6 @@ from middleware.clientinfo import client_ip
 from realtime.closing import disconnect_user
 
 
-
-
 def _signed_in(user, remember: bool = False) -> None:
     """login_user, then a new CSRF secret: a token read before sign-in (by a
     page an attacker planted, or on a shared computer) must not validate after.

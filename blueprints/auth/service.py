@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import re
+from typing import Any, cast
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -113,9 +114,9 @@ def take_invite_use(invite_id: int) -> None:
     database lets exactly one through (PostgreSQL's row lock, SQLite's write
     lock). ``InviteGone`` when none is left. The caller commits with the new
     account, or rolls back (the use too)."""
-    result = db.session.execute(
+    result = cast("CursorResult[Any]", db.session.execute(  # an UPDATE's result has rowcount
         update(Invite).where(Invite.id == invite_id, invite_usable_now(utcnow()))
-        .values(uses=Invite.uses + 1))
+        .values(uses=Invite.uses + 1)))
     if result.rowcount != 1:
         raise InviteGone("used")
 
@@ -181,8 +182,8 @@ def set_active(user: User, active: bool) -> None:
 
 def revoke_personal_tokens(user: User) -> int:
     """Revoke every live personal access token of the user; returns how many."""
-    result = db.session.execute(update(ApiToken).where(
-        ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).values(revoked_at=utcnow()))
+    result = cast("CursorResult[Any]", db.session.execute(update(ApiToken).where(
+        ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).values(revoked_at=utcnow())))
     db.session.commit()
     return result.rowcount or 0
 

@@ -17,9 +17,8 @@ Revises: 5a1e0c7b2d40
 Create Date: 2026-12-02 09:45:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '7c3a2e9d4f62'
 down_revision = '5a1e0c7b2d40'

@@ -12,7 +12,13 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import PageWatch
 from tests.browser.helpers import (
-    PASSWORD, TIMEOUT_MS, close_contexts, console_problems, login, open_chat, unique,
+    PASSWORD,
+    TIMEOUT_MS,
+    close_contexts,
+    console_problems,
+    login,
+    open_chat,
+    unique,
     wait_connected,
 )
 from tests.conftest import require_binary

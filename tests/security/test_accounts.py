@@ -97,10 +97,10 @@ def test_disabling_cuts_every_socket_and_token_at_once():
     admin = socketio.test_client(app, namespace="/admin", auth={"token": admin_token})
     tabs = [socketio.test_client(app, namespace=ns, auth={"token": t})
             for ns in ("/chat", "/market") for t in (short, pat)]
-    assert all(t.is_connected(ns) for t, ns in zip(tabs, ["/chat"] * 2 + ["/market"] * 2))
+    assert all(t.is_connected(ns) for t, ns in zip(tabs, ["/chat"] * 2 + ["/market"] * 2, strict=True))
     assert call(admin, "user:disable", {"username": "bob", "disabled": True},
                 namespace="/admin")["ok"]
-    assert not any(t.is_connected(ns) for t, ns in zip(tabs, ["/chat"] * 2 + ["/market"] * 2))
+    assert not any(t.is_connected(ns) for t, ns in zip(tabs, ["/chat"] * 2 + ["/market"] * 2, strict=True))
     for t in (short, pat):
         assert not socketio.test_client(app, namespace="/chat", auth={"token": t}).is_connected(
             "/chat")

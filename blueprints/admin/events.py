@@ -5,7 +5,7 @@ from audit import audit
 from blueprints.admin import schemas as s
 from blueprints.admin import service
 from blueprints.chat import service as chat_service
-from errors import NotFound
+from errors import Forbidden, NotFound
 from realtime.closing import disconnect_user
 from realtime.namespace import AppNamespace, event
 from realtime.rooms import ADMINS
@@ -43,6 +43,9 @@ class AdminNamespace(AppNamespace):
         user = service.find_user(data.username)
         if user is None:
             raise NotFound(f"No user named {data.username!r}.")
+        if user.id == conn.user_id:
+            # It would shut the admin out of this console for KICK_BLOCK_SECONDS.
+            raise Forbidden("You cannot kick yourself.")
         # The block first: a client that reconnects the moment it is cut must
         # already find it, on whichever process it lands (shared state).
         seconds = self.settings.KICK_BLOCK_SECONDS

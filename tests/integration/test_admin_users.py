@@ -85,6 +85,8 @@ def test_no_self_disable_no_self_demotion_clear_errors(setup):
     assert ack["error"]["code"] == "forbidden" and "your own account" in ack["error"]["message"]
     ack = call(admin, "user:admin", {"username": "ROOT", "admin": False}, namespace="/admin")
     assert ack["error"]["code"] == "forbidden" and "own admin rights" in ack["error"]["message"]
+    ack = call(admin, "kick", {"username": "root"}, namespace="/admin")
+    assert ack["error"]["code"] == "forbidden" and "kick yourself" in ack["error"]["message"]
     ack = call(admin, "user:admin", {"username": "nobody", "admin": True}, namespace="/admin")
     assert ack["error"]["code"] == "not_found"
     ack = call(admin, "user:admin", {"username": "x" * 65, "admin": True}, namespace="/admin")

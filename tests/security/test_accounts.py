@@ -199,3 +199,29 @@ def test_revoking_a_token_on_one_process_cuts_its_socket_on_the_other(two_proces
     assert by_other.connected, "another token's socket is not touched"
     refused = clients.make(two, owner, transport, token=made["token"]).connect_refused()
     assert refusal_code(refused) == "unauthorized", refused
+
+
+@pytest.mark.parametrize("transport", ["websocket", "polling"])
+def test_log_out_everywhere_else_cuts_sessions_on_the_other_process_not_personal_tokens(
+        two_processes, clients, transport):
+    """POST /account/sessions/end on one process: the user's session sockets on
+    the other close; a personal token's socket stays (by design, docs/protocol.md);
+    this browser stays signed in."""
+    from tests.support.clients import csrf_token, login
+
+    one, two, _ = two_processes
+    user = make_user(one, "acall")
+    second_sign_in = login(one.url, user.name).http
+    other_browser = clients(two, user, transport, http=second_sign_in)
+    by_pat = clients(two, user, transport, token=personal_token(one, user)["token"])
+    page = user.http.get(one.url + "/account", timeout=HTTP_TIMEOUT)
+    r = user.http.post(one.url + "/account/sessions/end", data={"csrf_token": csrf_token(page.text)},
+                       allow_redirects=False, timeout=HTTP_TIMEOUT)
+    assert r.status_code == 302
+    assert other_browser.wait_disconnected(5), "a session socket on the other process stayed"
+    assert by_pat.connected
+    by_pat.assert_no_event("disconnect", within=1.0)
+    assert user.http.get(one.url + "/account", allow_redirects=False,
+                         timeout=HTTP_TIMEOUT).status_code == 200
+    assert second_sign_in.get(one.url + "/account", allow_redirects=False,
+                              timeout=HTTP_TIMEOUT).status_code == 302

@@ -96,12 +96,14 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
     from blueprints.chat import bp as chat_bp
     from blueprints.market import bp as market_bp
     from blueprints.ops import bp as ops_bp
+    from blueprints.people import bp as people_bp
 
     app.register_blueprint(admin_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(chat_bp)
     app.register_blueprint(market_bp)
     app.register_blueprint(ops_bp)
+    app.register_blueprint(people_bp)
     from blueprints.auth.invites_cli import cli as invites_cli
 
     app.cli.add_command(invites_cli)
@@ -141,7 +143,7 @@ def _init_login(app: Flask) -> None:
 def _init_socketio(app: Flask, settings: Settings) -> None:
     from blueprints.admin import socketio_ui
     from blueprints.admin.events import AdminNamespace
-    from blueprints.auth.tokens import token_credential
+    from blueprints.auth.tokens import bearer_user, token_credential
     from blueprints.chat.events import ChatNamespace
     from blueprints.market.events import MarketNamespace
     from middleware.guard import SESSION_HEADROOM, EngineIOGuard, PendingSessions, RefusalLog
@@ -184,6 +186,8 @@ def _init_socketio(app: Flask, settings: Settings) -> None:
     # realtime/ imports no feature: the token check every namespace's connect
     # needs is handed to it here.
     app.extensions["switchboard.token_credential"] = token_credential
+    # /api's bearer check (blueprints/people/routes.py, blueprints/auth/api.py).
+    app.extensions["switchboard.user_from_token"] = bearer_user
     socketio.on_namespace(ChatNamespace("/chat", app))
     socketio.on_namespace(AdminNamespace("/admin", app))
     # The market feed loop starts lazily on the first /market connection or page view.

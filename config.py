@@ -266,6 +266,12 @@ class Settings:
     HEADER_TIMEOUT: int = field(metadata={"parse": _int("HEADER_TIMEOUT", 10, 1, 300)})
     MAX_CONNECTION_AGE: int = field(metadata={"parse": _int("MAX_CONNECTION_AGE", 7200, 10)})
     MAX_ROOMS_PER_USER: int = field(metadata={"parse": _int("MAX_ROOMS_PER_USER", 50, 0)})
+    MAX_ROOM_MEMBERS: int = field(metadata={"parse": _int("MAX_ROOM_MEMBERS", 1000, 2)})
+    # An avatar upload, before decoding (a phone photo is 2-5 MB; it is
+    # shrunk to 256 px, so there is no use for more). At most 50 MiB.
+    MAX_AVATAR_BYTES: int = field(
+        metadata={"parse": _int("MAX_AVATAR_BYTES", 5 * 1024 * 1024, 1024, 50 * 1024 * 1024)}
+    )
     # A kicked user's connects are refused this long (every process).
     KICK_BLOCK_SECONDS: int = field(metadata={"parse": _int("KICK_BLOCK_SECONDS", 60, 0, 86400)})
     # Invite links one admin may have usable at once (not used up, expired or revoked).

@@ -18,11 +18,13 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     Numeric,
     String,
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -80,6 +82,18 @@ class User(UserMixin, Model):
     # The page language: None follows Accept-Language, else "en" or "zh-CN".
     # Migration 0005.
     locale: Mapped[str | None] = mapped_column(String(8), nullable=True, default=None)
+    # The profile (migration 0006). display_name: None shows the username;
+    # any script, 1-64 characters, plain text (pages set it with textContent).
+    # display_key is textnorm.name_key(display_name): what the directory's
+    # search matches, case- and width-insensitively in every script (SQL
+    # lower() is ASCII-only on SQLite). status: a line such as "in a meeting".
+    # avatar_version: None without an avatar, else bumped on every upload;
+    # it is the ?v= of avatar_url, so a new picture is a new URL and the
+    # old one can be cached for good.
+    display_name: Mapped[str | None] = mapped_column(String(64), nullable=True, default=None)
+    display_key: Mapped[str | None] = mapped_column(String(255), nullable=True, default=None)
+    status: Mapped[str] = mapped_column(String(80), default="", server_default="")
+    avatar_version: Mapped[int | None] = mapped_column(Integer, nullable=True, default=None)
     # When the user's first connection opened or their last one closed
     # (realtime/namespace.py), never per message. Migration 0007.
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -87,6 +101,11 @@ class User(UserMixin, Model):
     __table_args__ = (
         CheckConstraint("theme IN ('light', 'dark', 'system')", name="ck_users_theme"),
         CheckConstraint("locale IS NULL OR locale IN ('en', 'zh-CN')", name="ck_users_locale"),
+        CheckConstraint("display_name IS NULL OR length(display_name) BETWEEN 1 AND 64",
+                        name="ck_users_display_name"),
+        CheckConstraint("length(status) <= 80", name="ck_users_status"),
+        CheckConstraint("avatar_version IS NULL OR avatar_version >= 1",
+                        name="ck_users_avatar_version"),
     )
 
     @property
@@ -97,8 +116,47 @@ class User(UserMixin, Model):
         # The epoch in the session id ends every session when it changes.
         return f"{self.id}:{self.auth_epoch}"
 
+    @property
+    def avatar_url(self) -> str | None:
+        if self.avatar_version is None:
+            return None
+        return f"/avatars/{self.id}.{AVATAR_EXT}?v={self.avatar_version}"
+
     def to_dict(self) -> dict:
-        return {"id": self.id, "username": self.username}
+        """The User shape (PROTOCOL sections 4 and 9). ``display_name`` is text
+        chosen by the user: pages render it with textContent, never as HTML."""
+        return {"id": self.id, "username": self.username,
+                "display_name": self.display_name or self.username,
+                "status": self.status or "", "avatar_url": self.avatar_url, "bot": False}
+
+
+# Avatars are re-encoded to this one format (blueprints/chat/people.py).
+AVATAR_EXT = "webp"
+AVATAR_CONTENT_TYPE = "image/webp"
+
+
+class Avatar(Model):
+    """A user's picture: 256x256 WebP bytes, re-encoded by the server.
+
+    In the database rather than a folder: every process of a deployment
+    (several hosts behind nginx) already shares the database and nothing
+    else, a picture is a few tens of KiB, and the bytes change in the same
+    transaction as users.avatar_version, so no process serves a version
+    whose bytes are not there yet. Backups carry them along.
+    """
+
+    __tablename__ = "avatars"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    content_type: Mapped[str] = mapped_column(String(32))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("content_type IN ('image/webp')", name="ck_avatars_content_type"),
+        CheckConstraint("version >= 1", name="ck_avatars_version"),
+    )
 
 
 class ApiToken(Model):
@@ -173,6 +231,14 @@ class Room(Model):
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
     last_rev: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Migration 0006: a line under the name (0-250 characters), and archived
+    # rooms: read-only (no posts, edits or deletes) and listed apart.
+    topic: Mapped[str] = mapped_column(String(250), default="", server_default="")
+    archived: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+    __table_args__ = (
+        CheckConstraint("length(topic) <= 250", name="ck_rooms_topic"),
+    )
 
 
 class Membership(Model):

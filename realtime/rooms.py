@@ -5,7 +5,7 @@ modules each built ``user:<id>`` (namespace.py at connect, chat's and
 market's adapters when emitting): a typo in one would have sent a user's
 messages to nobody, silently.
 
-Taking a user out of a room, on every process:
+Taking a user out of a room (or putting them in), on every process:
 
 Leaving a room (and, later, being removed from one) must end delivery to
 every tab of the user, not only to the socket that asked: before this, the
@@ -64,4 +64,24 @@ def remove_user_from_room(server, state: ConnectionState, namespace: str, user_i
     sids = state.user_sids(user_id, namespace)
     for sid in sids:
         server.leave_room(sid, room, namespace=namespace)
+    return len(sids)
+
+
+def add_user_to_room(server, state: ConnectionState, namespace: str, user_id: int,
+                     room: str) -> int:
+    """Every socket of ``user_id`` in ``namespace`` enters ``room``, everywhere.
+
+    The counterpart of ``remove_user_from_room``, for a user who becomes a
+    member while connected (invited, added to a new private room, the other
+    side of a new DM): their open tabs receive the room's messages at once,
+    instead of only after their next reconnect. Same ordering guarantee: the
+    ``enter_room`` for a sid on another process is published before anything
+    this process emits afterwards. Returns how many sockets were addressed.
+    """
+    sids = state.user_sids(user_id, namespace)
+    for sid in sids:
+        try:
+            server.enter_room(sid, room, namespace=namespace)
+        except (KeyError, ValueError):  # disconnected since the state listed it
+            pass
     return len(sids)

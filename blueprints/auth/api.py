@@ -39,9 +39,9 @@ def api_user():
     if header:
         scheme, _, value = header.partition(" ")
         if scheme.lower() != "bearer" or not value.strip():
-            raise Unauthorized("Send Authorization: Bearer <personal access token>.")
+            raise Unauthorized("Send Authorization: Bearer <token>.")
         try:
-            user, _row = tokens.authenticate(value.strip())
+            user = tokens.bearer_user(value.strip())
         except Unauthorized:
             audit("auth_failed", ip=client_ip(request.environ), via="bearer",
                   path=request.path, reason="bad_token")

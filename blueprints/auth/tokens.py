@@ -139,3 +139,9 @@ def token_credential(token) -> tuple[User, int | None]:
         user, row = authenticate(token)
         return user, row.id
     return user_from_token(token), None
+
+
+def bearer_user(token) -> User:
+    """The user of an ``Authorization: Bearer`` token on /api: a personal
+    access token, or a short-lived /api/token token (as every /api route takes)."""
+    return token_credential(token)[0]

@@ -1,4 +1,4 @@
-"""Payloads of the /chat events (PROTOCOL section 4)."""
+"""Payloads of the /chat events (PROTOCOL sections 4 and 15)."""
 from typing import Annotated, Literal
 
 from pydantic import Field
@@ -15,10 +15,53 @@ class Empty(Payload):
     pass
 
 
+RoomName = Annotated[str, Field(min_length=1, max_length=64)]
+# Limits of PROTOCOL section 9 (the services check them again after trimming,
+# and the database has CHECK constraints for them).
+Topic = Annotated[str, Field(max_length=250)]
+DisplayName = Annotated[str, Field(max_length=64)]
+Status = Annotated[str, Field(max_length=80)]
+
+
+class RoomsList(Payload):
+    # false: the rooms in use; true: only the archived ones (listed apart).
+    archived: bool = False
+
+
 class RoomCreate(Payload):
-    name: Annotated[str, Field(min_length=1, max_length=64)]
+    name: RoomName
     kind: Literal["public", "private"] = "public"
+    # Private rooms only: the other first members. At most 100 per call
+    # (invite more afterwards); MAX_ROOM_MEMBERS bounds the room itself.
     members: Annotated[list[Username], Field(max_length=100)] = []
+    topic: Topic = ""
+
+
+class RoomUpdate(Payload):
+    room: Id
+    name: RoomName | None = None
+    topic: Topic | None = None
+
+
+class RoomArchive(Payload):
+    room: Id
+    archived: bool
+
+
+class RoomRemove(Payload):
+    room: Id
+    username: Username
+
+
+class UsersList(Payload):
+    # Case-insensitive part of a username or display name; empty: everyone.
+    q: Annotated[str, Field(max_length=64)] = ""
+
+
+class ProfileUpdate(Payload):
+    # "" resets display_name to the username; "" clears the status.
+    display_name: DisplayName | None = None
+    status: Status | None = None
 
 
 class RoomRef(Payload):

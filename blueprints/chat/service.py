@@ -1,4 +1,4 @@
-"""Chat domain logic: rooms, membership, messages, history, sync, read marks.
+"""Chat domain logic: rooms, membership, room settings, messages, history, sync, read marks.
 
 Plain Python and the database; nothing here knows about Socket.IO. Each
 function checks what the caller may do, changes the database in one
@@ -10,13 +10,16 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import CursorResult, Table, and_, bindparam, delete, exists, func, or_, select, update
+from sqlalchemy import CursorResult, Table, and_, bindparam, delete, exists, false, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from errors import AppError, BadRequest, Conflict, Forbidden, NotFound, TooLarge
 from extensions import db
 from models import Membership, Message, Room, User, iso, utcnow
 from textnorm import control_in_name, is_blank, name_key
+
+ARCHIVED = "This room is archived: it is read-only until it is unarchived."
+MAX_TOPIC_CHARS = 250  # PROTOCOL section 9; rooms.topic's CHECK constraint (migration 0006)
 
 DEFAULT_ROOMS = ("general", "random")
 SYNC_PAGE = 500
@@ -52,11 +55,21 @@ def membership(user_id: int, room_id: int) -> Membership | None:
 
 
 def readable_room(user_id: int, room_id: int) -> Room:
-    """The room, if the user may read it: public, or private/dm and a member."""
+    """The room, if the user may read it: public, or private/dm and a member.
+
+    A member removed from a private room (``remove_member``) has no
+    membership left, so from then on this refuses them everywhere it is
+    used: ``history``, ``sync``, ``typing``, ``read``, and posting."""
     room = get_room(room_id)
     if room.kind != "public" and membership(user_id, room_id) is None:
         raise Forbidden("Only members may use this room.")
     return room
+
+
+def _writable(room: Room) -> None:
+    """Archived rooms are read-only: no post, edit or delete, no new members by invite."""
+    if room.archived:
+        raise Forbidden(ARCHIVED)
 
 
 def member_room(user_id: int, room_id: int) -> tuple[Room, Membership]:
@@ -84,6 +97,9 @@ def room_dict(room: Room, last_read_seq: int | None = None) -> dict:
         "id": room.id,
         "name": room.name,
         "kind": room.kind,
+        "topic": room.topic or "",
+        "archived": bool(room.archived),
+        "created_by": room.created_by,
         "last_seq": room.last_seq,
         "last_rev": room.last_rev,
         "unread": max(0, room.last_seq - (last_read_seq or 0)) if last_read_seq is not None else 0,
@@ -99,6 +115,17 @@ def room_view(user_id: int, room: Room) -> dict:
     return room_dict(room, member.last_read_seq if member else None)
 
 
+# The fields of a Room that are the same for every reader: what
+# ``room:updated`` carries (``unread``, ``joined`` are each reader's own).
+SHARED_ROOM_FIELDS = ("id", "name", "kind", "topic", "archived", "created_by", "members")
+
+
+def room_public_view(room: Room) -> dict:
+    """The Room without the per-reader fields, for ``room:updated``."""
+    data = room_dict(room)
+    return {k: data[k] for k in SHARED_ROOM_FIELDS if k in data}
+
+
 def system_message(text: str, room_id: int | None = None) -> dict:
     """A ``system`` event's payload (PROTOCOL.md): text from the server, not a user.
 
@@ -107,12 +134,15 @@ def system_message(text: str, room_id: int | None = None) -> dict:
     return {"room": room_id, "text": text, "ts": iso(utcnow())}
 
 
-def list_rooms(user_id: int) -> list[dict]:
-    """Public rooms plus the rooms the user is a member of, with unread counts."""
+def list_rooms(user_id: int, archived: bool = False) -> list[dict]:
+    """Public rooms plus the rooms the user is a member of, with unread counts.
+
+    Archived rooms are listed apart: only with ``archived=True`` (and then only they)."""
     rows = db.session.execute(
         select(Room, Membership.last_read_seq)
         .outerjoin(Membership, and_(Membership.room_id == Room.id, Membership.user_id == user_id))
-        .where(or_(Room.kind == "public", Membership.user_id.is_not(None)))
+        .where(or_(Room.kind == "public", Membership.user_id.is_not(None)),
+               Room.archived == archived)
         .order_by(Room.kind != "public", Room.name_key)
     ).all()
     return [room_dict(room, last_read) for room, last_read in rows]
@@ -150,24 +180,60 @@ def _room_exists(name: str, existing: str | None) -> Conflict:
     return Conflict(f"A room named {existing!r} already exists; {name!r} looks the same.")
 
 
-def create_room(user_id: int, name: str, kind: str, members: list[str]) -> Room:
+def clean_topic(topic: str) -> str:
+    """A topic as stored: trimmed, one line, 0-250 characters (empty clears it)."""
+    topic = topic.strip()
+    bad = control_in_name(topic)
+    if bad is not None:
+        raise BadRequest(f"topic: must be one line without control or direction characters "
+                         f"(found U+{ord(bad):04X})")
+    if is_blank(topic):
+        return ""  # only invisible characters: no topic
+    if len(topic) > MAX_TOPIC_CHARS:
+        raise TooLarge(f"topic: at most {MAX_TOPIC_CHARS} characters (got {len(topic)})",
+                       limit=MAX_TOPIC_CHARS)
+    return topic
+
+
+def _member_limit_reached(room_id: int | None, adding: int) -> None:
+    """``Conflict`` if ``adding`` more members would pass MAX_ROOM_MEMBERS."""
+    limit = _settings().MAX_ROOM_MEMBERS
+    count = 0 if room_id is None else db.session.scalar(
+        select(func.count()).select_from(Membership).where(Membership.room_id == room_id)) or 0
+    if count + adding > limit:
+        db.session.rollback()  # let go of _lock_room's lock at once
+        raise Conflict(f"A room may have at most {limit} members.", limit=limit)
+
+
+def _lock_room(room_id: int) -> None:
+    """Take the room's row lock (PostgreSQL) or the write lock (SQLite) for
+    this transaction: membership changes of one room queue here, so two
+    invites at once cannot both pass the member limit's count."""
+    db.session.execute(update(_rooms).where(_rooms.c.id == room_id)
+                       .values(last_rev=_rooms.c.last_rev))
+
+
+def create_room(user_id: int, name: str, kind: str, members: list[str],
+                topic: str = "") -> Room:
     """A public or private room. Names are unique across both kinds by ``name_key``
     (UNIQUE in the database): a private "General" beside the public one would
     be the same look-alike. Direct-message rooms keep their own "dm:" keys."""
     name, key = _check_room_name(name)
+    topic = clean_topic(topic)
     limit = _settings().MAX_ROOMS_PER_USER
     owned = db.session.scalar(
         select(func.count(Room.id)).where(Room.created_by == user_id, Room.kind != "dm")
     )
     if owned >= limit:
-        raise Conflict(f"You may create at most {limit} rooms.")
+        raise Conflict(f"You may create at most {limit} rooms.", limit=limit)
     existing = _room_named(key)
     if existing is not None:
         raise _room_exists(name, existing)
-    invitees = _users_by_name(members) if kind == "private" else []
     if kind == "public" and members:
         raise BadRequest("members: only for private rooms")
-    room = Room(name=name, name_key=key, kind=kind, created_by=user_id)
+    invitees = _users_by_name(members) if kind == "private" else []
+    _member_limit_reached(None, len({user_id, *(u.id for u in invitees)}))
+    room = Room(name=name, name_key=key, kind=kind, created_by=user_id, topic=topic)
     db.session.add(room)
     try:
         db.session.flush()
@@ -181,8 +247,11 @@ def create_room(user_id: int, name: str, kind: str, members: list[str]) -> Room:
 
 
 def _users_by_name(names: list[str]) -> list[User]:
+    """The active accounts with these usernames; a disabled one is "no user" to
+    others (it cannot be invited, added or messaged)."""
     typed = {name_key(n): n for n in names}
-    users = list(db.session.scalars(select(User).where(User.username_key.in_(typed))))
+    users = list(db.session.scalars(select(User).where(User.username_key.in_(typed),
+                                                       User.active.is_(True))))
     missing = set(typed) - {u.username_key for u in users}
     if missing:
         raise NotFound(f"No user named {typed[sorted(missing)[0]]!r}.")
@@ -195,6 +264,9 @@ def join_room(user_id: int, room_id: int) -> tuple[Room, bool]:
     if membership(user_id, room_id) is not None:
         return room, False
     # Public only: readable_room already refused private rooms of non-members.
+    db.session.commit()  # end the read transaction: the lock below starts the write
+    _lock_room(room_id)
+    _member_limit_reached(room_id, 1)
     db.session.add(Membership(room_id=room_id, user_id=user_id, last_read_seq=0))
     try:
         db.session.commit()
@@ -221,9 +293,13 @@ def invite(user_id: int, room_id: int, username: str) -> tuple[Room, User, bool]
         raise Forbidden("Only members may invite to this room.")
     if room.kind == "dm":
         raise BadRequest("room: nobody can be invited to a direct message")
+    _writable(room)
     (user,) = _users_by_name([username])
     if membership(user.id, room_id) is not None:
         return room, user, False
+    db.session.commit()
+    _lock_room(room_id)
+    _member_limit_reached(room_id, 1)
     db.session.add(Membership(room_id=room_id, user_id=user.id))
     try:
         db.session.commit()
@@ -231,6 +307,92 @@ def invite(user_id: int, room_id: int, username: str) -> tuple[Room, User, bool]
         db.session.rollback()
         return room, user, False
     return room, user, True
+
+
+def _managed_room(actor_id: int, is_admin: bool, room_id: int) -> Room:
+    """A public or private room the actor may manage: its creator, or an admin.
+
+    Non-members of a private room learn nothing more than ``readable_room``
+    tells them; direct messages have no settings."""
+    room = get_room(room_id) if is_admin else readable_room(actor_id, room_id)
+    if room.kind == "dm":
+        raise BadRequest("room: a direct message has no settings or members to manage")
+    if not is_admin and room.created_by != actor_id:
+        raise Forbidden("Only the room's creator or an admin may do that.")
+    return room
+
+
+def remove_member(actor_id: int, is_admin: bool, room_id: int, username: str) -> tuple[Room, User]:
+    """Take ``username`` out of a private room (its creator or an admin).
+
+    Their membership row goes, so ``readable_room`` refuses them from the
+    commit on; the adapter then takes their sockets out of the room on every
+    process. Public rooms have no removal (anyone may join them again)."""
+    room = _managed_room(actor_id, is_admin, room_id)
+    if room.kind != "private":
+        raise BadRequest("room: only members of a private room can be removed")
+    typed = name_key(username)
+    user = db.session.scalar(select(User).where(User.username_key == typed))
+    if user is None:
+        raise NotFound(f"No user named {username!r}.")
+    if user.id == actor_id:
+        raise BadRequest("username: to take yourself out of a room, leave it (room:leave)")
+    result = cast("CursorResult[Any]", db.session.execute(  # a DELETE's result has rowcount
+        delete(Membership).where(Membership.room_id == room_id, Membership.user_id == user.id)))
+    if result.rowcount == 0:
+        db.session.rollback()
+        raise NotFound(f"{user.username!r} is not a member of this room.")
+    db.session.commit()
+    return room, user
+
+
+def update_room(actor_id: int, is_admin: bool, room_id: int, name: str | None,
+                topic: str | None) -> tuple[Room, dict]:
+    """Rename a room and/or set its topic (its creator or an admin).
+
+    Returns the room and what changed (``{"name": (old, new), ...}``, empty
+    when nothing did). The new name must not look like another room's
+    (``name_key``, UNIQUE in the database): "Dev ", "DEV" or "ｄｅｖ" beside
+    "dev" is a ``conflict``; changing only the case of the room's own name is fine."""
+    if name is None and topic is None:
+        raise BadRequest("payload: give name, topic or both")
+    room = _managed_room(actor_id, is_admin, room_id)
+    _writable(room)
+    changes: dict = {}
+    if name is not None:
+        name, key = _check_room_name(name)
+        if key != room.name_key:
+            existing = _room_named(key)
+            if existing is not None:
+                raise _room_exists(name, existing)
+        if name != room.name:
+            changes["name"] = (room.name, name)
+            room.name, room.name_key = name, key
+    if topic is not None:
+        topic = clean_topic(topic)
+        if topic != (room.topic or ""):
+            changes["topic"] = True  # never the text itself in the audit log
+            room.topic = topic
+    if not changes:
+        db.session.rollback()
+        return room, changes
+    try:
+        db.session.commit()
+    except IntegrityError:  # another room took that name at the same moment
+        db.session.rollback()
+        taken = changes["name"][1]
+        raise _room_exists(taken, _room_named(name_key(taken))) from None
+    return room, changes
+
+
+def set_archived(actor_id: int, is_admin: bool, room_id: int, archived: bool) -> tuple[Room, bool]:
+    """Archive (read-only, listed apart) or unarchive a room. Returns (room, changed)."""
+    room = _managed_room(actor_id, is_admin, room_id)
+    if room.archived == archived:
+        return room, False
+    room.archived = archived
+    db.session.commit()
+    return room, True
 
 
 def open_dm(user_id: int, username: str) -> tuple[Room, User, bool]:
@@ -303,10 +465,12 @@ class Sent:
 
 
 def _why_cannot_post(user_id: int, room_id: int) -> AppError:
-    """The error for a refused post: no such room, or not a member."""
+    """The error for a refused post: no such room, not a member, or archived."""
     room = db.session.get(Room, room_id)
     if room is None:
         return NotFound(f"No room {room_id}.")
+    if room.archived and (room.kind == "public" or membership(user_id, room_id) is not None):
+        return Forbidden(ARCHIVED)
     return Forbidden("Join the room first." if room.kind == "public"
                      else "Only members may use this room.")
 
@@ -320,6 +484,7 @@ def _why_cannot_post(user_id: int, room_id: int) -> AppError:
 _TAKE_NUMBERS_IF_MEMBER = (
     update(_rooms)
     .where(_rooms.c.id == bindparam("room"),
+           _rooms.c.archived == false(),
            exists().where(_memberships.c.room_id == bindparam("room"),
                           _memberships.c.user_id == bindparam("user")))
     .values(last_seq=_rooms.c.last_seq + 1, last_rev=_rooms.c.last_rev + 1)
@@ -334,19 +499,24 @@ _MARK_READ = (
 )
 
 
-def send_message(user_id: int, room_id: int, text: str, client_id: str,
-                 username: str | None = None) -> Sent:
+def send_message(user_id: int, room_id: int, text: str, client_id: str) -> Sent:
     """Store a message, or return the one already stored for this client_id.
 
     The hot path of the product: three statements in one transaction. Taking
     the room's next seq/rev only if the sender is a member (UPDATE ... WHERE
     EXISTS ... RETURNING) is also the membership check; then the insert and
     the sender's read mark. A retried client_id meets the unique constraint,
-    which rolls the whole transaction back, numbers included.
+    which rolls the whole transaction back, numbers included. Archived rooms
+    take no numbers either (the same WHERE), so nothing is stored there.
     """
     text = clean_text(text)
-    if username is None:
-        username = db.session.scalar(select(User.username).where(User.id == user_id))
+    # The author as every reader shows them (display name, avatar): read
+    # before the write transaction, which then holds the room's lock only
+    # for the three statements.
+    author = db.session.get(User, user_id)
+    if author is None:
+        raise NotFound(f"No user {user_id}.")
+    author_dict = author.to_dict()
     if db.session().in_transaction():
         # End a read transaction so the write below starts a fresh one (an
         # empty commit per message showed up as 5% of the handler).
@@ -377,7 +547,7 @@ def send_message(user_id: int, room_id: int, text: str, client_id: str,
         return Sent(existing.to_dict(), duplicate=True)
     return Sent({
         "id": message_id, "room": room_id, "seq": seq, "rev": rev,
-        "author": {"id": user_id, "username": username}, "text": text, "ts": iso(now),
+        "author": author_dict, "text": text, "ts": iso(now),
         "client_id": client_id, "edited_ts": None, "deleted": False,
     }, duplicate=False)
 
@@ -388,10 +558,13 @@ def _changeable_message(user_id: int, message_id: int, admin_override: bool = Fa
     if message is None or message.deleted:
         raise NotFound(f"No message {message_id}.")
     if message.author_id == user_id:
-        member_room(user_id, message.room_id)
+        room, _ = member_room(user_id, message.room_id)
     elif not admin_override:
         readable_room(user_id, message.room_id)  # non-members learn nothing more
         raise Forbidden("Only the author may do that.")
+    else:
+        room = get_room(message.room_id)
+    _writable(room)
     return message
 
 

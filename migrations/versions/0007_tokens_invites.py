@@ -13,7 +13,7 @@
   their last one closes, never per message.
 
 Revision ID: 7c3a2e9d4f62
-Revises: 5a1e0c7b2d40
+Revises: 6b2f1d8c3e51
 Create Date: 2026-12-02 09:45:00
 
 """
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '7c3a2e9d4f62'
-down_revision = '5a1e0c7b2d40'
+down_revision = '6b2f1d8c3e51'
 branch_labels = None
 depends_on = None
 

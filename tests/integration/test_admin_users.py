@@ -2,8 +2,6 @@
 block (PROTOCOL section 15)."""
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from blueprints.admin import service as admin_service
@@ -12,7 +10,7 @@ from errors import Conflict
 from extensions import db, socketio
 from models import User
 from tests.support.app import make_app
-from tests.support.clients import call
+from tests.support.clients import call, csrf_token
 
 PASSWORD = "password-123"
 
@@ -28,7 +26,7 @@ def sock(app, username, namespace="/chat", pat=False):
 def browser_of(app, username):
     b = app.test_client()
     page = b.get("/login")
-    token = re.search(r'<meta name="csrf-token" content="([^"]+)"', page.text).group(1)
+    token = csrf_token(page.text)
     assert b.post("/login", data={"csrf_token": token, "username": username,
                                   "password": PASSWORD}).status_code == 302
     return b

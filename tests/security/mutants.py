@@ -318,6 +318,43 @@ def no_room_sweep():  # room:leave takes no socket out of the Socket.IO room
     rooms.remove_user_from_room = lambda server, state, namespace, user_id, room: 0
 
 
+def no_new_member_sweep():  # new members' open tabs are not put in the room
+    import realtime.rooms as rooms
+    rooms.add_user_to_room = lambda server, state, namespace, user_id, room: 0
+
+
+def avatar_no_pixel_limit():  # only Pillow's own decompression-bomb guard (~89 M pixels)
+    import blueprints.people.service as people
+    people.AVATAR_MAX_PIXELS = 10**12
+
+
+def avatar_bytes_kept():  # the upload is stored and served as it came (no decode, no re-encode)
+    import blueprints.people.service as people
+    people.process_avatar = lambda data: data
+
+
+def avatar_any_decoder():  # every format Pillow knows is tried
+    import blueprints.people.service as people
+    people.AVATAR_FORMATS = None
+
+
+def avatar_public():  # /avatars/ without the login check
+    import blueprints.people.routes as routes
+    original = routes.api_user
+    routes.api_user = lambda check_csrf=True: original(check_csrf) if check_csrf else None
+
+
+def api_cookie_without_csrf():  # the session cookie alone authenticates the HTTP API
+    import blueprints.people.routes as routes
+    original = routes.api_user
+    routes.api_user = lambda check_csrf=True: original(False)
+
+
+def display_name_impersonation():  # a display name may equal another account's username
+    import blueprints.people.service as people
+    people.impersonated = lambda user, key: None
+
+
 def local_user_sids():  # the sweep sees only this process's sockets
     from realtime.redis_state import RedisState
     RedisState.user_sids = lambda self, user_id, namespace: self.local.user_sids(user_id,

@@ -21,7 +21,7 @@ from blueprints.auth import invites, service, tokens
 from extensions import db, socketio
 from tests.security.helpers import SecServerProcess, make_user, refusal_code, unique
 from tests.support.app import make_app
-from tests.support.clients import HTTP_TIMEOUT, call
+from tests.support.clients import HTTP_TIMEOUT, call, csrf_token
 from tests.support.services import REDIS_DATABASES, redis_db
 
 PASSWORD = "password-123"
@@ -76,7 +76,7 @@ def test_a_used_up_invite_link_answers_410_and_registers_nobody():
     assert page.status_code == 410
     browser = app.test_client()
     form = browser.get("/login").text
-    csrf = re.search(r'<meta name="csrf-token" content="([^"]+)"', form).group(1)
+    csrf = csrf_token(form)
     r = browser.post(f"/join/{code}", data={"csrf_token": csrf, "username": "second",
                                             "password": PASSWORD, "confirm": PASSWORD})
     assert r.status_code == 410
@@ -207,7 +207,7 @@ def test_log_out_everywhere_else_cuts_sessions_on_the_other_process_not_personal
     """POST /account/sessions/end on one process: the user's session sockets on
     the other close; a personal token's socket stays (by design, docs/protocol.md);
     this browser stays signed in."""
-    from tests.support.clients import csrf_token, login
+    from tests.support.clients import login
 
     one, two, _ = two_processes
     user = make_user(one, "acall")

@@ -38,13 +38,14 @@ REDIS_DATABASES = {
     "tests/security/test_deployments.py::b": 10,
     "tests/unit/test_market_*.py": 11,          # MARKET_REDIS_URL: the market's RedisBook
     "tests/security/test_room_leave.py": 12,
+    "tests/security/test_room_remove.py": 9,
     "tests/unit/test_redis_state.py": 13,
     "tests/unit/test_state_interface.py": 3,
     "tests/security/test_state_backends.py": 4,
     "tests/security/test_deployments.py::a": 14,
     "tests/security/test_admin_ui_leaks.py": 15,
-    "tests/e2e/test_market_history_e2e.py": 9,  # two processes sharing the quote book
-    "tests/security/test_accounts.py": 8,       # two processes: disable, kick block, token revoke
+    "tests/e2e/test_market_history_e2e.py": 8,  # two processes sharing the quote book
+    "tests/security/test_accounts.py": 5,       # two processes: disable, kick block, token revoke
 }
 
 

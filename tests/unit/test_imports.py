@@ -41,7 +41,7 @@ KNOWN_CYCLES: set[frozenset[str]] = {
     for feature, module in [("admin", "routes"), ("auth", "routes"), ("auth", "cli"),
                             ("auth", "account"), ("auth", "api"),
                             ("chat", "routes"), ("market", "routes"), ("market", "cli"),
-                            ("ops", "routes")]
+                            ("ops", "routes"), ("people", "routes")]
 }
 
 

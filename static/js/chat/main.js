@@ -29,6 +29,8 @@ import { createTyping, createOnlineList } from "./presence.js";
 import { createRooms, LAST_ROOM_KEY, ROOMS_KEY } from "./rooms.js";
 import { createMessages, timeElement } from "./messages.js";
 import { createComposer, OUTBOX_KEY, DRAFTS_KEY } from "./composer.js";
+import { switcherEntries } from "./switcher.js";
+import { createSwitcher } from "./switcher-dialog.js";
 
 main();
 
@@ -98,8 +100,12 @@ function main() {
     knownMembers: new Set(),
   };
   ctx.typing = createTyping({ el, me, socket, currentRoom: () => state.currentRoom });
+  /** People seen online this session (presence, online lists) and from users:list: whom the quick switcher offers. */
+  const seenOnline = new Map();
+  const directory = new Map();
   ctx.onlineList = createOnlineList({ el, me, openDm: (username) => ctx.rooms.openDm(username) });
   ctx.online = ctx.onlineList.users;
+  ctx.seenOnline = seenOnline;
   const rooms = ctx.rooms = createRooms(ctx);
   const messages = ctx.messages = createMessages(ctx);
   const composer = ctx.composer = createComposer(ctx);
@@ -190,9 +196,12 @@ function main() {
     }, 400);
   }
 
+
   socket.on("presence", (data) => {
     if (!data || !data.user) return;
     const user = data.user;
+    if (data.status === "online") seenOnline.set(user.id, user);
+    else if (data.status === "offline") seenOnline.delete(user.id);
     if (data.status === "offline") {
       ctx.typing.set(state.currentRoom, user, false);
       if (ctx.online.delete(user.id)) ctx.onlineList.render();
@@ -250,6 +259,52 @@ function main() {
       if (socket.connected && Date.now() - rooms.lastRefresh > 30000) rooms.refresh();
     }
   });
+
+  // ---------------------------------------------------------------------
+  // Keyboard: the quick switcher (Ctrl+K / Cmd+K), Esc
+  // ---------------------------------------------------------------------
+  /**
+   * People one can message: the members of existing DMs, everyone seen online
+   * this session (in the online list of any room shown, or by presence), and
+   * whoever `users:list` returns where the server has it (asked when the
+   * switcher opens; an older server answers bad_request and that is all).
+   */
+  function people() {
+    const out = new Map();
+    for (const user of directory.values()) out.set(user.id, user);
+    for (const user of seenOnline.values()) out.set(user.id, user);
+    for (const user of ctx.online.values()) out.set(user.id, user);
+    for (const room of rooms.rooms.values()) {
+      if (room.kind === "dm" && Array.isArray(room.members)) for (const user of room.members) out.set(user.id, user);
+    }
+    return out.values();
+  }
+
+  async function loadDirectory() {
+    if (!socket.connected) return;
+    const ack = await ctx.call("users:list", {});
+    if (!ack.ok || !Array.isArray(ack.users)) return;
+    directory.clear();
+    for (const user of ack.users) if (user && typeof user.id === "number") directory.set(user.id, user);
+    switcher.refresh();
+  }
+
+  const switcher = createSwitcher({
+    entries: () => switcherEntries(rooms.rooms.values(), people(), me),
+    openRoom: (roomId) => rooms.openRoom(roomId),
+    openDm: (username) => rooms.openDm(username),
+    after: () => el.composer.focus({ preventScroll: true }),
+    opened: loadDirectory,
+  });
+
+  // Esc closes what is open: the switcher (its own handler), a drawer or the
+  // nav menu (lib/menu.js), else the message being edited. Seen in the
+  // capture phase, before those close, so one Esc closes one thing.
+  document.addEventListener("keydown", (ev) => {
+    if (ev.key !== "Escape" || ev.defaultPrevented || switcher.isOpen) return;
+    if (document.querySelector(".is-open")) return;
+    messages.cancelEdit();
+  }, true);
 
   // ---------------------------------------------------------------------
   // Announcements and flashes

@@ -11,6 +11,7 @@
  */
 import { errorText, isLost } from "../lib/rpc.js";
 import { h, showError, hideError } from "../lib/dom.js";
+import { moveSelection } from "./switcher.js";
 import { displayName as nameOf, roomLabel as labelOf, roomSortKey, unreadText, pageTitle, roomHeading } from "./format.js";
 
 export const LAST_ROOM_KEY = "lastRoom";
@@ -36,19 +37,56 @@ export function createRooms(ctx) {
     return !!room && room.kind === "public";
   }
 
+  /*
+   * Keyboard: the two lists (rooms, then DMs) are one listbox-like stop in
+   * the Tab order (a roving tabindex: the shown room, else the first, has
+   * tabindex 0, the rest -1). Up/Down move between rooms, Home/End to the
+   * ends, Enter or Space opens the one focused.
+   */
+  let tabStop = null;
+
+  function allItems() {
+    return [...el.roomList.children, ...el.dmList.children];
+  }
+
+  function setTabStop(li) {
+    tabStop = li || null;
+    for (const item of allItems()) item.tabIndex = item === tabStop ? 0 : -1;
+  }
+
+  /** After the list changed: keep the stop where it was if it is still listed, else the shown room, else the first. */
+  function fixTabStop() {
+    const listed = allItems();
+    if (tabStop && listed.includes(tabStop)) return setTabStop(tabStop);
+    setTabStop(items.get(state.currentRoom) || listed[0]);
+  }
+
+  function onListKey(ev) {
+    const li = ev.target.closest("li.room");
+    if (!li) return;
+    if (ev.key === "Enter" || ev.key === " ") {
+      ev.preventDefault();
+      openRoom(Number(li.dataset.roomId));
+      return;
+    }
+    if (ev.altKey || ev.ctrlKey || ev.metaKey || ev.shiftKey) return;
+    const listed = allItems();
+    const next = moveSelection(listed.indexOf(li), listed.length, ev.key, false);
+    if (next === null || next < 0) return;
+    ev.preventDefault();
+    setTabStop(listed[next]);
+    listed[next].focus();
+  }
+  el.roomList.addEventListener("keydown", onListKey);
+  el.dmList.addEventListener("keydown", onListKey);
+
   function buildItem(roomId) {
-    const open = () => openRoom(roomId);
     return h("li", {
       className: "room",
-      tabIndex: 0,
-      role: "button",
-      onClick: open,
-      onKeydown: (ev) => {
-        if (ev.key === "Enter" || ev.key === " ") {
-          ev.preventDefault();
-          open();
-        }
-      },
+      tabIndex: -1,
+      role: "option",
+      "aria-selected": "false",
+      onClick: () => openRoom(roomId),
     },
     h("span", { className: "room-icon", "aria-hidden": "true" }),
     h("span", { className: "room-name" }),
@@ -91,6 +129,7 @@ export function createRooms(ctx) {
     }
     if (li.parentNode !== list || li.nextSibling !== before) list.insertBefore(li, before);
     el.dmSection.hidden = el.dmList.children.length === 0;
+    fixTabStop();
   }
 
   function remove(id) {
@@ -100,6 +139,7 @@ export function createRooms(ctx) {
     if (li) li.remove();
     items.delete(id);
     el.dmSection.hidden = el.dmList.children.length === 0;
+    fixTabStop();
     saveSoon();
   }
 
@@ -205,11 +245,15 @@ export function createRooms(ctx) {
       state.currentRoom = roomId;
       el.app.dataset.roomId = String(roomId);
       const li = items.get(roomId);
+      for (const item of items.values()) {
+        item.setAttribute("aria-selected", item === li ? "true" : "false");
+        if (item !== li) item.removeAttribute("aria-current");
+      }
       if (li) {
         li.classList.add("active");
         li.setAttribute("aria-current", "true");
+        setTabStop(li);
       }
-      for (const item of items.values()) if (item !== li) item.removeAttribute("aria-current");
       store.set(LAST_ROOM_KEY, roomId);
       ctx.composer.switchDraft(roomId);
       ctx.online.clear();
@@ -258,6 +302,7 @@ export function createRooms(ctx) {
     ctx.online.clear();
     for (const user of ack.online || []) {
       ctx.online.set(user.id, user);
+      ctx.seenOnline.set(user.id, user);
       ctx.knownMembers.add(user.id);
     }
     ctx.onlineList.render();

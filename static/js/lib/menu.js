@@ -66,7 +66,7 @@ function setupDrawers() {
     if (backdrop) backdrop.hidden = false;
     document.body.classList.add("drawer-open");
     // Focus into the drawer: the active room if there is one, else the panel.
-    const target = panel.querySelector("li.room.active, li.room, [tabindex], a[href], button, input");
+    const target = panel.querySelector("li.room.active") || panel.querySelector("li.room, [tabindex], a[href], button, input");
     (target || panel).focus({ preventScroll: true });
   };
 

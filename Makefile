@@ -9,7 +9,7 @@ PIP    := $(VENV)/bin/pip
 PROCESSES ?= 2
 PORT      ?= 8080
 
-.PHONY: run test test-fast lint setup dev vendor bench bench-smoke cluster clean
+.PHONY: run test test-fast lint setup dev vendor translations bench bench-smoke cluster clean
 
 run: setup
 	$(PY) app.py
@@ -41,6 +41,13 @@ vendor:
 	npm ci --no-audit --no-fund --loglevel=error
 	touch node_modules/.installed
 	bash scripts/vendor.sh
+
+# After changing a string in templates/ or in Python: extract (babel.cfg),
+# update translations/*/LC_MESSAGES/messages.po, translate what is new or
+# fuzzy there, run it again to compile the .mo, and commit .po and .mo (the
+# app reads the .mo; tests/unit/test_translations.py fails until both agree).
+translations: setup
+	$(PY) scripts/translations.py
 
 bench/node_modules/.installed: bench/package.json bench/package-lock.json
 	npm ci --prefix bench --no-audit --no-fund --loglevel=error

@@ -16,9 +16,11 @@ if __name__ == "__main__":
     patch_for()
 
 from flask import Flask, jsonify, request  # noqa: E402
+from flask_babel import gettext as _  # noqa: E402
 from sqlalchemy import event as sa_event  # noqa: E402
 from werkzeug.middleware.proxy_fix import ProxyFix  # noqa: E402
 
+import i18n  # noqa: E402
 import logs  # noqa: E402
 from audit import audit  # noqa: E402
 from config import ConfigError, Settings, database_url, load_secret_key  # noqa: E402
@@ -87,6 +89,7 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
             sa_event.listen(db.engine, "connect", _sqlite_pragmas)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"),
                      render_as_batch=True)
+    i18n.init_app(app)
     _init_login(app)
     csrf.init_app(app)
     limiter.init_app(app)
@@ -135,7 +138,9 @@ def _init_login(app: Flask) -> None:
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Please log in to continue."
+    # Flashed into the session, so a plain string: translated by the callback.
+    login_manager.login_message = i18n.N_("Please log in to continue.")
+    login_manager.localize_callback = _
     login_manager.session_protection = "basic"
     login_manager.user_loader(load_session_user)
 
@@ -250,9 +255,17 @@ def _init_http_extras(app: Flask, settings: Settings) -> None:
     def too_many(exc):
         audit("rate_limited", ip=client_ip(request.environ), path=request.path,
               reason=f"HTTP limit {exc.description}")
+        message = _("Too many requests (limit: %(limit)s); try again later.",
+                    limit=str(exc.description))
         if request.path.startswith("/api/"):
-            return jsonify(error={"code": "rate_limited", "message": str(exc.description)}), 429
-        return exc
+            return jsonify(error={"code": "rate_limited", "message": message}), 429
+        # A page of the site, in the reader's language (Werkzeug's is English only).
+        from flask import render_template
+
+        try:
+            return render_template("errors/429.html", status=429, description=message), 429
+        except Exception:  # noqa: BLE001 - the layout itself failed: Werkzeug's page
+            return exc
 
     # HSTS only when the site is HTTPS: we serve TLS (TLS_CERT), or a TLS proxy
     # is in front (COOKIE_SECURE=true says so). Never on a plain-HTTP install,
@@ -288,22 +301,37 @@ def _init_http_extras(app: Flask, settings: Settings) -> None:
 
 
 def _init_error_pages(app: Flask) -> None:
-    """403, 404 and 500 as pages of the site with a way back (Werkzeug's bare
-    ones left a newcomer on a white page); under /api/ the JSON error envelope
-    its clients parse, with the codes of errors.py."""
+    """400, 403, 404 and 500 as pages of the site with a way back (Werkzeug's
+    bare ones left a newcomer on a white page), in the reader's language;
+    under /api/ the JSON error envelope its clients parse, with the codes of
+    errors.py."""
     from flask import render_template
+    from flask_wtf.csrf import CSRFError
     from werkzeug.exceptions import HTTPException
 
-    codes = {403: "forbidden", 404: "not_found", 500: "internal"}
+    codes = {400: "bad_request", 403: "forbidden", 404: "not_found", 500: "internal"}
+    # Werkzeug's own descriptions are English only: where a route gave none,
+    # these (translated) take their place.
+    generic = {400: i18n.N_("The request is not valid."),
+               403: i18n.N_("You are not allowed to see this page."),
+               404: i18n.N_("There is nothing at this address. Check the link, or go back."),
+               500: i18n.N_("The server hit an error and has logged it. Try again in a moment; "
+                            "if it keeps happening, tell the admin.")}
 
     def error_page(exc: HTTPException):
         status = exc.code or 500
         # A 500's description is Werkzeug's generic text, never the exception.
+        description = exc.description
+        if isinstance(exc, CSRFError):  # Flask-WTF's words are English only
+            description = _("The form expired or came from another page; reload the page and "
+                            "try again.")
+        elif description == type(exc).description or status == 500:
+            description = _(generic[status])
         if request.path.startswith("/api/"):
-            return jsonify(error={"code": codes[status], "message": exc.description}), status
+            return jsonify(error={"code": codes[status], "message": description}), status
         try:
             return render_template(f"errors/{status}.html", status=status,
-                                   description=exc.description), status
+                                   description=description), status
         except Exception:  # noqa: BLE001 - e.g. a 500 from a dead database fails again in the layout
             app.logger.exception("the %d page could not be rendered", status)
             return exc

@@ -1,4 +1,5 @@
 """Flask extensions, created unbound so that create_app() can bind them."""
+from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -18,6 +19,9 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 socketio = SocketIO()
+# Flask-Babel: the gettext catalogues of translations/ for templates and Python
+# strings; which language a request gets is i18n.py's choice.
+babel = Babel()
 
 
 # Storage is chosen in create_app (memory, or Redis when MESSAGE_QUEUE is set).

@@ -16,6 +16,10 @@ from __future__ import annotations
 import re
 from decimal import ROUND_HALF_EVEN, Decimal
 
+# The library's, not i18n.py's: this module imports nothing of the app. The
+# message is lazy: it is written in the reader's language where it is sent.
+from flask_babel import lazy_gettext as _l
+
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 MAX_PRICE = Decimal("1000000.00")  # one share; also the simulator's ceiling
@@ -27,20 +31,23 @@ _MONEY_RE = re.compile(r"(0|[1-9][0-9]{0,9})(\.[0-9]{1,2})?")
 def parse_money(raw, field: str, *, maximum: Decimal = MAX_PRICE) -> Decimal:
     """A positive amount from a decimal string with at most 2 places.
 
-    Raises ``ValueError`` with a message that names ``field``; floats are
-    refused outright (``0.1 + 0.2`` is how money goes wrong).
+    Raises ``ValueError`` with a message that names ``field`` (``args[0]``,
+    a lazy translation); floats are refused outright (``0.1 + 0.2`` is how
+    money goes wrong).
     """
     if isinstance(raw, bool) or not isinstance(raw, (str, Decimal)):
-        raise ValueError(f'{field}: must be a decimal string like "101.25", not {type(raw).__name__}')
+        raise ValueError(_l('%(field)s: must be a decimal string like "101.25", not %(type)s',
+                            field=field, type=type(raw).__name__))
     text = str(raw)
     if not _MONEY_RE.fullmatch(text):
-        raise ValueError(f'{field}: must be a decimal string with at most 2 decimal places, '
-                         f'like "101.25"')
+        raise ValueError(_l('%(field)s: must be a decimal string with at most 2 decimal places, '
+                            'like "101.25"', field=field))
     value = Decimal(text).quantize(CENT)
     if value <= 0:
-        raise ValueError(f"{field}: must be more than 0")
+        raise ValueError(_l("%(field)s: must be more than 0", field=field))
     if value > maximum:
-        raise ValueError(f"{field}: must be at most {maximum}")
+        raise ValueError(_l("%(field)s: must be at most %(maximum)s", field=field,
+                            maximum=str(maximum)))
     return value
 
 

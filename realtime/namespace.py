@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ from errors import (
     TooManyConnections,
     Unauthorized,
 )
+from i18n import DEFAULT, N_, _l, in_locale, locale_for
 from middleware.clientinfo import client_ip, transport_of
 from realtime import compat, metrics
 from realtime.housekeeping import ensure_started
@@ -118,11 +120,41 @@ def event(name: str, schema: type[BaseModel] | None = None, *, limit: str | None
     return decorate
 
 
-def describe_validation_error(exc: ValidationError) -> str:
-    """One readable sentence naming the first bad field."""
+# pydantic's messages are English only: the kinds our payload schemas can
+# produce, in words a translator sees (the field path stays as sent: it is the
+# protocol's). Any other kind keeps pydantic's own English message.
+_VALIDATION_MESSAGES = {
+    "missing": N_("%(where)s: required"),
+    "extra_forbidden": N_("%(where)s: not a field of this event"),
+    "string_type": N_("%(where)s: must be a string"),
+    "int_type": N_("%(where)s: must be an integer"),
+    "bool_type": N_("%(where)s: must be true or false"),
+    "list_type": N_("%(where)s: must be a list"),
+    "dict_type": N_("%(where)s: must be an object"),
+    "string_too_short": N_("%(where)s: at least %(min_length)s characters"),
+    "string_too_long": N_("%(where)s: at most %(max_length)s characters"),
+    "too_short": N_("%(where)s: at least %(min_length)s items"),
+    "too_long": N_("%(where)s: at most %(max_length)s items"),
+    "greater_than_equal": N_("%(where)s: must be at least %(ge)s"),
+    "less_than_equal": N_("%(where)s: must be at most %(le)s"),
+    "literal_error": N_("%(where)s: must be one of %(expected)s"),
+    "string_pattern_mismatch": N_("%(where)s: not in the expected form"),
+}
+
+
+def describe_validation_error(exc: ValidationError):
+    """One readable sentence naming the first bad field (lazy: translated when sent)."""
     err = exc.errors()[0]
     where = ".".join(str(p) for p in err["loc"]) or "payload"
-    return f"{where}: {err['msg']}"
+    template = _VALIDATION_MESSAGES.get(err["type"])
+    if template is None:
+        return f"{where}: {err['msg']}"
+    ctx = {k: v for k, v in (err.get("ctx") or {}).items() if isinstance(v, (str, int))}
+    expected = ctx.get("expected")
+    if err["type"] == "literal_error" and isinstance(expected, str):
+        # pydantic writes "'a', 'b' or 'c'" in English: a plain list reads in any language.
+        ctx["expected"] = ", ".join(re.split(r", | or ", expected))
+    return _l(template, where=where, **ctx)
 
 
 class AppNamespace(Namespace):
@@ -166,6 +198,7 @@ class AppNamespace(Namespace):
         ip = client_ip(environ)
         user = None
         token_id = None
+        accept_language = environ.get("HTTP_ACCEPT_LANGUAGE")
         try:
             if isinstance(auth, dict) and auth.get("token") is not None:
                 user, token_id = self.token_credential(auth.get("token"))
@@ -174,35 +207,40 @@ class AppNamespace(Namespace):
                 user = current_user._get_current_object()
                 method = "session"
             else:
-                raise Unauthorized("Log in, or pass a token from /api/token in auth.token.")
+                raise Unauthorized(_l("Log in, or pass a token from /api/token in auth.token."))
             blocked = self.state.blocked_for(user.id)
             if blocked:
                 # A kick keeps the user out for KICK_BLOCK_SECONDS on every
                 # process (the block lives in the shared state); the page
                 # shows why and retries after retry_after (lib/connection.js).
-                raise Forbidden("An administrator disconnected you; try again in "
-                                f"{blocked} s.", retry_after=blocked, reason="kicked")
+                raise Forbidden(_l("An administrator disconnected you; try again in "
+                                   "%(seconds)s s.", seconds=blocked),
+                                retry_after=blocked, reason="kicked")
             if self.admin_only and not user.is_admin:
-                raise Forbidden("This namespace is for admins only.")
+                raise Forbidden(_l("This namespace is for admins only."))
             if self.state.local_count() >= self.settings.MAX_CONNECTIONS:
-                raise TooManyConnections("The server is at its connection limit.")
+                raise TooManyConnections(_l("The server is at its connection limit."))
             if self.state.user_connections(user.id) >= self.settings.MAX_CONNECTIONS_PER_USER:
-                raise TooManyConnections(
-                    f"At most {self.settings.MAX_CONNECTIONS_PER_USER} connections per user."
-                )
+                raise TooManyConnections(_l("At most %(count)s connections per user.",
+                                            count=self.settings.MAX_CONNECTIONS_PER_USER))
         except AppError as exc:
             audit("connect_refused", namespace=self.namespace, ip=ip, reason=exc.code,
-                  detail=exc.message, user=getattr(user, "username", None), sid=request.sid,
+                  detail=exc.english, user=getattr(user, "username", None), sid=request.sid,
                   transport=self.current_transport(request.sid, environ))
             metrics.ERRORS.labels(exc.code).inc()
             # socket.io-client exposes the second argument as err.data: {code, message}.
-            raise ConnectionRefusedError(exc.message, exc.to_dict()) from None
+            with in_locale(locale_for(user, accept_language)):
+                error = exc.to_dict()
+            raise ConnectionRefusedError(error["message"], error) from None
 
         transport = self.current_transport(request.sid, environ)
         conn = Connection(
             sid=request.sid, namespace=self.namespace, user_id=user.id,
             username=user.username, is_admin=user.is_admin, transport=transport, ip=ip,
             auth_epoch=user.auth_epoch, token_id=token_id,
+            # Events run outside a request (trigger_event): the language of this
+            # connection's ack messages is decided here, once (i18n.py).
+            locale=locale_for(user, accept_language),
         )
         count = self.state.add(conn)
         if count == 1:
@@ -245,17 +283,20 @@ class AppNamespace(Namespace):
         started = time.perf_counter()
         wants_ack = _ack_requested.get()
         spec = None
+        conn = None
         try:
             conn = self.state.get(sid, self.namespace)
             if conn is None:
-                raise Unauthorized("This connection is not logged in.")
+                raise Unauthorized(_l("This connection is not logged in."))
             try:
                 entry = self.handlers.get(event_name)
                 if entry is None:
                     if event_name.startswith(RESERVED_PREFIX):
-                        raise BadRequest(f"{event_name[len(RESERVED_PREFIX):]!r} is a reserved "
-                                         "event name; clients may not send it.")
-                    raise BadRequest(f"Unknown event {event_name!r} on {self.namespace}.")
+                        raise BadRequest(_l("%(event)r is a reserved event name; clients may "
+                                            "not send it.",
+                                            event=event_name[len(RESERVED_PREFIX):]))
+                    raise BadRequest(_l("Unknown event %(event)r on %(namespace)s.",
+                                        event=event_name, namespace=self.namespace))
                 spec, handler = entry
                 data = self._validate(spec, args)
             except BadRequest:
@@ -268,7 +309,7 @@ class AppNamespace(Namespace):
             result = handler(conn, data)
             reply = {"ok": True, **(result or {})}
         except AppError as exc:
-            reply = {"ok": False, "error": exc.to_dict()}
+            reply = {"ok": False, "error": self._localized(exc, conn)}
             if exc.code == "rate_limited":
                 metrics.RATE_LIMITED.labels(spec.limit if spec else "events").inc()
                 audit("rate_limited", sid=sid, namespace=self.namespace, event=event_name,
@@ -278,7 +319,7 @@ class AppNamespace(Namespace):
                       retry_after=exc.extra.get("retry_after"))
         except Exception:
             log.exception("handler for %s %r failed", self.namespace, event_name)
-            reply = {"ok": False, "error": Internal().to_dict()}
+            reply = {"ok": False, "error": self._localized(Internal(), conn)}
         finally:
             metrics.LATENCY.labels(event_name if spec else "unknown").observe(
                 time.perf_counter() - started
@@ -293,6 +334,12 @@ class AppNamespace(Namespace):
             return None
         return reply
 
+    @staticmethod
+    def _localized(exc: AppError, conn: Connection | None) -> dict:
+        """The error's wire form, its message in the connection's language."""
+        with in_locale(conn.locale if conn is not None else DEFAULT):
+            return exc.to_dict()
+
     def _limit(self, rule: str | None, conn: Connection) -> None:
         if rule == "messages":
             self.limiter.hit("messages", f"user:{conn.user_id}")
@@ -302,12 +349,12 @@ class AppNamespace(Namespace):
     @staticmethod
     def _validate(spec: EventSpec, args: tuple):
         if len(args) > 1:
-            raise BadRequest("Send one payload object per event.")
+            raise BadRequest(_l("Send one payload object per event."))
         payload = args[0] if args else {}
         if spec.schema is None:
             return payload
         if not isinstance(payload, dict):
-            raise BadRequest("payload: must be a JSON object")
+            raise BadRequest(_l("payload: must be a JSON object"))
         try:
             return spec.schema.model_validate(payload, strict=True)
         except ValidationError as exc:

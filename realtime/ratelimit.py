@@ -15,6 +15,7 @@ from limits.storage import MovingWindowSupport, Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from errors import RateLimited
+from i18n import _l
 
 
 class SweepingMemoryStorage(Storage, MovingWindowSupport):
@@ -135,11 +136,10 @@ class EventLimiter:
             if not self._limiter.hit(item, rule, key):
                 reset, _ = self._limiter.get_window_stats(item, rule, key)
                 retry = max(1, math.ceil(reset - time.time()))
-                raise RateLimited(
-                    f"Too many {'messages' if rule == 'messages' else 'events'}; "
-                    f"try again in {retry} s.",
-                    retry_after=retry,
-                )
+                message = (_l("Too many messages; try again in %(seconds)s s.", seconds=retry)
+                           if rule == "messages" else
+                           _l("Too many events; try again in %(seconds)s s.", seconds=retry))
+                raise RateLimited(message, retry_after=retry)
 
     def reset(self) -> None:
         self._storage.reset()

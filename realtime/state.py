@@ -35,6 +35,7 @@ class Connection:
     # The personal access token it connected with (None: a session or a
     # short-lived /api/token token): revoking that token closes it.
     token_id: int | None = None
+    locale: str = "en"  # the language of its error messages, chosen at connect (i18n.py)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -1,5 +1,6 @@
-from flask import Blueprint
+"""The admin feature. ``bp`` is created in routes.py
+and re-exported here, so no module of the package imports the package back
+(tests/unit/test_imports.py forbids import cycles)."""
+from blueprints.admin.routes import bp
 
-bp = Blueprint("admin", __name__)
-
-from blueprints.admin import routes  # noqa: E402,F401
+__all__ = ["bp"]

@@ -6,6 +6,7 @@ from blueprints.admin import schemas as s
 from blueprints.admin import service
 from blueprints.chat import service as chat_service
 from errors import Forbidden, NotFound
+from i18n import _l
 from realtime.closing import disconnect_user
 from realtime.namespace import AppNamespace, event
 from realtime.rooms import ADMINS
@@ -42,10 +43,10 @@ class AdminNamespace(AppNamespace):
     def kick(self, conn: Connection, data: s.Kick):
         user = service.find_user(data.username)
         if user is None:
-            raise NotFound(f"No user named {data.username!r}.")
+            raise NotFound(_l("No user named %(name)r.", name=data.username))
         if user.id == conn.user_id:
             # It would shut the admin out of this console for KICK_BLOCK_SECONDS.
-            raise Forbidden("You cannot kick yourself.")
+            raise Forbidden(_l("You cannot kick yourself."))
         # The block first: a client that reconnects the moment it is cut must
         # already find it, on whichever process it lands (shared state).
         seconds = self.settings.KICK_BLOCK_SECONDS

@@ -1,9 +1,11 @@
-from flask import abort, current_app, render_template, send_from_directory
+from flask import Blueprint, abort, current_app, render_template, send_from_directory
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from blueprints.admin import bp
 from blueprints.admin.socketio_ui import NAMESPACE as SOCKETIO_UI_NAMESPACE
 from config import BASE_DIR
+
+bp = Blueprint("admin", __name__)
 
 # The Socket.IO Admin UI's built files (npm @socket.io/admin-ui), copied by scripts/vendor.sh.
 SOCKETIO_UI_DIR = BASE_DIR / "static" / "vendor" / "socketio-admin-ui"
@@ -18,7 +20,7 @@ SOCKETIO_UI_CSP = (
 
 def _require_admin() -> None:
     if not current_user.is_admin:
-        abort(403, description="The operator console is for admins.")
+        abort(403, description=_("The operator console is for admins."))
 
 
 def _socketio_ui_mode() -> str:
@@ -40,10 +42,12 @@ def page():
 def socketio_ui(filename: str):
     _require_admin()
     if _socketio_ui_mode() == "off":
-        abort(404, description="The Socket.IO Admin UI is off; set SOCKETIO_ADMIN_UI to turn it on.")
+        abort(404, description=_("The Socket.IO Admin UI is off; set SOCKETIO_ADMIN_UI to turn "
+                                  "it on."))
     if not (SOCKETIO_UI_DIR / "index.html").is_file():
-        abort(404, description="The Socket.IO Admin UI files are missing from static/vendor; "
-                               "restore them (`git checkout -- static/vendor`) or run `make vendor`.")
+        abort(404, description=_("The Socket.IO Admin UI files are missing from static/vendor; "
+                                 "restore them (`git checkout -- static/vendor`) or run "
+                                 "`make vendor`."))
     response = send_from_directory(SOCKETIO_UI_DIR, filename)
     response.headers["Content-Security-Policy"] = SOCKETIO_UI_CSP
     return response
@@ -62,7 +66,7 @@ def invite_qr(code: str):
 
     _require_admin()
     if invites.find(code) is None:
-        abort(404, description="No such invite link.")
+        abort(404, description=_("No such invite link."))
     response = Response(invites.qr_svg(code), mimetype="image/svg+xml")
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.headers["Content-Disposition"] = 'inline; filename="invite.svg"'

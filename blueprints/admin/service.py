@@ -11,6 +11,7 @@ from sqlalchemy import func, select, update
 
 from errors import BadRequest, Conflict, Forbidden, NotFound
 from extensions import db
+from i18n import _l
 from models import ApiToken, Membership, Room, User, iso, utcnow
 from realtime.state import ConnectionState
 from textnorm import is_blank, name_key
@@ -85,7 +86,7 @@ def announcement_text(text: str) -> str:
     """The text of an announcement, or BadRequest (the rule lives here, not in
     the adapter). ``text`` is already trimmed and bounded by the schema."""
     if is_blank(text):  # only invisible characters: an announcement nobody sees
-        raise BadRequest("text: must not be empty")
+        raise BadRequest(_l("text: must not be empty"))
     return text
 
 
@@ -111,7 +112,7 @@ def user_row(user: User, connections: int) -> dict:
 def _target(username: str) -> User:
     user = find_user(username)
     if user is None:
-        raise NotFound(f"No user named {username!r}.")
+        raise NotFound(_l("No user named %(name)r.", name=username))
     return user
 
 
@@ -127,9 +128,10 @@ def set_disabled(actor_id: int, username: str, disabled: bool) -> User:
     the caller closes the sockets. Enabling brings no old token back."""
     user = _target(username)
     if user.id == actor_id and disabled:
-        raise Forbidden("You cannot disable your own account.")
+        raise Forbidden(_l("You cannot disable your own account."))
     if disabled and user.is_admin and user.active and _other_active_admins(user.id) == 0:
-        raise Conflict(f"{user.username} is the last admin; make someone else an admin first.")
+        raise Conflict(_l("%(name)s is the last admin; make someone else an admin first.",
+                          name=user.username))
     user.active = not disabled
     if disabled:
         user.auth_epoch += 1
@@ -144,9 +146,10 @@ def set_admin(actor_id: int, username: str, admin: bool) -> User:
     admin stays one (else nobody could manage the accounts any more)."""
     user = _target(username)
     if user.id == actor_id and not admin:
-        raise Forbidden("You cannot remove your own admin rights; ask another admin.")
+        raise Forbidden(_l("You cannot remove your own admin rights; ask another admin."))
     if not admin and user.is_admin and _other_active_admins(user.id) == 0:
-        raise Conflict(f"{user.username} is the last admin; make someone else an admin first.")
+        raise Conflict(_l("%(name)s is the last admin; make someone else an admin first.",
+                          name=user.username))
     user.is_admin = admin
     db.session.commit()
     return user

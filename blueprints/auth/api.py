@@ -18,10 +18,12 @@ from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms.validators import ValidationError
 
 from audit import audit
-from blueprints.auth import bp, service, tokens
+from blueprints.auth import service, tokens
 from blueprints.auth.limits import login_budget
+from blueprints.auth.routes import bp
 from errors import AppError, Forbidden, Unauthorized
 from extensions import csrf
+from i18n import _l
 from middleware.clientinfo import client_ip
 from realtime.closing import disconnect_token
 
@@ -30,7 +32,7 @@ STATUS = {"bad_request": 400, "unauthorized": 401, "forbidden": 403, "not_found"
 
 
 def error_response(exc: AppError):
-    return jsonify(error={"code": exc.code, "message": exc.message}), STATUS.get(exc.code, 500)
+    return jsonify(error=exc.to_dict()), STATUS.get(exc.code, 500)
 
 
 def api_user():
@@ -39,7 +41,7 @@ def api_user():
     if header:
         scheme, _, value = header.partition(" ")
         if scheme.lower() != "bearer" or not value.strip():
-            raise Unauthorized("Send Authorization: Bearer <token>.")
+            raise Unauthorized(_l("Send Authorization: Bearer <token>."))
         try:
             user = tokens.bearer_user(value.strip())
         except Unauthorized:
@@ -48,12 +50,12 @@ def api_user():
             raise
         return user
     if not current_user.is_authenticated:
-        raise Unauthorized("Log in, or send Authorization: Bearer <personal access token>.")
+        raise Unauthorized(_l("Log in, or send Authorization: Bearer <personal access token>."))
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         try:
             validate_csrf(request.headers.get("X-CSRFToken"))
         except (ValidationError, CSRFError):
-            raise Forbidden("The X-CSRFToken header is missing or wrong; reload the page.") \
+            raise Forbidden(_l("The X-CSRFToken header is missing or wrong; reload the page.")) \
                 from None
     return current_user._get_current_object()
 
@@ -76,14 +78,14 @@ def api_route(fn):
 def create_token():
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        return error_response(_bad('Send JSON {"name", "expires_in"?} (and "username", '
-                                   '"password" from a script).'))
+        return error_response(_bad(_l('Send JSON {"name", "expires_in"?} (and "username", '
+                                      '"password" from a script).')))
     if "username" in body or "password" in body:
         user = service.authenticate(body.get("username"), body.get("password"))
         if user is None:
             audit("auth_failed", ip=client_ip(request.environ), via="tokens",
                   user=str(body.get("username") or "")[:32], reason="bad_credentials")
-            raise Unauthorized("Wrong username or password.")
+            raise Unauthorized(_l("Wrong username or password."))
     else:
         user = api_user()
     row, secret = tokens.create_token(user, body.get("name"), body.get("expires_in"))
@@ -118,7 +120,7 @@ def me():
     return jsonify(user=api_user().to_dict())
 
 
-def _bad(message: str):
+def _bad(message):
     from errors import BadRequest
 
     return BadRequest(message)

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import click
 
-from blueprints.auth import bp, service
+from blueprints.auth import service
+from blueprints.auth.routes import bp
 from errors import AppError
 
 
@@ -16,7 +17,7 @@ def create(username: str, admin: bool, password: str) -> None:
     try:
         user = service.create_user(username, password, is_admin=admin or None)
     except AppError as exc:
-        raise click.ClickException(exc.message) from None
+        raise click.ClickException(str(exc.message)) from None
     click.echo(f"created {user.username}{' (admin)' if user.is_admin else ''}")
 
 

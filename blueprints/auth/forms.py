@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
@@ -13,46 +14,55 @@ def _username_rule(form, field) -> None:
     try:
         validate_username(field.data)
     except BadRequest:
-        raise ValidationError("3-32 letters, digits, '_', '.' or '-'.") from None
+        raise ValidationError(_l("3-32 letters, digits, '_', '.' or '-'.")) from None
+
+
+# Labels and messages are lazy: the form classes are built at import time, the
+# text is chosen per request (i18n.py). WTForms' own "This field is required."
+# is English only, so the forms name their own.
+_REQUIRED = _l("Required.")
+_AT_LEAST = _l("At least %(count)s characters.", count=MIN_PASSWORD)
+_DIFFER = _l("The passwords differ.")
 
 
 class LoginForm(FlaskForm):
-    username = StringField("Username", validators=[DataRequired(), Length(max=32)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=256)])
-    remember = BooleanField("Keep me signed in")
+    username = StringField(_l("Username"), validators=[DataRequired(_REQUIRED), Length(max=32)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(_REQUIRED),
+                                                         Length(max=256)])
+    remember = BooleanField(_l("Keep me signed in"))
 
 
 class RegisterForm(FlaskForm):
     username = StringField(
-        "Username",
+        _l("Username"),
         validators=[
-            DataRequired(),
+            DataRequired(_REQUIRED),
             _username_rule,
         ],
     )
     password = PasswordField(
-        "Password",
+        _l("Password"),
         validators=[
-            DataRequired(),
-            Length(min=MIN_PASSWORD, max=256, message=f"At least {MIN_PASSWORD} characters."),
+            DataRequired(_REQUIRED),
+            Length(min=MIN_PASSWORD, max=256, message=_AT_LEAST),
         ],
     )
     confirm = PasswordField(
-        "Confirm password",
-        validators=[DataRequired(), EqualTo("password", message="The passwords differ.")],
+        _l("Confirm password"),
+        validators=[DataRequired(_REQUIRED), EqualTo("password", message=_DIFFER)],
     )
 
 
 class PasswordForm(FlaskForm):
-    current_password = PasswordField("Current password", validators=[DataRequired()])
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired(_REQUIRED)])
     new_password = PasswordField(
-        "New password",
+        _l("New password"),
         validators=[
-            DataRequired(),
-            Length(min=MIN_PASSWORD, max=256, message=f"At least {MIN_PASSWORD} characters."),
+            DataRequired(_REQUIRED),
+            Length(min=MIN_PASSWORD, max=256, message=_AT_LEAST),
         ],
     )
     confirm = PasswordField(
-        "Confirm new password",
-        validators=[DataRequired(), EqualTo("new_password", message="The passwords differ.")],
+        _l("Confirm new password"),
+        validators=[DataRequired(_REQUIRED), EqualTo("new_password", message=_DIFFER)],
     )

@@ -27,6 +27,7 @@ from sqlalchemy import func, select
 from blueprints.auth.service import InviteGone, invite_usable_now  # noqa: F401  (InviteGone: re-exported)
 from errors import BadRequest, Conflict, NotFound
 from extensions import db
+from i18n import _l
 from models import Invite, User, iso, utcnow
 
 CODE_BYTES = 16  # 128 bits
@@ -66,17 +67,18 @@ def to_dict(invite: Invite) -> dict:
 def create(creator: User | None, uses: int = 1, days: int = 7) -> Invite:
     """A new link. ``creator`` None: the operator's CLI (no per-admin limit)."""
     if isinstance(uses, bool) or not isinstance(uses, int) or not 1 <= uses <= MAX_USES:
-        raise BadRequest(f"uses: a whole number from 1 to {MAX_USES}")
+        raise BadRequest(_l("uses: a whole number from 1 to %(max)s", max=MAX_USES))
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
-        raise BadRequest(f"days: a whole number from 1 to {MAX_DAYS}")
+        raise BadRequest(_l("days: a whole number from 1 to %(max)s", max=MAX_DAYS))
     now = utcnow()
     if creator is not None:
         limit = current_app.extensions["switchboard.settings"].MAX_INVITES_PER_ADMIN
         held = db.session.scalar(select(func.count(Invite.id)).where(
             Invite.created_by == creator.id, invite_usable_now(now)))
         if held >= limit:
-            raise Conflict(f"You have {held} usable invite links (MAX_INVITES_PER_ADMIN={limit}); "
-                           "revoke one first.")
+            raise Conflict(_l("You have %(count)s usable invite links "
+                              "(MAX_INVITES_PER_ADMIN=%(limit)s); revoke one first.",
+                              count=held, limit=limit))
     invite = Invite(code=secrets.token_urlsafe(CODE_BYTES), created_by=creator.id if creator else None,
                     max_uses=uses, uses=0, created_at=now, expires_at=now + timedelta(days=days))
     db.session.add(invite)
@@ -94,7 +96,7 @@ def usable(code: str) -> Invite:
     """The invite if it can be used now; ``NotFound`` or ``InviteGone`` otherwise."""
     invite = find(code)
     if invite is None:
-        raise NotFound("No such invite link.")
+        raise NotFound(_l("No such invite link."))
     state = status(invite)
     if state != "active":
         raise InviteGone(state)
@@ -108,7 +110,7 @@ def list_all(limit: int = 200) -> list[Invite]:
 def revoke(code: str) -> Invite:
     invite = find(code)
     if invite is None:
-        raise NotFound("No such invite link.")
+        raise NotFound(_l("No such invite link."))
     if invite.revoked_at is None:
         invite.revoked_at = utcnow()
         db.session.commit()
@@ -122,7 +124,7 @@ def qr_svg(code: str) -> bytes:
     import segno
 
     if not CODE_RE.fullmatch(code):
-        raise NotFound("No such invite link.")
+        raise NotFound(_l("No such invite link."))
     buffer = io.BytesIO()
     segno.make(link(code), error="m", micro=False).save(
         buffer, kind="svg", scale=5, border=2, xmldecl=False, title="Invite link",

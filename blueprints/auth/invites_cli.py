@@ -21,7 +21,7 @@ def create(uses: int, days: int) -> None:
     try:
         invite = invites.create(None, uses=uses, days=days)
     except AppError as exc:
-        raise click.ClickException(exc.message) from None
+        raise click.ClickException(str(exc.message)) from None
     audit("invite_created", by="cli", invite=invite.id, uses=uses, days=days)
     click.echo(f"invite for {uses} account{'s' if uses != 1 else ''}, expires "
                f"{invite.expires_at:%Y-%m-%d %H:%M} UTC")
@@ -48,6 +48,6 @@ def revoke(code: str) -> None:
     try:
         invite = invites.revoke(code)
     except AppError as exc:
-        raise click.ClickException(exc.message) from None
+        raise click.ClickException(str(exc.message)) from None
     audit("invite_revoked", by="cli", invite=invite.id)
     click.echo(f"revoked {invite.code}")

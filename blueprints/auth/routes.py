@@ -3,17 +3,32 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, flash, g, jsonify, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from audit import audit
-from blueprints.auth import bp, service
-from blueprints.auth.forms import LoginForm, PasswordForm, RegisterForm
+from blueprints.auth import service
+from blueprints.auth.forms import LoginForm, RegisterForm
 from blueprints.auth.limits import login_budget
 from errors import AppError
 from extensions import csrf
 from middleware.clientinfo import client_ip
 from realtime.closing import disconnect_user
+
+bp = Blueprint("auth", __name__, cli_group="users")
 
 
 def _signed_in(user, remember: bool = False) -> None:
@@ -62,10 +77,10 @@ def login():
             return redirect(_safe_next(request.args.get("next")))
         audit("auth_failed", ip=client_ip(request.environ), via="login",
               user=(form.username.data or "")[:32], reason="bad_credentials")
-        error = "Wrong username or password."
+        error = _("Wrong username or password.")
     elif request.method == "POST":
-        error = "Wrong username or password." if not form.csrf_token.errors else \
-            "The form expired; please try again."
+        error = _("Wrong username or password.") if not form.csrf_token.errors else \
+            _("The form expired; please try again.")
     return render_template("auth/login.html", form=form, error=error,
                            registration_open=_registration_open(),
                            empty_install=not service.has_users())
@@ -80,9 +95,9 @@ def _registration_open() -> bool:
 def register():
     if not _registration_open():
         if current_app.extensions["switchboard.settings"].REGISTRATION == "invite":
-            abort(403, description="Registration is by invitation: open the invite link an "
-                                   "admin sent you, or ask an admin for one.")
-        abort(403, description="Registration is closed; ask an admin for an account.")
+            abort(403, description=_("Registration is by invitation: open the invite link an "
+                                     "admin sent you, or ask an admin for one."))
+        abort(403, description=_("Registration is closed; ask an admin for an account."))
     return _register_form()
 
 
@@ -94,15 +109,15 @@ def join(code: str):
     from blueprints.auth import invites
 
     if current_app.extensions["switchboard.settings"].REGISTRATION == "closed":
-        abort(403, description="Registration is closed; ask an admin for an account.")
+        abort(403, description=_("Registration is closed; ask an admin for an account."))
     try:
         invite = invites.usable(code)
     except invites.InviteGone as gone:
         return _invite_gone(gone.reason)
     except AppError:
-        abort(404, description="There is no such invite link; check that it was copied whole.")
+        abort(404, description=_("There is no such invite link; check that it was copied whole."))
     if current_user.is_authenticated and request.method == "GET":
-        flash("You already have an account; this invite link is for someone new.")
+        flash(_("You already have an account; this invite link is for someone new."))
         return redirect(url_for("chat.page"))
     return _register_form(invite)
 
@@ -126,15 +141,16 @@ def _register_form(invite=None):
         except AppError as exc:
             # Shown at the username field; the form renders again with the
             # name as typed (password fields are never sent back).
-            form.username.errors = [*form.username.errors, exc.message]
+            form.username.errors = [*form.username.errors, str(exc.message)]
         else:
             _signed_in(user)
             audit("register", user=user.username, user_id=user.id,
                   ip=client_ip(request.environ), admin=user.is_admin,
                   invite=invite.id if invite else None,
                   invited_by=invite.created_by if invite else None)
-            flash(f"Welcome, {user.username}!" +
-                  (" You are the first account, so you are an admin." if user.is_admin else ""))
+            flash(_("Welcome, %(name)s! You are the first account, so you are an admin.",
+                    name=user.username) if user.is_admin else
+                  _("Welcome, %(name)s!", name=user.username))
             return redirect(url_for("chat.page"))
     return render_template("auth/register.html", form=form, error=error, invite=invite)
 
@@ -166,36 +182,8 @@ def end_other_sessions():
     _signed_in(user)
     audit("logout_everywhere", user=user.username, user_id=user.id, sockets=sockets,
           ip=client_ip(request.environ))
-    flash("You were logged out everywhere else.")
+    flash(_("You were logged out everywhere else."))
     return redirect(url_for("auth.account"))
-
-
-@bp.route("/account/password", methods=["GET", "POST"])
-@login_required
-@login_budget  # it hashes twice: the same budget as signing in
-def change_password():
-    form = PasswordForm()
-    error = None
-    if form.validate_on_submit():
-        user = current_user._get_current_object()
-        if service.authenticate(user.username, form.current_password.data) is None:
-            audit("auth_failed", user=user.username, ip=client_ip(request.environ), via="password",
-                  reason="bad_current_password")
-            error = "The current password is wrong."
-        else:
-            # Every other session, token and socket of the user ends here.
-            service.change_password(user, form.new_password.data)
-            disconnect_user(user.id, reason="password_changed")
-            _signed_in(user)  # this browser stays signed in, with the new epoch
-            audit("password_changed", user=user.username, user_id=user.id,
-                  ip=client_ip(request.environ))
-            flash("Password changed. You were signed out everywhere else, and your personal "
-                  "access tokens were revoked.")
-            return redirect(url_for("auth.account"))
-    # The form lives on the account page (GET /account/password shows the same page).
-    from blueprints.auth.account import render_account
-
-    return render_account(password_form=form, password_error=error)
 
 
 @bp.post("/account/theme")
@@ -206,7 +194,23 @@ def set_theme():
     try:
         service.set_theme(current_user._get_current_object(), request.form.get("theme", ""))
     except AppError as exc:
-        abort(400, description=exc.message)
+        abort(400, description=str(exc.message))
+    return redirect(_safe_next(request.form.get("next")))
+
+
+@bp.post("/account/language")
+@login_required
+def set_language():
+    """The header menu's language form, like the theme's: ``locale`` is "en",
+    "zh-CN" or "auto" (follow the browser), then back to the page it was on,
+    which renders in the new language at once."""
+    value = request.form.get("locale", "")
+    try:
+        service.set_locale(current_user._get_current_object(), None if value == "auto" else value)
+    except AppError as exc:
+        abort(400, description=str(exc.message))
+    audit("locale_changed", user=current_user.username, user_id=current_user.id,
+          locale=current_user.locale or "auto")
     return redirect(_safe_next(request.form.get("next")))
 
 
@@ -216,12 +220,12 @@ def set_theme():
 def api_token():
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        return _json_error(400, "bad_request", 'Send JSON {"username", "password"}.')
+        return _json_error(400, "bad_request", _('Send JSON {"username", "password"}.'))
     user = service.authenticate(body.get("username"), body.get("password"))
     if user is None:
         audit("auth_failed", ip=client_ip(request.environ), via="token",
               user=str(body.get("username") or "")[:32], reason="bad_credentials")
-        return _json_error(401, "unauthorized", "Wrong username or password.")
+        return _json_error(401, "unauthorized", _("Wrong username or password."))
     token, ttl = service.issue_token(user)
     return jsonify(token=token, expires_in=ttl)
 

@@ -13,6 +13,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from blocking import offload
 from errors import BadRequest, Conflict, Unauthorized
 from extensions import db
+from i18n import LOCALES, _l
 from models import ApiToken, Invite, User, utcnow
 from textnorm import name_key
 
@@ -28,7 +29,7 @@ _DUMMY_HASH = generate_password_hash("switchboard-timing-equaliser")
 
 def validate_username(username: str) -> str:
     if not isinstance(username, str) or not USERNAME_RE.fullmatch(username):
-        raise BadRequest("username: 3-32 characters of letters, digits, '_', '.' or '-'")
+        raise BadRequest(_l("username: 3-32 characters of letters, digits, '_', '.' or '-'"))
     return username
 
 
@@ -43,7 +44,7 @@ def _check(pwhash: str, password: str) -> bool:
 
 def validate_password(password: str) -> str:
     if not isinstance(password, str) or len(password) < MIN_PASSWORD:
-        raise BadRequest(f"password: at least {MIN_PASSWORD} characters")
+        raise BadRequest(_l("password: at least %(count)s characters", count=MIN_PASSWORD))
     return password
 
 
@@ -123,9 +124,9 @@ def take_invite_use(invite_id: int) -> None:
 
 def _taken(username: str, existing: str) -> Conflict:
     if existing == username:
-        return Conflict(f"The username {username!r} is taken.")
-    return Conflict(f"The username {username!r} is taken: an account named {existing!r} "
-                    "already exists and looks the same.")
+        return Conflict(_l("The username %(name)r is taken.", name=username))
+    return Conflict(_l("The username %(name)r is taken: an account named %(existing)r "
+                       "already exists and looks the same.", name=username, existing=existing))
 
 
 def authenticate(username: object, password: object) -> User | None:
@@ -159,10 +160,22 @@ def set_theme(user: User, theme: str) -> str:
     """The account's colour scheme: one of THEMES ("system" follows the browser).
     The users table's CHECK constraint holds the same list (migration 0004)."""
     if theme not in THEMES:
-        raise BadRequest("theme: one of light, dark or system")
+        raise BadRequest(_l("theme: one of light, dark or system"))
     user.theme = theme
     db.session.commit()
     return theme
+
+
+def set_locale(user: User, locale: str | None) -> str | None:
+    """The account's language: one of i18n.LOCALES ("en", "zh-CN"), or None to
+    follow the browser's Accept-Language. The users table's CHECK constraint
+    holds the same list (migration 0005)."""
+    if locale is not None and locale not in LOCALES:
+        raise BadRequest(_l("locale: one of %(choices)s, or none to follow the browser",
+                            choices=", ".join(LOCALES)))
+    user.locale = locale
+    db.session.commit()
+    return locale
 
 
 def end_sessions(user: User) -> None:
@@ -214,15 +227,15 @@ def user_from_token(token) -> User:
     """The user a short-lived /api/token token names; ``Unauthorized`` if it is
     not good. (Personal access tokens: blueprints/auth/tokens.py.)"""
     if not isinstance(token, str) or len(token) > 512:
-        raise Unauthorized("The token is not valid.")
+        raise Unauthorized(_l("The token is not valid."))
     ttl = current_app.extensions["switchboard.settings"].TOKEN_TTL
     try:
         data = _serializer().loads(token, max_age=ttl)
     except SignatureExpired:
-        raise Unauthorized("The token has expired; ask /api/token for a new one.") from None
+        raise Unauthorized(_l("The token has expired; ask /api/token for a new one.")) from None
     except BadSignature:
-        raise Unauthorized("The token is not valid.") from None
+        raise Unauthorized(_l("The token is not valid.")) from None
     user = load_session_user(f"{data.get('uid')}:{data.get('epoch')}")
     if user is None:
-        raise Unauthorized("The token is no longer valid.")
+        raise Unauthorized(_l("The token is no longer valid."))
     return user

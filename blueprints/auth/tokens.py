@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 from blueprints.auth.service import revoke_personal_tokens, user_from_token
 from errors import BadRequest, Conflict, NotFound, Unauthorized
 from extensions import db
+from i18n import _l
 from models import ApiToken, User, utcnow
 from textnorm import is_blank
 
@@ -48,10 +49,11 @@ def is_personal(token) -> bool:
 
 def validate_name(name) -> str:
     if not isinstance(name, str) or is_blank(name):
-        raise BadRequest("name: give the token a name (1-64 characters), e.g. \"deploy bot\"")
+        raise BadRequest(_l("name: give the token a name (1-%(max)s characters), e.g. "
+                            "\"deploy bot\"", max=MAX_NAME))
     name = name.strip()
     if len(name) > MAX_NAME:
-        raise BadRequest(f"name: at most {MAX_NAME} characters")
+        raise BadRequest(_l("name: at most %(max)s characters", max=MAX_NAME))
     return name
 
 
@@ -60,8 +62,8 @@ def validate_expires_in(expires_in) -> int | None:
         return None
     if isinstance(expires_in, bool) or not isinstance(expires_in, int) \
             or not MIN_EXPIRES_IN <= expires_in <= MAX_EXPIRES_IN:
-        raise BadRequest(f"expires_in: whole seconds from {MIN_EXPIRES_IN} to {MAX_EXPIRES_IN} "
-                         "(a year), or null for no expiry")
+        raise BadRequest(_l("expires_in: whole seconds from %(min)s to %(max)s (a year), or "
+                            "null for no expiry", min=MIN_EXPIRES_IN, max=MAX_EXPIRES_IN))
     return expires_in
 
 
@@ -79,8 +81,8 @@ def create_token(user: User, name, expires_in=None) -> tuple[ApiToken, str]:
     held = db.session.scalar(select(func.count(ApiToken.id))
                              .where(ApiToken.user_id == user.id, _live(now)))
     if held >= limit:
-        raise Conflict(f"You already have {held} tokens (MAX_TOKENS_PER_USER={limit}); "
-                       "revoke one first.")
+        raise Conflict(_l("You already have %(count)s tokens (MAX_TOKENS_PER_USER=%(limit)s); "
+                          "revoke one first.", count=held, limit=limit))
     secret = PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(user_id=user.id, name=name, token_hash=hash_secret(secret), created_at=now,
                    expires_at=now + timedelta(seconds=expires_in) if expires_in else None)
@@ -101,7 +103,7 @@ def revoke_token(user: User, token_id: int) -> ApiToken:
     ``forbidden``: its existence is not the caller's business)."""
     row = db.session.get(ApiToken, token_id) if isinstance(token_id, int) else None
     if row is None or row.user_id != user.id or row.revoked_at is not None:
-        raise NotFound("No such token.")
+        raise NotFound(_l("No such token."))
     row.revoked_at = utcnow()
     db.session.commit()
     return row
@@ -115,16 +117,16 @@ def revoke_all(user: User) -> int:
 def authenticate(token) -> tuple[User, ApiToken]:
     """The user and row of a personal token, or ``Unauthorized``."""
     if not is_personal(token) or len(token) > 128:
-        raise Unauthorized("The token is not valid.")
+        raise Unauthorized(_l("The token is not valid."))
     row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_secret(token)))
     now = utcnow()
     if row is None or row.revoked_at is not None:
-        raise Unauthorized("The token is not valid.")
+        raise Unauthorized(_l("The token is not valid."))
     if row.expires_at is not None and row.expires_at <= now:
-        raise Unauthorized("The token has expired; create a new one on the account page.")
+        raise Unauthorized(_l("The token has expired; create a new one on the account page."))
     user = row.user
     if user is None or not user.active:
-        raise Unauthorized("The token is not valid.")
+        raise Unauthorized(_l("The token is not valid."))
     if row.last_used_at is None or now - row.last_used_at >= LAST_USED_EVERY:
         row.last_used_at = now
         db.session.commit()

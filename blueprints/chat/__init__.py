@@ -1,5 +1,6 @@
-from flask import Blueprint
+"""The chat feature. ``bp`` is created in routes.py
+and re-exported here, so no module of the package imports the package back
+(tests/unit/test_imports.py forbids import cycles)."""
+from blueprints.chat.routes import bp
 
-bp = Blueprint("chat", __name__)
-
-from blueprints.chat import routes  # noqa: E402,F401
+__all__ = ["bp"]

@@ -1,7 +1,8 @@
-from flask import render_template
+from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 
-from blueprints.chat import bp
+bp = Blueprint("chat", __name__)
+
 
 
 @bp.get("/chat")

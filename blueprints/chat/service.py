@@ -15,10 +15,11 @@ from sqlalchemy.exc import IntegrityError
 
 from errors import AppError, BadRequest, Conflict, Forbidden, NotFound, TooLarge
 from extensions import db
+from i18n import _l
 from models import Membership, Message, Room, User, iso, utcnow
 from textnorm import control_in_name, is_blank, name_key
 
-ARCHIVED = "This room is archived: it is read-only until it is unarchived."
+ARCHIVED = _l("This room is archived: it is read-only until it is unarchived.")
 MAX_TOPIC_CHARS = 250  # PROTOCOL section 9; rooms.topic's CHECK constraint (migration 0006)
 
 DEFAULT_ROOMS = ("general", "random")
@@ -46,7 +47,7 @@ def ensure_default_rooms() -> None:
 def get_room(room_id: int) -> Room:
     room = db.session.get(Room, room_id)
     if room is None:
-        raise NotFound(f"No room {room_id}.")
+        raise NotFound(_l("No room %(room)s.", room=room_id))
     return room
 
 
@@ -62,7 +63,7 @@ def readable_room(user_id: int, room_id: int) -> Room:
     used: ``history``, ``sync``, ``typing``, ``read``, and posting."""
     room = get_room(room_id)
     if room.kind != "public" and membership(user_id, room_id) is None:
-        raise Forbidden("Only members may use this room.")
+        raise Forbidden(_l("Only members may use this room."))
     return room
 
 
@@ -77,7 +78,7 @@ def member_room(user_id: int, room_id: int) -> tuple[Room, Membership]:
     room = readable_room(user_id, room_id)
     member = membership(user_id, room_id)
     if member is None:
-        raise Forbidden("Join the room first.")
+        raise Forbidden(_l("Join the room first."))
     return room, member
 
 
@@ -158,15 +159,16 @@ def _check_room_name(name: str) -> tuple[str, str]:
     if bad is not None:
         # Line breaks and direction overrides make the name shown differ from
         # the name read ("\u202eroot" shows as "toor"): refused, not stripped.
-        raise BadRequest(f"name: must be one line without control or direction characters "
-                         f"(found U+{ord(bad):04X})")
+        char = f"U+{ord(bad):04X}"
+        raise BadRequest(_l("name: must be one line without control or direction characters "
+                            "(found %(char)s)", char=char))
     if is_blank(name) or len(name) > 64:
-        raise BadRequest("name: 1-64 characters on one line, not only invisible ones")
+        raise BadRequest(_l("name: 1-64 characters on one line, not only invisible ones"))
     key = name_key(name)
     if len(key) > ROOM_KEY_MAX:
-        raise BadRequest("name: too long once written in its plain form (NFKC)")
+        raise BadRequest(_l("name: too long once written in its plain form (NFKC)"))
     if key.startswith("dm:"):  # direct-message rooms own the "dm:<id>:<id>" keys
-        raise BadRequest("name: may not start with 'dm:'")
+        raise BadRequest(_l("name: may not start with 'dm:'"))
     return name, key
 
 
@@ -176,8 +178,9 @@ def _room_named(key: str) -> str | None:
 
 def _room_exists(name: str, existing: str | None) -> Conflict:
     if existing is None or existing == name:
-        return Conflict(f"A room named {name!r} already exists.")
-    return Conflict(f"A room named {existing!r} already exists; {name!r} looks the same.")
+        return Conflict(_l("A room named %(name)r already exists.", name=name))
+    return Conflict(_l("A room named %(existing)r already exists; %(name)r looks the same.",
+                       existing=existing, name=name))
 
 
 def clean_topic(topic: str) -> str:
@@ -185,13 +188,14 @@ def clean_topic(topic: str) -> str:
     topic = topic.strip()
     bad = control_in_name(topic)
     if bad is not None:
-        raise BadRequest(f"topic: must be one line without control or direction characters "
-                         f"(found U+{ord(bad):04X})")
+        char = f"U+{ord(bad):04X}"
+        raise BadRequest(_l("topic: must be one line without control or direction characters "
+                            "(found %(char)s)", char=char))
     if is_blank(topic):
         return ""  # only invisible characters: no topic
     if len(topic) > MAX_TOPIC_CHARS:
-        raise TooLarge(f"topic: at most {MAX_TOPIC_CHARS} characters (got {len(topic)})",
-                       limit=MAX_TOPIC_CHARS)
+        raise TooLarge(_l("topic: at most %(limit)s characters (got %(length)s)",
+                          limit=MAX_TOPIC_CHARS, length=len(topic)), limit=MAX_TOPIC_CHARS)
     return topic
 
 
@@ -202,7 +206,7 @@ def _member_limit_reached(room_id: int | None, adding: int) -> None:
         select(func.count()).select_from(Membership).where(Membership.room_id == room_id)) or 0
     if count + adding > limit:
         db.session.rollback()  # let go of _lock_room's lock at once
-        raise Conflict(f"A room may have at most {limit} members.", limit=limit)
+        raise Conflict(_l("A room may have at most %(limit)s members.", limit=limit), limit=limit)
 
 
 def _lock_room(room_id: int) -> None:
@@ -225,12 +229,12 @@ def create_room(user_id: int, name: str, kind: str, members: list[str],
         select(func.count(Room.id)).where(Room.created_by == user_id, Room.kind != "dm")
     )
     if owned >= limit:
-        raise Conflict(f"You may create at most {limit} rooms.", limit=limit)
+        raise Conflict(_l("You may create at most %(limit)s rooms.", limit=limit), limit=limit)
     existing = _room_named(key)
     if existing is not None:
         raise _room_exists(name, existing)
     if kind == "public" and members:
-        raise BadRequest("members: only for private rooms")
+        raise BadRequest(_l("members: only for private rooms"))
     invitees = _users_by_name(members) if kind == "private" else []
     _member_limit_reached(None, len({user_id, *(u.id for u in invitees)}))
     room = Room(name=name, name_key=key, kind=kind, created_by=user_id, topic=topic)
@@ -254,7 +258,7 @@ def _users_by_name(names: list[str]) -> list[User]:
                                                        User.active.is_(True))))
     missing = set(typed) - {u.username_key for u in users}
     if missing:
-        raise NotFound(f"No user named {typed[sorted(missing)[0]]!r}.")
+        raise NotFound(_l("No user named %(name)r.", name=typed[sorted(missing)[0]]))
     return users
 
 
@@ -279,7 +283,7 @@ def join_room(user_id: int, room_id: int) -> tuple[Room, bool]:
 def leave_room(user_id: int, room_id: int) -> bool:
     room = get_room(room_id)
     if room.kind == "dm":
-        raise BadRequest("room: a direct message cannot be left")
+        raise BadRequest(_l("room: a direct message cannot be left"))
     result = cast("CursorResult[Any]", db.session.execute(  # a DELETE's result has rowcount
         delete(Membership).where(Membership.room_id == room_id, Membership.user_id == user_id)
     ))
@@ -290,9 +294,9 @@ def leave_room(user_id: int, room_id: int) -> bool:
 def invite(user_id: int, room_id: int, username: str) -> tuple[Room, User, bool]:
     room = get_room(room_id)
     if membership(user_id, room_id) is None:
-        raise Forbidden("Only members may invite to this room.")
+        raise Forbidden(_l("Only members may invite to this room."))
     if room.kind == "dm":
-        raise BadRequest("room: nobody can be invited to a direct message")
+        raise BadRequest(_l("room: nobody can be invited to a direct message"))
     _writable(room)
     (user,) = _users_by_name([username])
     if membership(user.id, room_id) is not None:
@@ -316,9 +320,9 @@ def _managed_room(actor_id: int, is_admin: bool, room_id: int) -> Room:
     tells them; direct messages have no settings."""
     room = get_room(room_id) if is_admin else readable_room(actor_id, room_id)
     if room.kind == "dm":
-        raise BadRequest("room: a direct message has no settings or members to manage")
+        raise BadRequest(_l("room: a direct message has no settings or members to manage"))
     if not is_admin and room.created_by != actor_id:
-        raise Forbidden("Only the room's creator or an admin may do that.")
+        raise Forbidden(_l("Only the room's creator or an admin may do that."))
     return room
 
 
@@ -330,18 +334,18 @@ def remove_member(actor_id: int, is_admin: bool, room_id: int, username: str) ->
     process. Public rooms have no removal (anyone may join them again)."""
     room = _managed_room(actor_id, is_admin, room_id)
     if room.kind != "private":
-        raise BadRequest("room: only members of a private room can be removed")
+        raise BadRequest(_l("room: only members of a private room can be removed"))
     typed = name_key(username)
     user = db.session.scalar(select(User).where(User.username_key == typed))
     if user is None:
-        raise NotFound(f"No user named {username!r}.")
+        raise NotFound(_l("No user named %(name)r.", name=username))
     if user.id == actor_id:
-        raise BadRequest("username: to take yourself out of a room, leave it (room:leave)")
+        raise BadRequest(_l("username: to take yourself out of a room, leave it (room:leave)"))
     result = cast("CursorResult[Any]", db.session.execute(  # a DELETE's result has rowcount
         delete(Membership).where(Membership.room_id == room_id, Membership.user_id == user.id)))
     if result.rowcount == 0:
         db.session.rollback()
-        raise NotFound(f"{user.username!r} is not a member of this room.")
+        raise NotFound(_l("%(name)r is not a member of this room.", name=user.username))
     db.session.commit()
     return room, user
 
@@ -355,7 +359,7 @@ def update_room(actor_id: int, is_admin: bool, room_id: int, name: str | None,
     (``name_key``, UNIQUE in the database): "Dev ", "DEV" or "ｄｅｖ" beside
     "dev" is a ``conflict``; changing only the case of the room's own name is fine."""
     if name is None and topic is None:
-        raise BadRequest("payload: give name, topic or both")
+        raise BadRequest(_l("payload: give name, topic or both"))
     room = _managed_room(actor_id, is_admin, room_id)
     _writable(room)
     changes: dict = {}
@@ -432,10 +436,11 @@ def shared_room_ids(user_id: int) -> list[int]:
 def clean_text(text: str) -> str:
     text = text.strip()
     if is_blank(text):  # zero-width spaces alone would post a message nobody sees
-        raise BadRequest("text: must not be empty (or only invisible characters)")
+        raise BadRequest(_l("text: must not be empty (or only invisible characters)"))
     limit = _settings().MAX_MESSAGE_CHARS
     if len(text) > limit:
-        raise TooLarge(f"text: at most {limit} characters (got {len(text)})", limit=limit)
+        raise TooLarge(_l("text: at most %(limit)s characters (got %(length)s)", limit=limit,
+                          length=len(text)), limit=limit)
     return text
 
 
@@ -468,11 +473,11 @@ def _why_cannot_post(user_id: int, room_id: int) -> AppError:
     """The error for a refused post: no such room, not a member, or archived."""
     room = db.session.get(Room, room_id)
     if room is None:
-        return NotFound(f"No room {room_id}.")
+        return NotFound(_l("No room %(room)s.", room=room_id))
     if room.archived and (room.kind == "public" or membership(user_id, room_id) is not None):
         return Forbidden(ARCHIVED)
-    return Forbidden("Join the room first." if room.kind == "public"
-                     else "Only members may use this room.")
+    return Forbidden(_l("Join the room first.") if room.kind == "public"
+                     else _l("Only members may use this room."))
 
 
 # The hot path's statements, built once: SQLAlchemy then reuses their cache
@@ -515,7 +520,7 @@ def send_message(user_id: int, room_id: int, text: str, client_id: str) -> Sent:
     # for the three statements.
     author = db.session.get(User, user_id)
     if author is None:
-        raise NotFound(f"No user {user_id}.")
+        raise NotFound(_l("No user %(id)s.", id=user_id))
     author_dict = author.to_dict()
     if db.session().in_transaction():
         # End a read transaction so the write below starts a fresh one (an
@@ -543,7 +548,7 @@ def send_message(user_id: int, room_id: int, text: str, client_id: str) -> Sent:
         if existing is None:
             raise
         if existing.room_id != room_id:
-            raise Conflict("client_id: already used for a message in another room") from None
+            raise Conflict(_l("client_id: already used for a message in another room")) from None
         return Sent(existing.to_dict(), duplicate=True)
     return Sent({
         "id": message_id, "room": room_id, "seq": seq, "rev": rev,
@@ -556,12 +561,12 @@ def _changeable_message(user_id: int, message_id: int, admin_override: bool = Fa
     """A live message the user may change: their own (still a member), or any for admins."""
     message = db.session.get(Message, message_id)
     if message is None or message.deleted:
-        raise NotFound(f"No message {message_id}.")
+        raise NotFound(_l("No message %(id)s.", id=message_id))
     if message.author_id == user_id:
         room, _ = member_room(user_id, message.room_id)
     elif not admin_override:
         readable_room(user_id, message.room_id)  # non-members learn nothing more
-        raise Forbidden("Only the author may do that.")
+        raise Forbidden(_l("Only the author may do that."))
     else:
         room = get_room(message.room_id)
     _writable(room)

@@ -1,5 +1,7 @@
-from flask import Blueprint
+"""The market feature. ``bp`` is created in routes.py (cli.py adds its commands to it)
+and re-exported here, so no module of the package imports the package back
+(tests/unit/test_imports.py forbids import cycles)."""
+from blueprints.market import cli  # noqa: F401  (registers the commands on bp)
+from blueprints.market.routes import bp
 
-bp = Blueprint("market", __name__, cli_group="market")
-
-from blueprints.market import cli, routes  # noqa: E402,F401  (registers views and commands)
+__all__ = ["bp"]

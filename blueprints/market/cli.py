@@ -22,8 +22,8 @@ import sys
 import click
 from flask import current_app
 
-from blueprints.market import bp
 from blueprints.market.quotes import PublishError, RedisBook, parse_published
+from blueprints.market.routes import bp
 
 
 @bp.cli.command("publish")

@@ -12,6 +12,7 @@ from blueprints.market import schemas as s
 from blueprints.market import service
 from blueprints.market.feed import MarketFeed, init_feed
 from errors import BadRequest
+from i18n import _l
 from realtime.namespace import AppNamespace, event
 from realtime.rooms import symbol_room, user_room
 from realtime.state import Connection
@@ -35,7 +36,8 @@ class MarketNamespace(AppNamespace):
         known = set(self.feed.symbols)
         for symbol in symbols:
             if symbol not in known:
-                raise BadRequest(f"symbols: unknown symbol {symbol!r}; ask 'symbols' for the list")
+                raise BadRequest(_l("symbols: unknown symbol %(symbol)r; ask 'symbols' for the list",
+                                    symbol=symbol))
         return list(dict.fromkeys(symbols))  # de-duplicated, in the order asked
 
     # -- quotes -------------------------------------------------------------

@@ -1,8 +1,9 @@
-from flask import current_app, render_template
+from flask import Blueprint, current_app, render_template
 from flask_login import current_user, login_required
 
-from blueprints.market import bp
 from blueprints.market.feed import get_feed
+
+bp = Blueprint("market", __name__, cli_group="market")
 
 
 @bp.get("/market")

@@ -32,6 +32,7 @@ from sqlalchemy.exc import IntegrityError
 
 from errors import BadRequest, Conflict, NotFound
 from extensions import db
+from i18n import _l
 from models import Account, Position, Trade, utcnow
 from money import MAX_AMOUNT, ZERO, money, parse_money, round_cents
 
@@ -76,17 +77,18 @@ def validate_order(symbol: str, side: str, quantity: int, type_: str, limit_pric
     (schemas.TradeRequest, strict pydantic): they are not checked again here.
     """
     if symbol not in symbols:
-        raise BadRequest(f"symbol: unknown symbol {symbol!r}; ask 'symbols' for the list")
+        raise BadRequest(_l("symbol: unknown symbol %(symbol)r; ask 'symbols' for the list",
+                            symbol=symbol))
     price = None
     if type_ == "limit":
         if limit_price is None:
-            raise BadRequest('limit_price: required for a limit order, like "101.25"')
+            raise BadRequest(_l('limit_price: required for a limit order, like "101.25"'))
         try:
             price = parse_money(limit_price, "limit_price")
         except ValueError as exc:
-            raise BadRequest(str(exc)) from None
+            raise BadRequest(exc.args[0]) from None  # lazy: translated where it is sent
     elif limit_price is not None:
-        raise BadRequest("limit_price: only for limit orders (type \"limit\")")
+        raise BadRequest(_l('limit_price: only for limit orders (type "limit")'))
     return Order(symbol, side, quantity, type_, price, client_id)
 
 
@@ -208,7 +210,7 @@ def _duplicate_of(trade: Trade, order: Order) -> Placed:
     same = (trade.symbol, trade.side, trade.quantity, trade.type, trade.limit_price) == (
         order.symbol, order.side, order.quantity, order.type, order.limit_price)
     if not same:
-        raise Conflict("client_id: already used for a different order")
+        raise Conflict(_l("client_id: already used for a different order"))
     return Placed(trade, duplicate=True)
 
 
@@ -256,13 +258,14 @@ def cancel(user_id: int, trade_id: int, now: datetime | None = None) -> Trade:
     """Cancel an open order of the user; anything else is not_found or conflict."""
     trade = db.session.get(Trade, trade_id)
     if trade is None or trade.user_id != user_id:
-        raise NotFound(f"No order {trade_id}.")
+        raise NotFound(_l("No order %(id)s.", id=trade_id))
     _lock_account(user_id)
     trade = db.session.get_one(Trade, trade_id, populate_existing=True)
     if trade.status != "open":
         status = trade.status
         db.session.rollback()
-        raise Conflict(f"Order {trade_id} is {status}; only open orders can be cancelled.")
+        raise Conflict(_l("Order %(id)s is %(status)s; only open orders can be cancelled.",
+                          id=trade_id, status=status))
     trade.status = "cancelled"
     trade.updated_at = now or utcnow()
     db.session.commit()

@@ -1,5 +1,6 @@
-from flask import Blueprint
+"""The ops feature. ``bp`` is created in routes.py
+and re-exported here, so no module of the package imports the package back
+(tests/unit/test_imports.py forbids import cycles)."""
+from blueprints.ops.routes import bp
 
-bp = Blueprint("ops", __name__)
-
-from blueprints.ops import routes  # noqa: E402,F401
+__all__ = ["bp"]

@@ -10,13 +10,14 @@ from __future__ import annotations
 import ipaddress
 from functools import lru_cache
 
-from flask import Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
-from blueprints.ops import bp
 from extensions import db, limiter
 from middleware.clientinfo import client_ip
+
+bp = Blueprint("ops", __name__)
 
 
 @bp.get("/healthz")

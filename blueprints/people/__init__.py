@@ -1,5 +1,6 @@
-from flask import Blueprint
+"""The people feature. ``bp`` is created in routes.py
+and re-exported here, so no module of the package imports the package back
+(tests/unit/test_imports.py forbids import cycles)."""
+from blueprints.people.routes import bp
 
-bp = Blueprint("people", __name__)
-
-from blueprints.people import routes  # noqa: E402,F401
+__all__ = ["bp"]

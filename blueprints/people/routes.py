@@ -10,7 +10,7 @@ picture, but anonymous requests get 401.
 """
 from __future__ import annotations
 
-from flask import Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -18,12 +18,15 @@ from wtforms import ValidationError
 
 from audit import audit
 from blueprints.chat import service as chat_service
-from blueprints.people import bp, service
+from blueprints.people import service
 from errors import AppError, BadRequest, NotFound, TooLarge, Unauthorized
 from extensions import csrf, limiter, socketio
+from i18n import _l
 from middleware.clientinfo import client_ip
 from models import AVATAR_EXT
 from realtime.rooms import chat_room, user_room
+
+bp = Blueprint("people", __name__)
 
 MAX_QUERY_CHARS = 64
 # Multipart framing around the file (boundaries, part headers) on top of
@@ -53,12 +56,12 @@ def api_user(check_csrf: bool = True):
     if user is not None:
         return user
     if not current_user.is_authenticated:
-        raise Unauthorized("Log in, or send Authorization: Bearer <token>.")
+        raise Unauthorized(_l("Log in, or send Authorization: Bearer <token>."))
     if check_csrf:
         try:
             validate_csrf(request.headers.get("X-CSRFToken"))
         except (ValidationError, CSRFError):
-            raise Unauthorized("Send the page's CSRF token in the X-CSRFToken header.") from None
+            raise Unauthorized(_l("Send the page's CSRF token in the X-CSRFToken header.")) from None
     return current_user._get_current_object()
 
 
@@ -86,7 +89,7 @@ def users():
         api_user()
         q = request.args.get("q", "")
         if len(q) > MAX_QUERY_CHARS:
-            raise BadRequest(f"q: at most {MAX_QUERY_CHARS} characters")
+            raise BadRequest(_l("q: at most %(limit)s characters", limit=MAX_QUERY_CHARS))
         found, has_more = service.directory(q)
     except AppError as exc:
         return _error(exc, STATUS.get(exc.code, 500))
@@ -108,19 +111,19 @@ def upload_avatar():
         try:
             upload = request.files.get("file")
         except RequestEntityTooLarge:
-            raise TooLarge(f"file: at most {limit} bytes", limit=limit) from None
+            raise TooLarge(_l("file: at most %(limit)s bytes", limit=limit), limit=limit) from None
         if upload is None:
-            raise BadRequest("file: send the picture as the multipart field 'file'")
+            raise BadRequest(_l("file: send the picture as the multipart field 'file'"))
         data = upload.stream.read(limit + 1)
         user = service.set_avatar(user.id, data)
     except RequestEntityTooLarge:
-        exc = TooLarge(f"file: at most {limit} bytes", limit=limit)
+        exc = TooLarge(_l("file: at most %(limit)s bytes", limit=limit), limit=limit)
         return _error(exc, 413)
     except AppError as exc:
         if exc.code == "bad_request":
             audit("avatar_refused", user=getattr(user, "username", None),
                   user_id=getattr(user, "id", None), ip=client_ip(request.environ),
-                  reason=exc.message[:120])
+                  reason=exc.english[:120])
         return _error(exc, STATUS.get(exc.code, 500))
     audit("avatar_set", user=user.username, user_id=user.id, ip=client_ip(request.environ),
           version=user.avatar_version)
@@ -136,7 +139,7 @@ def avatar(user_id: int):
         return _error(exc, 401)
     picture = service.avatar_of(user_id)
     if picture is None:
-        return _error(NotFound("No such avatar."), 404)
+        return _error(NotFound(_l("No such avatar.")), 404)
     response = Response(picture.data, mimetype=picture.content_type)
     if request.args.get("v") == str(picture.version):
         # A new upload is a new ?v=: this URL's bytes never change. "private":

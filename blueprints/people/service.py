@@ -20,6 +20,7 @@ from sqlalchemy import or_, select
 
 from errors import BadRequest, Conflict, NotFound, TooLarge
 from extensions import db
+from i18n import _l
 from models import AVATAR_CONTENT_TYPE, Avatar, User, utcnow
 from textnorm import control_in_name, is_blank, is_invisible, name_key
 
@@ -51,7 +52,7 @@ def _settings():
 def get_user(user_id: int) -> User:
     user = db.session.get(User, user_id)
     if user is None or not user.active:
-        raise NotFound(f"No user {user_id}.")
+        raise NotFound(_l("No user %(id)s.", id=user_id))
     return user
 
 
@@ -100,8 +101,9 @@ def _one_line(field: str, text: str) -> str:
     if bad is not None:
         # Line breaks and direction overrides make the text shown differ from
         # the text read ("\u202eroot" shows as "toor"): refused, not stripped.
-        raise BadRequest(f"{field}: must be one line without control or direction characters "
-                         f"(found U+{ord(bad):04X})")
+        char = f"U+{ord(bad):04X}"
+        raise BadRequest(_l("%(field)s: must be one line without control or direction characters "
+                            "(found %(char)s)", field=field, char=char))
     return " ".join(unicodedata.normalize("NFC", _trim_invisible(text)).split())
 
 
@@ -122,17 +124,18 @@ def clean_display_name(user: User, raw: str) -> tuple[str | None, str | None]:
     if not raw.strip():
         return None, None
     if not name or is_blank(name):
-        raise BadRequest("display_name: 1-64 characters, not only invisible ones "
-                         "(or empty to show your username)")
+        raise BadRequest(_l("display_name: 1-64 characters, not only invisible ones "
+                            "(or empty to show your username)"))
     if len(name) > MAX_DISPLAY_NAME:
-        raise BadRequest(f"display_name: at most {MAX_DISPLAY_NAME} characters (got {len(name)})")
+        raise BadRequest(_l("display_name: at most %(limit)s characters (got %(length)s)",
+                            limit=MAX_DISPLAY_NAME, length=len(name)))
     key = name_key(name)
     if len(key) > DISPLAY_KEY_MAX:
-        raise BadRequest("display_name: too long once written in its plain form (NFKC)")
+        raise BadRequest(_l("display_name: too long once written in its plain form (NFKC)"))
     other = impersonated(user, key)
     if other is not None:
-        raise Conflict(f"display_name: looks like the username of another account ({other!r}); "
-                       "choose another")
+        raise Conflict(_l("display_name: looks like the username of another account (%(other)r); "
+                          "choose another", other=other))
     if key == user.username_key:
         return (None, None) if name == user.username else (name, key)
     return name, key
@@ -143,7 +146,8 @@ def clean_status(raw: str) -> str:
     if is_blank(status):
         return ""
     if len(status) > MAX_STATUS:
-        raise BadRequest(f"status: at most {MAX_STATUS} characters (got {len(status)})")
+        raise BadRequest(_l("status: at most %(limit)s characters (got %(length)s)",
+                            limit=MAX_STATUS, length=len(status)))
     return status
 
 
@@ -151,7 +155,7 @@ def update_profile(user_id: int, display_name: str | None = None,
                    status: str | None = None) -> tuple[User, list[str]]:
     """Set the display name and/or status. Returns the user and the fields that changed."""
     if display_name is None and status is None:
-        raise BadRequest("payload: give display_name, status or both")
+        raise BadRequest(_l("payload: give display_name, status or both"))
     user = get_user(user_id)
     changed: list[str] = []
     if display_name is not None:
@@ -173,7 +177,7 @@ def update_profile(user_id: int, display_name: str | None = None,
 
 # -- avatars -----------------------------------------------------------------
 
-NOT_AN_IMAGE = "file: not a picture that can be read (PNG, JPEG, GIF or WebP)"
+NOT_AN_IMAGE = _l("file: not a picture that can be read (PNG, JPEG, GIF or WebP)")
 
 
 def process_avatar(data: bytes) -> bytes:
@@ -185,7 +189,7 @@ def process_avatar(data: bytes) -> bytes:
     encoder from scratch. The EXIF orientation is applied first so photos
     stand upright. Centre-cropped to a square, then resized."""
     if not data:
-        raise BadRequest("file: empty")
+        raise BadRequest(_l("file: empty"))
     try:
         with Image.open(io.BytesIO(data), formats=AVATAR_FORMATS) as img:
             if img.format == "JPEG":
@@ -193,8 +197,9 @@ def process_avatar(data: bytes) -> bytes:
                 img.draft("RGB", (AVATAR_SIZE * 2, AVATAR_SIZE * 2))
             width, height = img.size
             if width * height > AVATAR_MAX_PIXELS:
-                raise BadRequest(f"file: {width}x{height} pixels is more than this server "
-                                 f"decodes ({AVATAR_MAX_PIXELS} pixels); use a smaller picture")
+                raise BadRequest(_l("file: %(width)sx%(height)s pixels is more than this server "
+                                    "decodes (%(limit)s pixels); use a smaller picture",
+                                    width=width, height=height, limit=AVATAR_MAX_PIXELS))
             img.load()  # the whole first frame: a truncated file fails here
             upright = ImageOps.exif_transpose(img)
             mode = "RGBA" if "A" in upright.getbands() or "transparency" in upright.info else "RGB"
@@ -216,7 +221,7 @@ def set_avatar(user_id: int, data: bytes) -> User:
     """Decode, re-encode and store the user's avatar; bump ``avatar_version``."""
     limit = _settings().MAX_AVATAR_BYTES
     if len(data) > limit:
-        raise TooLarge(f"file: at most {limit} bytes", limit=limit)
+        raise TooLarge(_l("file: at most %(limit)s bytes", limit=limit), limit=limit)
     picture = process_avatar(data)
     user = get_user(user_id)
     version = (user.avatar_version or 0) + 1

@@ -16,7 +16,7 @@ import socketio
 from deploy.cluster import Cluster, find_nginx
 from tests.conftest import require
 from tests.support.clients import register, token
-from tests.support.replica import ReplicaClient
+from tests.support.node_replica import NodeReplica, session_cookie
 from tests.support.server import OUTPUT
 from tests.support.services import REDIS_DATABASES, postgres_database, redis_db
 
@@ -64,11 +64,18 @@ class Peer:
             self.sio.disconnect()
 
 
-def node_of(cluster: Cluster, username: str) -> set[str]:
-    """Which processes logged a connect of this user (from their audit logs)."""
+def log_marks(cluster: Cluster) -> dict[str, int]:
+    """How long each process's log is now (logs are appended to across runs)."""
+    return {name: (cluster.log_dir / f"{name}.log").stat().st_size for name in cluster.nodes}
+
+
+def node_of(cluster: Cluster, username: str, since: dict[str, int] | None = None) -> set[str]:
+    """Which processes logged a connect of this user (from their audit logs, after ``since``)."""
     found = set()
     for name in cluster.nodes:
-        log = (cluster.log_dir / f"{name}.log").read_text(errors="replace")
+        with open(cluster.log_dir / f"{name}.log", "rb") as f:
+            f.seek((since or {}).get(name, 0))
+            log = f.read().decode(errors="replace")
         if f"connect user={username} " in log:
             found.add(name)
     return found
@@ -158,89 +165,115 @@ def failover_cluster():
 
 
 def test_sigkill_one_process_clients_fail_over_and_nothing_is_lost(failover_cluster):
+    """Four clients running the page's delivery code (chat/sync.js, chat/outbox.js under
+    Node), two on each process, one per transport; node1 is SIGKILLed a third of the way.
+
+    Each client sends its session cookie and sticky cookie (``sbnode``) in its
+    headers on every request, both transports. node1's clients keep sending
+    sbnode=node1 after it dies (the driver keeps no cookie jar; a browser
+    would take node2's cookie): nginx sends them to node2 (``backup``) either
+    way. Nothing may be lost or doubled, and every client's own view (no
+    sync asked for the check) must end equal to the server's history.
+    """
     cluster = failover_cluster
     names = ["fail_a", "fail_b", "fail_c", "fail_d"]
-    for n in names + ["watcher", "ghost"]:
-        register(cluster.url, n)
     placement = {"fail_a": ("node1", "websocket"), "fail_b": ("node1", "polling"),
                  "fail_c": ("node2", "websocket"), "fail_d": ("node2", "polling")}
-    replicas = []
-    deadline = time.monotonic() + 120
-    for n in names:
-        node, transport = placement[n]
-        r = ReplicaClient(cluster.url, lambda n=n: token(cluster.url, n), transport, GENERAL, n,
-                          http_session=on_node(node))
-        r.connect()
-        r.until_ok("room:join", {"room": GENERAL}, deadline)
-        replicas.append(r)
-    watcher = Peer(cluster, "watcher", "node2", "websocket")
-    ghost = Peer(cluster, "ghost", "node1", "websocket")  # does not reconnect: goes offline
-    watcher.call("room:join", {"room": GENERAL})
-    ghost.call("room:join", {"room": GENERAL})
-    sent: list[str] = []
-    errors: list[BaseException] = []
     per_client = 30
-    killed_at: dict[str, float] = {}
+    deadline = time.monotonic() + 120
+    stored = {"count": 0}
+    progress = threading.Condition()
 
-    def work(replica: ReplicaClient) -> None:
-        try:
-            for i in range(per_client):
-                sent.append(replica.send(f"{replica.name} {i}", deadline)["client_id"])
-                time.sleep(0.02)
-        except BaseException as exc:
-            errors.append(exc)
+    def on_event(_replica, event):
+        if event["event"] == "stored":
+            with progress:
+                stored["count"] += 1
+                progress.notify_all()
 
-    threads = [threading.Thread(target=work, args=(r,)) for r in replicas]
-    for t in threads:
-        t.start()
-    while len(sent) < per_client * len(replicas) // 3 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    on_node1 = [r for r in replicas if placement[r.name][0] == "node1"]
-    connects_before = {r.name: r.connects for r in on_node1}
-    killed_at["t"] = time.monotonic()
-    sent_at_kill = len(sent)
-    cluster.kill_node("node1")
-    # Time until each node1 client is connected again (through nginx, to node2).
-    reconnect = {}
-    while len(reconnect) < len(on_node1) and time.monotonic() < deadline:
+    replicas = []
+    watcher = None
+    marks = log_marks(cluster)
+    try:
+        # Each client's process starts as soon as its account exists; the
+        # other accounts and connections are made while they boot.
+        for n in names:
+            node, transport = placement[n]
+            http = register(cluster.url, n)
+            replicas.append(NodeReplica(
+                n, cluster.url, GENERAL, [transport],
+                cookie=session_cookie(http, sbnode=node), messages=per_client,
+                pace_ms=20, timeout_s=deadline - time.monotonic() + 10, on_event=on_event).start())
+        for n in ("watcher", "ghost"):
+            register(cluster.url, n)
+        watcher = Peer(cluster, "watcher", "node2", "websocket")
+        ghost = Peer(cluster, "ghost", "node1", "websocket")  # does not reconnect: goes offline
+        watcher.call("room:join", {"room": GENERAL})
+        ghost.call("room:join", {"room": GENERAL})
+        for r in replicas:
+            r.wait_for("ready", deadline)
+        # The sticky cookie in the client's headers placed it (polling needs it on every request).
+        assert {n: node_of(cluster, n, marks) for n in names} == \
+            {n: {p[0]} for n, p in placement.items()}
+
+        for r in replicas:
+            r.send("start")
+        with progress:
+            progress.wait_for(lambda: stored["count"] >= per_client * len(replicas) // 3,
+                              max(0, deadline - time.monotonic()))
+            sent_at_kill = stored["count"]
+        on_node1 = [r for r in replicas if placement[r.name][0] == "node1"]
+        killed_at = time.monotonic()
+        cluster.kill_node("node1")
+        for r in replicas:
+            r.wait_for("done", deadline)
+        # Time until each node1 client was connected again (through nginx, to node2).
+        reconnect = {}
         for r in on_node1:
-            if r.name not in reconnect and r.connects > connects_before[r.name] and r.sio.connected:
-                reconnect[r.name] = time.monotonic() - killed_at["t"]
-        time.sleep(0.02)
-    for t in threads:
-        t.join(max(1, deadline - time.monotonic()))
-    assert not errors, errors
-    assert len(reconnect) == len(on_node1), "node1's clients did not reconnect"
-    # The dead process's user goes offline within the expiry (6 s) plus a heartbeat round.
-    offline = watcher.wait_for("presence", lambda p: p["user"]["username"] == "ghost"
-                               and p["status"] == "offline", timeout=20)
-    offline_after = time.monotonic() - killed_at["t"]
+            after = [t for t in r.connect_times if t > killed_at]
+            assert after, f"{r.name} did not reconnect after node1 died"
+            reconnect[r.name] = after[0] - killed_at
+        # The dead process's user goes offline within the expiry (6 s) plus a heartbeat round.
+        offline = watcher.wait_for("presence", lambda p: p["user"]["username"] == "ghost"
+                                   and p["status"] == "offline", timeout=20)
+        offline_after = time.monotonic() - killed_at
 
-    truth = {}
-    reader = Peer(cluster, "watcher", "node2", "websocket")
-    after = 0
-    while True:
-        reply = reader.call("sync", {"rooms": {str(GENERAL): after}})
-        for m in reply["messages"]:
-            truth[m["id"]] = m
-            after = max(after, m["rev"])
-        if not reply["has_more"]:
-            break
-    reader.close()
-    stored = [m["client_id"] for m in sorted(truth.values(), key=lambda m: m["seq"])]
-    lost = len(set(sent) - set(stored))
-    duplicated = len(stored) - len(set(stored))
-    assert len(sent) == per_client * len(replicas) and lost == 0 and duplicated == 0
-    assert [m["seq"] for m in sorted(truth.values(), key=lambda m: m["seq"])] == \
-        list(range(1, len(truth) + 1))
-    expected = [(m["id"], m["seq"], m["text"]) for m in sorted(truth.values(), key=lambda m: m["seq"])]
-    for r in replicas:
-        assert r.sync(deadline)
-        assert [(m["id"], m["seq"], m["text"]) for m in r.history()] == expected, r.name
-        r.disconnect()
-    watcher.close()
+        truth = {}
+        reader = Peer(cluster, "watcher", "node2", "websocket")
+        after_rev = 0
+        while True:
+            reply = reader.call("sync", {"rooms": {str(GENERAL): after_rev}})
+            for m in reply["messages"]:
+                truth[m["id"]] = m
+                after_rev = max(after_rev, m["rev"])
+            if not reply["has_more"]:
+                break
+        reader.close()
+        ordered = sorted(truth.values(), key=lambda m: m["seq"])
+        typed = [f"{r.name}-{i}" for r in replicas for i in range(per_client)]
+        stored_ids = [m["client_id"] for m in ordered]
+        lost = len(set(typed) - set(stored_ids))
+        duplicated = len(stored_ids) - len(set(stored_ids))
+        assert lost == 0 and duplicated == 0 and len(stored_ids) == len(typed)
+        assert [m["seq"] for m in ordered] == list(range(1, len(truth) + 1))
+        expected = [[m["id"], m["seq"], m["rev"], m["text"], m["deleted"], m["client_id"]]
+                    for m in ordered]
+        settle_by = min(deadline, time.monotonic() + 30)
+        for r in replicas:
+            while True:
+                state = r.state(time.monotonic() + 10)
+                if state["messages"] == expected and state["pending"] == 0:
+                    break
+                assert time.monotonic() < settle_by, \
+                    f"{r.name}: its view never equalled the server's ({len(state['messages'])} " \
+                    f"of {len(expected)} messages, synced_rev {state['synced_rev']})"
+                time.sleep(0.2)  # polling the client's state until the deadline
+    finally:
+        for r in replicas:
+            r.close()
+        if watcher is not None:
+            watcher.close()
     figures = {
-        "messages_sent": len(sent), "sent_before_kill": sent_at_kill, "lost": lost,
+        "messages_sent": len(typed), "sent_before_kill": sent_at_kill, "lost": lost,
         "duplicated": duplicated, "reconnect_seconds": {k: round(v, 2) for k, v in reconnect.items()},
         "offline_presence_after_seconds": round(offline_after, 2), "presence_expiry": 6,
     }

@@ -96,13 +96,19 @@ class ChaosProxy:
     def cut_all(self, count: bool = True) -> int:
         return self._abort(list(self._pairs), count)
 
-    def start_cutting(self, min_gap: float = 0.2, max_gap: float = 0.8) -> None:
-        """Cut one random connection every min_gap..max_gap seconds until stopped."""
+    def start_cutting(self, min_gap: float = 0.2, max_gap: float = 0.8,
+                      max_cuts: int | None = None) -> None:
+        """Cut one random connection every min_gap..max_gap seconds until stopped,
+        or until ``max_cuts`` were made: a bounded count keeps a slow (loaded)
+        machine from seeing more faults per message, and the test from lasting
+        as long as its clients keep being cut."""
         self._stop_cutting.clear()
 
         def run() -> None:
-            while not self._stop_cutting.wait(self.random.uniform(min_gap, max_gap)):
-                self.cut_one()
+            made = 0
+            while (max_cuts is None or made < max_cuts) and \
+                    not self._stop_cutting.wait(self.random.uniform(min_gap, max_gap)):
+                made += self.cut_one()
 
         self._cutter = threading.Thread(target=run, daemon=True)
         self._cutter.start()

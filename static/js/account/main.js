@@ -4,6 +4,7 @@
  * expiry, with Revoke. Text only, through textContent (lib/dom.js h()). */
 import { api, csrfToken } from "../lib/api.js";
 import { $, h, showError, hideError } from "../lib/dom.js";
+import { t } from "../lib/i18n.js";
 import { createBody, rowCells, isExpired } from "./tokens.js";
 
 const root = $("account");
@@ -15,15 +16,15 @@ function start() {
   const errorBox = $("token-error");
 
   function render(tokens) {
-    table.tBodies[0].replaceChildren(...tokens.map((t) => {
-      const cells = rowCells(t);
-      return h("tr", { dataset: { tokenId: t.id } },
-        cells.map((text, i) => h("td", { className: i === 3 && isExpired(t) ? "expired" : null }, text)),
+    table.tBodies[0].replaceChildren(...tokens.map((token) => {
+      const cells = rowCells(token);
+      return h("tr", { dataset: { tokenId: token.id } },
+        cells.map((text, i) => h("td", { className: i === 3 && isExpired(token) ? "expired" : null }, text)),
         h("td", null, h("button", {
           type: "button", className: "btn btn-small btn-danger token-revoke",
-          dataset: { tokenId: t.id }, "aria-label": "Revoke " + t.name,
-          onClick: () => revoke(t),
-        }, "Revoke")));
+          dataset: { tokenId: token.id }, "aria-label": t("Revoke {name}", { name: token.name }),
+          onClick: () => revoke(token),
+        }, t("Revoke"))));
     }));
     table.hidden = tokens.length === 0;
     $("tokens-empty").hidden = tokens.length !== 0;
@@ -36,7 +37,7 @@ function start() {
   }
 
   async function revoke(token) {
-    if (!window.confirm(`Revoke "${token.name}"? Scripts using it stop working at once.`)) return;
+    if (!window.confirm(t("Revoke “{name}”? Scripts using it stop working at once.", { name: token.name }))) return;
     const reply = await api(`/api/tokens/${token.id}`, { method: "DELETE", csrf });
     if (!reply.ok) showError(errorBox, reply.error.message);
     else hideError(errorBox);
@@ -48,7 +49,7 @@ function start() {
     hideError(errorBox);
     const body = createBody($("token-name").value, $("token-expiry").value);
     if (!body.name) {
-      showError(errorBox, "Give the token a name.");
+      showError(errorBox, t("Give the token a name."));
       return;
     }
     const button = $("token-create");
@@ -77,7 +78,7 @@ function start() {
       field.select();
       try { copied = document.execCommand("copy"); } catch (_) { copied = false; }
     }
-    $("token-copy-status").textContent = copied ? "Copied." : "Select the text and copy it.";
+    $("token-copy-status").textContent = copied ? t("Copied.") : t("Select the text and copy it.");
   });
 
   load();

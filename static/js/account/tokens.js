@@ -1,4 +1,5 @@
 /* What the token table shows, without the DOM (tests/js/tokens.test.js). */
+import { t } from "../lib/i18n.js";
 
 /** The /api/tokens body for the form's values: expiry "0" means never (null). */
 export function createBody(name, expiry) {
@@ -7,7 +8,7 @@ export function createBody(name, expiry) {
 }
 
 /** "2026-12-02" style day of an ISO time, "never" for null, "–" for a bad one. */
-export function day(iso, empty = "never") {
+export function day(iso, empty = t("never")) {
   if (!iso) return empty;
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return "–";
@@ -24,7 +25,7 @@ export function rowCells(token, now = Date.now()) {
   return [
     token.name,
     day(token.created_at, "–"),
-    day(token.last_used_at, "never"),
-    isExpired(token, now) ? "expired " + day(token.expires_at) : day(token.expires_at, "never"),
+    day(token.last_used_at, t("never")),
+    isExpired(token, now) ? t("expired {day}", { day: day(token.expires_at) }) : day(token.expires_at, t("never")),
   ];
 }

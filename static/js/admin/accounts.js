@@ -4,11 +4,23 @@
  * `invite:revoke`. Text only, through textContent (lib/dom.js h()). */
 import { errorText } from "../lib/rpc.js";
 import { $, h } from "../lib/dom.js";
+import { t, formatDate } from "../lib/i18n.js";
 
 function when(iso) {
-  if (!iso) return "never";
+  if (!iso) return t("never");
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? "–" : d.toLocaleString();
+  return Number.isNaN(d.getTime()) ? "–" : formatDate(d, { dateStyle: "medium", timeStyle: "short" });
+}
+
+/** An invite's status ("active", "used", "expired", "revoked") in the page's language. */
+function statusText(status) {
+  switch (status) {
+    case "active": return t("active");
+    case "used": return t("used");
+    case "expired": return t("expired");
+    case "revoked": return t("revoked");
+    default: return status;
+  }
 }
 
 export function startAccounts(rpc, socket, me) {
@@ -28,19 +40,19 @@ export function startAccounts(rpc, socket, me) {
   function userRow(u) {
     const self = u.username === me;
     const actions = self ? [] : [
-      button(u.disabled ? "Enable" : "Disable", u.disabled ? "" : "btn-danger user-disable", () => {
-        if (!u.disabled && !window.confirm(`Disable ${u.username}? Every session, token and socket of theirs ends now.`)) return;
+      button(u.disabled ? t("Enable") : t("Disable"), u.disabled ? "" : "btn-danger user-disable", () => {
+        if (!u.disabled && !window.confirm(t("Disable {name}? Every session, token and socket of theirs ends now.", { name: u.username }))) return;
         act("user:disable", { username: u.username, disabled: !u.disabled },
-          (x) => `${x.username} is ${x.disabled ? "disabled" : "enabled"}.`);
+          (x) => (x.disabled ? t("{name} is disabled.", { name: x.username }) : t("{name} is enabled.", { name: x.username })));
       }, { username: u.username, action: "disable" }),
-      button(u.admin ? "Revoke admin" : "Make admin", "user-admin", () => {
+      button(u.admin ? t("Revoke admin") : t("Make admin"), "user-admin", () => {
         act("user:admin", { username: u.username, admin: !u.admin },
-          (x) => `${x.username} is ${x.admin ? "now an admin" : "no longer an admin"}.`);
+          (x) => (x.admin ? t("{name} is now an admin.", { name: x.username }) : t("{name} is no longer an admin.", { name: x.username })));
       }, { username: u.username, action: "admin" }),
     ];
     return h("tr", { dataset: { username: u.username } },
-      h("td", null, u.username), h("td", null, u.admin ? "yes" : "–"), h("td", null, u.disabled ? "yes" : "–"),
-      h("td", null, u.connections ? "online" : when(u.last_seen)), h("td", null, String(u.connections)),
+      h("td", null, u.username), h("td", null, u.admin ? t("yes") : "–"), h("td", null, u.disabled ? t("yes") : "–"),
+      h("td", null, u.connections ? t("online") : when(u.last_seen)), h("td", null, String(u.connections)),
       h("td", null, h("span", { className: "actions" }, actions)));
   }
 
@@ -54,10 +66,10 @@ export function startAccounts(rpc, socket, me) {
   function inviteRow(inv) {
     return h("tr", { dataset: { code: inv.code, status: inv.status } },
       h("td", null, h("a", { href: inv.url, className: "invite-code", rel: "noreferrer" }, inv.code)),
-      h("td", null, `${inv.uses}/${inv.max_uses}`), h("td", null, when(inv.expires_at)), h("td", null, inv.status),
-      h("td", null, inv.status === "active" ? button("Revoke", "btn-danger invite-revoke", async () => {
+      h("td", null, `${inv.uses}/${inv.max_uses}`), h("td", null, when(inv.expires_at)), h("td", null, statusText(inv.status)),
+      h("td", null, inv.status === "active" ? button(t("Revoke"), "btn-danger invite-revoke", async () => {
         const reply = await rpc("invite:revoke", { code: inv.code });
-        inviteStatus.textContent = reply.ok ? "Link revoked." : errorText(reply);
+        inviteStatus.textContent = reply.ok ? t("Link revoked.") : errorText(reply);
         await loadInvites();
       }, { code: inv.code }) : ""));
   }
@@ -76,7 +88,7 @@ export function startAccounts(rpc, socket, me) {
       inviteStatus.textContent = errorText(reply);
       return;
     }
-    inviteStatus.textContent = "Link created: send it to the person you invite.";
+    inviteStatus.textContent = t("Link created: send it to the person you invite.");
     $("invite-link").value = reply.invite.url;
     $("invite-qr").src = reply.invite.qr_url;
     $("invite-new").hidden = false;

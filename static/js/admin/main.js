@@ -6,7 +6,8 @@ import uPlot from "../../vendor/uPlot.esm.js";
 import { connect } from "../lib/connection.js";
 import { caller, errorText } from "../lib/rpc.js";
 import { browserStorage } from "../lib/storage.js";
-import { $, h } from "../lib/dom.js";
+import { $, h, clockTime } from "../lib/dom.js";
+import { t } from "../lib/i18n.js";
 import { startAccounts } from "./accounts.js";
 
 const HISTORY_SECONDS = 600;
@@ -19,7 +20,7 @@ function start(root) {
     loginNext: "/admin",
     onRefused(data, badge) {
       if (data.code !== "forbidden") return false;
-      badge.set("offline", "admins only");
+      badge.set("offline", t("admins only"));
       return !data.retry_after; // a kick's block ends (retry then); not being an admin does not
     },
   });
@@ -41,9 +42,9 @@ function start(root) {
     return new uPlot(opts, [[], ...lines.map(() => [])], el);
   }
   const connChart = makeChart($("chart-connections"), [
-    ["total", "#4f46e5"], ["websocket", "#16a34a"], ["polling", "#d97706"],
+    [t("total"), "#4f46e5"], [t("websocket"), "#16a34a"], [t("polling"), "#d97706"],
   ]);
-  const eventsChart = makeChart($("chart-events"), [["events/s", "#4f46e5"]]);
+  const eventsChart = makeChart($("chart-events"), [[t("events/s"), "#4f46e5"]]);
   window.addEventListener("resize", () => {
     connChart.setSize({ width: $("chart-connections").clientWidth, height: 180 });
     eventsChart.setSize({ width: $("chart-events").clientWidth, height: 180 });
@@ -89,14 +90,14 @@ function start(root) {
       className: "btn btn-small btn-danger kick",
       dataset: { username },
       onClick: async () => {
-        if (!window.confirm(`Disconnect every socket of ${username}?`)) return;
+        if (!window.confirm(t("Disconnect every socket of {username}?", { username }))) return;
         const reply = await rpc("kick", { username });
         $("announce-status").textContent = reply.ok
-          ? `${username}: ${reply.disconnected} socket(s) disconnected.`
+          ? t("{username}: {count} socket(s) disconnected.", { username, count: reply.disconnected })
           : errorText(reply);
         refresh();
       },
-    }, "Kick");
+    }, t("Kick"));
   }
 
   function showConnections(rows) {
@@ -104,7 +105,7 @@ function start(root) {
     const me = root.dataset.username;
     fillTable($("connections-table"), rows.map((c) => [
       c.user.username, c.namespace, c.transport, c.address,
-      new Date(c.since).toLocaleTimeString(), c.rooms.join(", "),
+      clockTime(c.since), c.rooms.join(", "),
       c.user.username === me ? "" : kickButton(c.user.username),
     ]));
   }
@@ -127,7 +128,7 @@ function start(root) {
     const text = $("announce-text").value.trim();
     if (!text) return;
     const reply = await rpc("announce", { text });
-    $("announce-status").textContent = reply.ok ? "Announced to every chat user." : errorText(reply);
+    $("announce-status").textContent = reply.ok ? t("Announced to every chat user.") : errorText(reply);
     if (reply.ok) $("announce-text").value = "";
   });
 

@@ -18,6 +18,7 @@
  * and the other parts (ctx.rooms, ctx.messages), looked up when called.
  */
 import { h, showError, hideError } from "../lib/dom.js";
+import { t } from "../lib/i18n.js";
 import { restore, withEntry, withoutEntry, Queue, createSender, SEND_TIMEOUT_MS } from "./outbox.js";
 import { newClientId } from "./format.js";
 import { messageFrame } from "./messages.js";
@@ -38,9 +39,9 @@ export function createComposer(ctx) {
   function buildPending(p) {
     const headerExtra = [];
     if (p.room !== state.currentRoom) {
-      headerExtra.push(h("span", { className: "message-time pending-room" }, "to " + ctx.rooms.roomLabel(p.room, p.roomName)));
+      headerExtra.push(h("span", { className: "message-time pending-room" }, t("to {room}", { room: ctx.rooms.roomLabel(p.room, p.roomName) })));
     }
-    headerExtra.push(h("span", { className: "message-time pending-status" }, socket.connected ? "sending…" : "waiting for connection…"));
+    headerExtra.push(h("span", { className: "message-time pending-status" }, socket.connected ? t("sending…") : t("waiting for connection…")));
     const { node } = messageFrame({ author: me.username, text: p.text, headerExtra });
     node.classList.add("pending", "mine");
     Object.assign(node.dataset, { clientId: p.clientId, room: String(p.room), sort: "Infinity" });
@@ -103,14 +104,15 @@ export function createComposer(ctx) {
         store.set(DRAFTS_KEY, drafts);
       }
       const snippet = p.text.length > 40 ? p.text.slice(0, 40) + "…" : p.text;
-      toast("Not sent to " + ctx.rooms.roomLabel(p.room, p.roomName) + ": " + reason + " (“" + snippet + "” is back in that room's composer)", "error");
+      toast(t("Not sent to {room}: {reason} (“{snippet}” is back in that room's composer)",
+        { room: ctx.rooms.roomLabel(p.room, p.roomName), reason, snippet }), "error");
     }
   }
 
   /** The connection dropped: what was in flight goes again (same client_id) on the next connect. */
   function disconnected() {
     queue.lost();
-    for (const p of pending.values()) setPendingStatus(p, "waiting for connection…");
+    for (const p of pending.values()) setPendingStatus(p, t("waiting for connection…"));
   }
 
   // -- the outbox in localStorage (merged by client_id: tabs do not overwrite each other)

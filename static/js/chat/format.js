@@ -2,6 +2,7 @@
  * ordered, how a time reads, when messages share a header, where a system
  * line sorts, what the tab title says. rooms.js and messages.js render what
  * these return; tests/js/chat_format.test.js runs them under `node --test`. */
+import { t, formatDate } from "../lib/i18n.js";
 
 /** Consecutive messages of one author within this window share a header. */
 export const GROUP_WINDOW_MS = 5 * 60 * 1000;
@@ -23,7 +24,7 @@ export function roomSigil(room) {
 /** "#general", "@bob": how a room is named in a sentence; the fallback name when the room is unknown. */
 export function roomLabel(room, me, fallback) {
   if (room) return roomSigil(room) + displayName(room, me);
-  return fallback ? "#" + fallback : "another room";
+  return fallback ? "#" + fallback : t("another room");
 }
 
 /** The sidebar sorts rooms by this key (case-insensitive name). */
@@ -41,30 +42,33 @@ export function unreadText(count) {
 export function pageTitle(rooms, current, me) {
   let total = 0;
   for (const room of rooms) total += room.unread || 0;
-  const base = current ? roomSigil(current) + displayName(current, me) + " · Switchboard" : "Chat · Switchboard";
+  const base = (current ? roomSigil(current) + displayName(current, me) : t("Chat")) + " · Switchboard";
   return (total > 0 ? "(" + total + ") " : "") + base;
 }
 
 /** The room header's title and meta line. */
 export function roomHeading(room, me) {
   const title = (room.kind === "dm" ? "@ " : room.kind === "private" ? "" : "# ") + displayName(room, me);
-  const parts = [room.kind === "public" ? "public room" : room.kind === "private" ? "private room" : "direct message"];
-  if (Array.isArray(room.members)) parts.push(room.members.length + (room.members.length === 1 ? " member" : " members"));
+  const parts = [room.kind === "public" ? t("public room") : room.kind === "private" ? t("private room") : t("direct message")];
+  if (Array.isArray(room.members)) {
+    const count = room.members.length;
+    parts.push(count === 1 ? t("1 member") : t("{count} members", { count }));
+  }
   return { title, meta: parts.join(" · ") };
 }
 
 /**
  * Texts for a timestamp: `time` (hh:mm), `short` (hh:mm today, else with the
- * date), `full` (date and time); all "" for a bad timestamp. In the reader's
- * locale and time zone; `now` is injectable for tests.
+ * date), `full` (date and time); all "" for a bad timestamp. In the page's
+ * language (lib/i18n.js) and the browser's time zone; `now` is injectable for tests.
  */
 export function formatTime(iso, now = new Date()) {
   const d = new Date(iso);
   if (iso === undefined || iso === null || iso === "" || Number.isNaN(d.getTime())) return { short: "", time: "", full: "" };
-  const time = d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  const time = formatDate(d, { hour: "2-digit", minute: "2-digit" });
   const sameDay = d.toDateString() === now.toDateString();
-  const short = sameDay ? time : d.toLocaleDateString([], { month: "short", day: "numeric" }) + " " + time;
-  return { short, time, full: d.toLocaleString() };
+  const short = sameDay ? time : formatDate(d, { month: "short", day: "numeric" }) + " " + time;
+  return { short, time, full: formatDate(d, { dateStyle: "medium", timeStyle: "medium" }) };
 }
 
 /** One of 8 avatar colours, stable per name. */

@@ -25,6 +25,7 @@ import { caller } from "../lib/rpc.js";
 import { createStore } from "../lib/storage.js";
 import { toast as showToast } from "../lib/toast.js";
 import { h } from "../lib/dom.js";
+import { t } from "../lib/i18n.js";
 import { createTyping, createOnlineList } from "./presence.js";
 import { createRooms, LAST_ROOM_KEY, ROOMS_KEY } from "./rooms.js";
 import { createMessages, timeElement } from "./messages.js";
@@ -79,7 +80,7 @@ function main() {
 
   const { socket } = connect("/chat", {
     badge: el.badge,
-    offlineTitle: "No connection; messages you send wait and go out when it is back.",
+    offlineTitle: t("No connection; messages you send wait and go out when it is back."),
     loginNext: "/chat",
     notify: toast,
     // Logging out on a shared computer must not leave this user's unsent
@@ -249,7 +250,7 @@ function main() {
 
   socket.on("error", (data) => {
     if (!data) return;
-    const text = data.message || data.code || "Error";
+    const text = data.message || data.code || t("Error");
     toast(data.event ? text + " (" + data.event + ")" : text, "error");
   });
 
@@ -310,12 +311,12 @@ function main() {
   // Announcements and flashes
   // ---------------------------------------------------------------------
   function closeButton(onClick, className) {
-    return h("button", { type: "button", className, "aria-label": "Dismiss", onClick }, "×");
+    return h("button", { type: "button", className, "aria-label": t("Dismiss"), onClick }, "×");
   }
 
   function banner(text, ts) {
     const node = h("div", { className: "banner system-banner", role: "status" },
-      h("strong", { className: "banner-label" }, "Announcement"),
+      h("strong", { className: "banner-label" }, t("Announcement")),
       h("span", { className: "banner-text" }, text),
       ts ? timeElement("banner-time", ts, "short") : h("time", { className: "banner-time" }),
       closeButton(() => node.remove(), "banner-close"));

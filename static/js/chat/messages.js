@@ -13,6 +13,7 @@
  */
 import { errorText, isLost } from "../lib/rpc.js";
 import { h } from "../lib/dom.js";
+import { t } from "../lib/i18n.js";
 import { advance, noteRev, hasGap, applyById, syncRooms as syncAndApply } from "./sync.js";
 import { formatTime, avatarClass, initial, continues, systemSortKey } from "./format.js";
 
@@ -23,8 +24,8 @@ const GAP_WAIT_MS = 600;
 
 /** A <time> for `iso`: `which` of formatTime's texts shown, the full one as its title. */
 export function timeElement(className, iso, which) {
-  const t = formatTime(iso);
-  return h("time", { className, dateTime: iso || "", title: t.full }, t[which]);
+  const texts = formatTime(iso);
+  return h("time", { className, dateTime: iso || "", title: texts.full }, texts[which]);
 }
 
 /**
@@ -129,7 +130,7 @@ export function createMessages(ctx) {
     if (!cache || !cache.loaded) {
       cache = ensureCache(roomId);
       el.scroller.dataset.state = "loading";
-      setHistoryStatus("Loading…");
+      setHistoryStatus(t("Loading…"));
       const ack = await call("history", { room: roomId, limit: PAGE_SIZE });
       if (token !== state.openToken) {
         if (ack.ok) absorbHistory(roomId, ack, true);
@@ -137,7 +138,7 @@ export function createMessages(ctx) {
       }
       if (!ack.ok) {
         setHistoryStatus("");
-        if (!isLost(ack)) toast(errorText(ack, "Could not load the messages."), "error");
+        if (!isLost(ack)) toast(errorText(ack, t("Could not load the messages.")), "error");
         return;
       }
       absorbHistory(roomId, ack, true);
@@ -167,12 +168,12 @@ export function createMessages(ctx) {
     const before = minSeq(cache);
     if (!Number.isFinite(before)) return;
     cache.loadingOlder = true;
-    setHistoryStatus("Loading older messages…");
+    setHistoryStatus(t("Loading older messages…"));
     const ack = await call("history", { room: roomId, before_seq: before, limit: PAGE_SIZE });
     cache.loadingOlder = false;
     if (!ack.ok) {
       updateHistoryStatus();
-      if (!isLost(ack)) toast(errorText(ack, "Could not load older messages."), "error");
+      if (!isLost(ack)) toast(errorText(ack, t("Could not load older messages.")), "error");
       return;
     }
     if (roomId !== state.currentRoom) {
@@ -203,11 +204,13 @@ export function createMessages(ctx) {
   function updateHistoryStatus() {
     const cache = caches.get(state.currentRoom);
     if (!cache || !cache.loaded) {
-      return setHistoryStatus(socket.connected ? "Loading…" : "Waiting for the connection to load messages…");
+      return setHistoryStatus(socket.connected ? t("Loading…") : t("Waiting for the connection to load messages…"));
     }
-    if (cache.hasMore) return setHistoryStatus("Scroll up for older messages");
+    if (cache.hasMore) return setHistoryStatus(t("Scroll up for older messages"));
     const room = ctx.rooms.rooms.get(state.currentRoom);
-    setHistoryStatus(room ? "This is the beginning of " + (room.kind === "dm" ? "your conversation." : "#" + ctx.rooms.displayName(room) + ".") : "");
+    if (!room) return setHistoryStatus("");
+    setHistoryStatus(room.kind === "dm" ? t("This is the beginning of your conversation.")
+      : t("This is the beginning of {room}.", { room: "#" + ctx.rooms.displayName(room) }));
   }
 
   // -- sync (chat/sync.js) --------------------------------------------------
@@ -344,11 +347,11 @@ export function createMessages(ctx) {
   }
 
   function buildMessage(m) {
-    const author = (m.author && m.author.username) || "unknown";
+    const author = (m.author && m.author.username) || t("unknown");
     const mine = !!(m.author && m.author.id === me.id);
     const frame = messageFrame({
       author,
-      text: m.deleted ? "message deleted" : m.text,
+      text: m.deleted ? t("message deleted") : m.text,
       gutterExtra: timeElement("message-hovertime", m.ts, "time"),
       headerExtra: [timeElement("message-time", m.ts, "short")],
     });
@@ -368,14 +371,14 @@ export function createMessages(ctx) {
     if (m.deleted) frame.text.classList.add("message-deleted");
     if (m.edited_ts && !m.deleted) {
       // Beside the text, not inside it: .message-text holds exactly m.text.
-      frame.body.appendChild(h("span", { className: "message-edited", title: "Edited " + formatTime(m.edited_ts).full }, "(edited)"));
+      frame.body.appendChild(h("span", { className: "message-edited", title: t("Edited {time}", { time: formatTime(m.edited_ts).full }) }, t("(edited)")));
     }
     const canEdit = mine && !m.deleted;
     const canDelete = !m.deleted && (mine || me.isAdmin);
     if (canEdit || canDelete) {
       node.appendChild(h("div", { className: "message-actions" },
-        canEdit && h("button", { type: "button", className: "message-action message-edit", onClick: () => startEdit(node, m) }, "Edit"),
-        canDelete && h("button", { type: "button", className: "message-action message-delete", onClick: () => deleteMessage(m) }, "Delete")));
+        canEdit && h("button", { type: "button", className: "message-action message-edit", onClick: () => startEdit(node, m) }, t("Edit")),
+        canDelete && h("button", { type: "button", className: "message-action message-delete", onClick: () => deleteMessage(m) }, t("Delete"))));
     }
     return node;
   }
@@ -419,16 +422,16 @@ export function createMessages(ctx) {
   function startEdit(node, m) {
     if (node.querySelector(".message-editor")) return;
     const text = node.querySelector(".message-text");
-    const area = h("textarea", { "aria-label": "Edit message", rows: Math.min(8, Math.max(1, m.text.split("\n").length)) });
+    const area = h("textarea", { "aria-label": t("Edit message"), rows: Math.min(8, Math.max(1, m.text.split("\n").length)) });
     area.value = m.text;
-    const save = h("button", { type: "submit", className: "btn btn-small btn-primary" }, "Save");
+    const save = h("button", { type: "submit", className: "btn btn-small btn-primary" }, t("Save"));
     const err = h("p", { className: "inline-error", role: "alert", hidden: true });
     const close = () => {
       editor.remove();
       text.hidden = false;
       if (editing && editing.node === node) editing = null;
     };
-    const cancel = h("button", { type: "button", className: "btn btn-small btn-ghost", onClick: close }, "Cancel");
+    const cancel = h("button", { type: "button", className: "btn btn-small btn-ghost", onClick: close }, t("Cancel"));
     const editor = h("form", { className: "message-editor" }, area, save, cancel, err);
     text.hidden = true;
     text.after(editor);
@@ -459,9 +462,9 @@ export function createMessages(ctx) {
   }
 
   async function deleteMessage(m) {
-    if (!window.confirm("Delete this message?")) return;
+    if (!window.confirm(t("Delete this message?"))) return;
     const ack = await call("message:delete", { id: m.id });
-    if (!ack.ok) toast(errorText(ack, "Could not delete the message."), "error");
+    if (!ack.ok) toast(errorText(ack, t("Could not delete the message.")), "error");
   }
 
   // -- scrolling ------------------------------------------------------------

@@ -10,6 +10,7 @@
  *
  * tests/js/outbox.test.js runs it under `node --test`.
  */
+import { t } from "../lib/i18n.js";
 
 export const SEND_TIMEOUT_MS = 8000; // no answer within this: the same client_id again
 export const BACKOFF_MAX_MS = 30000;
@@ -32,14 +33,14 @@ export function decide(err, ack, { joinTried = false, publicRoom = false, failur
   const error = (ack && ack.error) || {};
   const code = error.code;
   if (code === "rate_limited") {
-    return { action: "hold", ms: Math.max(1, Number(error.retry_after) || 1) * 1000, status: "waiting (rate limit)…", retryable: false };
+    return { action: "hold", ms: Math.max(1, Number(error.retry_after) || 1) * 1000, status: t("waiting (rate limit)…"), retryable: false };
   }
   if (code === "forbidden" && !joinTried && publicRoom) return { action: "join" };
   if (code && code !== "internal" && code !== "unauthorized") {
-    return { action: "fail", reason: error.message || "The message was not sent." };
+    return { action: "fail", reason: error.message || t("The message was not sent.") };
   }
   // A server fault (or a session being renewed): keep it and retry later, backing off.
-  return { action: "hold", ms: backoff(failures + 1), status: "not sent yet, retrying…", retryable: true };
+  return { action: "hold", ms: backoff(failures + 1), status: t("not sent yet, retrying…"), retryable: true };
 }
 
 /** 2 s, 4 s, ... up to 30 s after n failures in a row. */
@@ -192,7 +193,7 @@ export function createSender(o) {
 
   function transmit(p) {
     const attempt = queue.start(p);
-    status(p, attempt > 1 ? "sending again…" : "sending…");
+    status(p, attempt > 1 ? t("sending again…") : t("sending…"));
     o.emit({ room: p.room, text: p.text, client_id: p.clientId }, (err, ack) => {
       const current = queue.isCurrent(p, attempt);
       const what = decide(err, ack, { joinTried: !!p.joinTried, publicRoom: o.publicRoom(p.room), failures: queue.failures });
@@ -209,7 +210,7 @@ export function createSender(o) {
         // No answer in time, or the connection dropped: it may or may not be
         // stored. The same client_id again is safe: now if still connected
         // (the server may be slow), else on the next connect.
-        status(p, o.connected() ? "sending again…" : "waiting for connection…");
+        status(p, o.connected() ? t("sending again…") : t("waiting for connection…"));
         pump();
       } else if (what.action === "join") {
         // Posting in a public room needs room:join first (e.g. a room picked

@@ -1,6 +1,7 @@
 /* Who is here: the typing indicator (sent throttled, shown with expiry) and
  * the list of people online in the shown room. Text only (textContent). */
 import { h } from "../lib/dom.js";
+import { t } from "../lib/i18n.js";
 
 const TYPING_SEND_EVERY_MS = 3000;
 const TYPING_EXPIRE_MS = 5000;
@@ -69,9 +70,9 @@ export function createTyping({ el, me, socket, currentRoom }) {
     const people = typingBy.get(currentRoom());
     const names = people ? Array.from(people.values(), (p) => p.user.username) : [];
     let text = "";
-    if (names.length === 1) text = names[0] + " is typing…";
-    else if (names.length === 2) text = names[0] + " and " + names[1] + " are typing…";
-    else if (names.length > 2) text = names.length + " people are typing…";
+    if (names.length === 1) text = t("{name} is typing…", { name: names[0] });
+    else if (names.length === 2) text = t("{first} and {second} are typing…", { first: names[0], second: names[1] });
+    else if (names.length > 2) text = t("{count} people are typing…", { count: names.length });
     el.typing.textContent = text;
     el.typing.classList.toggle("active", names.length > 0);
   }
@@ -96,12 +97,12 @@ export function createOnlineList({ el, me, openDm }) {
         className: "online-user" + (mine ? "" : " clickable"),
         dataset: { userId: String(user.id), username: user.username },
         tabIndex: mine ? undefined : 0,
-        title: mine ? undefined : "Direct message " + user.username,
+        title: mine ? undefined : t("Direct message {name}", { name: user.username }),
         onClick: mine ? undefined : () => openDm(user.username),
         onKeydown: mine ? undefined : (ev) => { if (ev.key === "Enter") openDm(user.username); },
       },
       h("span", { className: "presence-dot", "aria-hidden": "true" }),
-      h("span", { className: "online-name" }, user.username + (mine ? " (you)" : "")));
+      h("span", { className: "online-name" }, mine ? t("{name} (you)", { name: user.username }) : user.username));
     }));
     el.onlineCount.textContent = sorted.length ? String(sorted.length) : "";
   }

@@ -11,6 +11,7 @@
  */
 import { errorText, isLost } from "../lib/rpc.js";
 import { h, showError, hideError } from "../lib/dom.js";
+import { t } from "../lib/i18n.js";
 import { moveSelection } from "./switcher.js";
 import { displayName as nameOf, roomLabel as labelOf, roomSortKey, unreadText, pageTitle, roomHeading } from "./format.js";
 
@@ -108,7 +109,7 @@ export function createRooms(ctx) {
     // Private rooms get a lock drawn by the stylesheet (no emoji font needed).
     li.querySelector(".room-icon").textContent = merged.kind === "dm" ? "@" : merged.kind === "private" ? "" : "#";
     li.querySelector(".room-name").textContent = displayName(merged);
-    li.title = merged.kind === "public" && merged.joined === false ? merged.name + " (not joined yet)" : merged.name;
+    li.title = merged.kind === "public" && merged.joined === false ? t("{name} (not joined yet)", { name: merged.name }) : merged.name;
     place(li, merged);
     setUnread(room.id, merged.unread || 0);
     if (room.id === state.currentRoom) renderHeader();
@@ -172,7 +173,7 @@ export function createRooms(ctx) {
     lastRefresh = Date.now();
     const ack = await call("rooms:list", {});
     if (!ack.ok) {
-      if (!isLost(ack)) toast(errorText(ack, "Could not load the rooms."), "error");
+      if (!isLost(ack)) toast(errorText(ack, t("Could not load the rooms.")), "error");
       return;
     }
     const seen = new Set();
@@ -228,7 +229,7 @@ export function createRooms(ctx) {
     el.roomTitle.textContent = heading.title;
     el.roomTitle.dataset.kind = room.kind;
     el.roomMeta.textContent = heading.meta;
-    el.composer.placeholder = "Message " + labelOf(room, me);
+    el.composer.placeholder = t("Message {room}", { room: labelOf(room, me) });
     updateTitle();
   }
 
@@ -285,7 +286,7 @@ export function createRooms(ctx) {
     if (roomId !== state.currentRoom) return false;
     if (isLost(ack)) return false;
     if (!ack.ok) {
-      toast(errorText(ack, "Could not open the room."), "error");
+      toast(errorText(ack, t("Could not open the room.")), "error");
       if (ack.error && (ack.error.code === "not_found" || ack.error.code === "forbidden")) {
         remove(roomId);
         leaveCurrent();
@@ -312,7 +313,7 @@ export function createRooms(ctx) {
   async function openDm(username) {
     const ack = await call("dm:open", { username: username });
     if (!ack.ok) {
-      toast(errorText(ack, "Could not open the conversation."), "error");
+      toast(errorText(ack, t("Could not open the conversation.")), "error");
       return;
     }
     upsert(ack.room);
@@ -360,14 +361,14 @@ export function createRooms(ctx) {
     const name = el.newRoomName.value.trim();
     hideError(el.newRoomError);
     if (!name) {
-      showError(el.newRoomError, "Give the room a name.");
+      showError(el.newRoomError, t("Give the room a name."));
       return;
     }
     el.newRoomCreate.disabled = true;
     const ack = await call("room:create", { name: name, kind: "public" });
     el.newRoomCreate.disabled = false;
     if (!ack.ok) {
-      showError(el.newRoomError, errorText(ack, "Could not create the room."));
+      showError(el.newRoomError, errorText(ack, t("Could not create the room.")));
       return;
     }
     el.newRoomName.value = "";

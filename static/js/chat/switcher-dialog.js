@@ -14,6 +14,7 @@
  * @param o.opened   () => void: the dialog opened (fetch more people, then refresh())
  */
 import { h } from "../lib/dom.js";
+import { t } from "../lib/i18n.js";
 import { filterEntries, moveSelection } from "./switcher.js";
 
 export function createSwitcher({ entries, openRoom, openDm, after, opened = () => {} }) {
@@ -25,18 +26,19 @@ export function createSwitcher({ entries, openRoom, openDm, after, opened = () =
     "aria-expanded": "true",
     "aria-controls": "switcher-list",
     "aria-autocomplete": "list",
-    "aria-label": "Room or person",
-    placeholder: "Jump to a room or person…",
+    "aria-label": t("Room or person"),
+    placeholder: t("Jump to a room or person…"),
     autocomplete: "off",
     spellcheck: "false",
     maxLength: 100,
   });
-  const list = h("ul", { id: "switcher-list", className: "switcher-list", role: "listbox", "aria-label": "Matches" });
-  const empty = h("p", { className: "switcher-empty", hidden: true }, "Nothing matches.");
-  const hint = h("p", { className: "switcher-hint" }, "↑ ↓ to choose · Enter to open · Esc to close · # rooms only · @ people only");
+  const list = h("ul", { id: "switcher-list", className: "switcher-list", role: "listbox", "aria-label": t("Matches") });
+  const empty = h("p", { className: "switcher-empty", hidden: true }, t("Nothing matches."));
+  const hint = h("p", { className: "switcher-hint" },
+    t("↑ ↓ to choose · Enter to open · Esc to close · # rooms only · @ people only"));
   // The box's padding is on an inner element, so that a click on the dialog
   // element itself is a click on the backdrop.
-  const dialog = h("dialog", { id: "switcher", className: "switcher", "aria-label": "Jump to a room or person" },
+  const dialog = h("dialog", { id: "switcher", className: "switcher", "aria-label": t("Jump to a room or person") },
     h("div", { className: "switcher-body" }, input, list, empty, hint));
   document.body.appendChild(dialog);
 
@@ -59,8 +61,8 @@ export function createSwitcher({ entries, openRoom, openDm, after, opened = () =
     },
     h("span", { className: "switcher-sigil", "aria-hidden": "true" }, entry.sigil),
     h("span", { className: "switcher-label" }, entry.label),
-    entry.type === "person" ? h("span", { className: "switcher-note" }, "message") : null,
-    entry.type === "room" && !entry.joined ? h("span", { className: "switcher-note" }, "join") : null,
+    entry.type === "person" ? h("span", { className: "switcher-note" }, t("message")) : null,
+    entry.type === "room" && !entry.joined ? h("span", { className: "switcher-note" }, t("join")) : null,
     entry.unread > 0 ? h("span", { className: "switcher-unread" }, String(entry.unread > 99 ? "99+" : entry.unread)) : null)));
     empty.hidden = shown.length > 0;
     select(selected);

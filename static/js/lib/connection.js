@@ -23,6 +23,7 @@
 import { io } from "../../vendor/socket.io.esm.min.js";
 import { retryDelay, SERVER_CLOSE_MS } from "./backoff.js";
 import { isKicked, kickedRetry } from "./kicked.js";
+import { t } from "./i18n.js";
 
 export function chosenTransports(search = window.location.search) {
   const wanted = new URLSearchParams(search).get("transport");
@@ -35,7 +36,7 @@ export function chosenTransports(search = window.location.search) {
  * @param {string} namespace  "/chat", "/market", "/admin"
  * @param {object} [o]
  * @param {HTMLElement} [o.badge]      the #conn-badge element
- * @param {string} [o.connectedLabel]  badge text when connected ("connected")
+ * @param {string} [o.connectedLabel]  badge text when connected (default: "connected", translated)
  * @param {string} [o.offlineTitle]    badge tooltip when offline
  * @param {string} [o.loginNext]       where /login sends back to (default: this path)
  * @param {(text: string, kind?: string) => void} [o.notify]  shows a refusal's message (a toast)
@@ -82,7 +83,7 @@ export function connect(namespace, o = {}) {
     if (isKicked(data)) {
       const retry = kickedRetry(data.retry_after);
       kickedNotice(retry.text);
-      badge.set("offline", "disconnected by an administrator");
+      badge.set("offline", t("disconnected by an administrator"));
       retryIn(retry.ms);
       return;
     }
@@ -160,7 +161,7 @@ export function hangUpSocket(socket) {
  * that know more (a refusal, say).
  */
 export function connectionBadge(socket, node, opts = {}) {
-  const connectedLabel = opts.connectedLabel || "connected";
+  const connectedLabel = opts.connectedLabel || t("connected");
   const manager = socket.io;
   let everConnected = false;
   let transport = "";
@@ -172,8 +173,8 @@ export function connectionBadge(socket, node, opts = {}) {
     if (transport) node.dataset.transport = transport;
     if (text) node.textContent = "● " + text;
     else if (state === "connected") node.textContent = "● " + connectedLabel + (transport ? " · " + transport : "");
-    else if (state === "reconnecting") node.textContent = everConnected ? "● reconnecting…" : "● connecting…";
-    else node.textContent = "● offline";
+    else if (state === "reconnecting") node.textContent = "● " + (everConnected ? t("reconnecting…") : t("connecting…"));
+    else node.textContent = "● " + t("offline");
     node.title = state === "offline" && opts.offlineTitle ? opts.offlineTitle : "";
   }
   const lost = () => set(navigator.onLine === false ? "offline" : "reconnecting");

@@ -1,6 +1,8 @@
 /* A few DOM helpers. Text goes in through textContent / text nodes only:
  * there is deliberately no way to pass HTML (no innerHTML anywhere). */
 
+import { formatDate } from "./i18n.js";
+
 export const $ = (id) => document.getElementById(id);
 
 const FORBIDDEN = new Set(["innerHTML", "outerHTML", "srcdoc"]);
@@ -58,8 +60,8 @@ export function pageData(root) {
   return root ? { ...root.dataset } : {};
 }
 
-/** "14:03:09" in the reader's locale, "" for a bad timestamp. */
+/** "14:03:09" in the page's language and the browser's time zone, "" for a bad timestamp. */
 export function clockTime(ts) {
   const d = new Date(ts);
-  return Number.isNaN(d.getTime()) ? "" : d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  return Number.isNaN(d.getTime()) ? "" : formatDate(d, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
 }

@@ -7,6 +7,7 @@
  *
  * No DOM here: tests/js/kicked.test.js runs it under `node --test`.
  */
+import { t } from "./i18n.js";
 
 /** True for the refusal of a kicked user. */
 export function isKicked(data) {
@@ -26,5 +27,5 @@ export function clock(ms) {
 export function kickedRetry(retryAfter, now = Date.now(), random = Math.random) {
   const ms = Math.max(1, Number(retryAfter) || 1) * 1000 + Math.round(Math.min(Math.max(Number(random()) || 0, 0), 1) * 1000);
   const at = now + ms;
-  return { ms, at, text: "An administrator disconnected you; retrying at " + clock(at) };
+  return { ms, at, text: t("An administrator disconnected you; retrying at {time}", { time: clock(at) }) };
 }

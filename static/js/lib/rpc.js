@@ -9,11 +9,11 @@
  * No DOM here: tests/js/rpc.test.js runs it under `node --test`.
  */
 
+import { t } from "./i18n.js";
+
 export const TIMEOUT = "timeout";
 export const DISCONNECTED = "disconnected";
 export const CALL_TIMEOUT_MS = 20000;
-
-const NO_ANSWER = "No answer from the server.";
 
 /**
  * The envelope for one `socket.timeout(ms).emit(..., (err, ack) => ...)`
@@ -24,13 +24,13 @@ export function envelope(err, ack) {
   if (err) {
     const message = String((err && err.message) || "");
     const code = /disconnect/i.test(message) ? DISCONNECTED : TIMEOUT;
-    return { ok: false, error: { code, message: NO_ANSWER } };
+    return { ok: false, error: { code, message: t("No answer from the server.") } };
   }
   if (!ack || typeof ack !== "object" || typeof ack.ok !== "boolean") {
-    return { ok: false, error: { code: "internal", message: "Bad reply from the server." } };
+    return { ok: false, error: { code: "internal", message: t("Bad reply from the server.") } };
   }
   if (!ack.ok && (!ack.error || typeof ack.error !== "object")) {
-    return { ok: false, error: { code: "internal", message: "Bad reply from the server." } };
+    return { ok: false, error: { code: "internal", message: t("Bad reply from the server.") } };
   }
   return ack;
 }
@@ -58,7 +58,8 @@ export function isLost(ack) {
   return code === TIMEOUT || code === DISCONNECTED;
 }
 
-/** The text to show people for a failed envelope. */
+/** The text to show people for a failed envelope (the server wrote its
+ * message in the connection's language, docs/protocol.md section 16). */
 export function errorText(ack, fallback) {
-  return (ack && ack.error && ack.error.message) || fallback || "Something went wrong.";
+  return (ack && ack.error && ack.error.message) || fallback || t("Something went wrong.");
 }

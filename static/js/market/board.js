@@ -6,6 +6,7 @@
  */
 import uPlot from "../../vendor/uPlot.esm.js";
 import { h, trend, clockTime } from "../lib/dom.js";
+import { t, formatNumber } from "../lib/i18n.js";
 import { cents, format, signed, minus, toChartNumber, chartLabel } from "./money.js";
 import { addPoint, mergeHistory } from "./history.js";
 
@@ -68,11 +69,11 @@ export function createBoard(el, { store, onSelect, onQuote }) {
     c.price.textContent = format(price, true);
     c.change.textContent = signed(change);
     c.pct.textContent = (change > 0n ? "+" : "") + q.change_pct + "%";
-    c.volume.textContent = Number(q.volume).toLocaleString();
+    c.volume.textContent = formatNumber(Number(q.volume));
     trend(c.change, change);
     trend(c.pct, change);
     if (live && prev !== null && prev !== price) flash(c.price, price > prev ? "flash-up" : "flash-down");
-    el.boardMeta.textContent = "updated " + clockTime(q.ts);
+    el.boardMeta.textContent = t("updated {time}", { time: clockTime(q.ts) });
     if (q.symbol === selected) {
       renderChartHeader();
       drawChart();
@@ -169,7 +170,7 @@ export function createBoard(el, { store, onSelect, onQuote }) {
       scales: { x: { time: true } },
       axes: [
         { stroke: cssVar("--muted", "#6b7280"), grid, ticks: grid, space: 90,
-          values: (u, ticks) => ticks.map((t) => clockTime(t * 1000)) },
+          values: (u, ticks) => ticks.map((tick) => clockTime(tick * 1000)) },
         { side: 1, size: 64, stroke: cssVar("--muted", "#6b7280"), grid, ticks: grid,
           values: (u, ticks) => ticks.map(chartLabel) },
       ],
@@ -177,7 +178,7 @@ export function createBoard(el, { store, onSelect, onQuote }) {
         {},
         { label: selected, stroke: line, width: 2, points: { show: false },
           fill: up ? "rgba(22,163,74,0.12)" : "rgba(220,38,38,0.12)" },
-        { label: "open", stroke: cssVar("--muted", "#6b7280"), width: 1, dash: [4, 4],
+        { label: t("open"), stroke: cssVar("--muted", "#6b7280"), width: 1, dash: [4, 4],
           points: { show: false } },
       ],
     }, data, el.chart);

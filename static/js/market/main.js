@@ -13,6 +13,7 @@ import { caller, isLost, errorText } from "../lib/rpc.js";
 import { createStore } from "../lib/storage.js";
 import { $ } from "../lib/dom.js";
 import { toaster } from "../lib/toast.js";
+import { t } from "../lib/i18n.js";
 import { createBoard } from "./board.js";
 import { createPortfolio } from "./portfolio.js";
 import { createTicket } from "./ticket.js";
@@ -60,7 +61,7 @@ function start(root) {
   const store = createStore(root.dataset.userId);
   const { socket } = connect("/market", {
     badge: el.badge,
-    connectedLabel: "live",
+    connectedLabel: t("live"),
     loginNext: "/market",
     notify,
   });
@@ -82,7 +83,7 @@ function start(root) {
     rpc,
     notify,
     onChange: () => ticket && ticket.updateEstimate(),
-    onResult: (t) => ticket && ticket.showResult(t),
+    onResult: (trade) => ticket && ticket.showResult(trade),
   });
   ticket = createTicket(el, { board, portfolio, rpc, store });
 

@@ -9,6 +9,7 @@
  *
  * No DOM here: tests/js/money.test.js runs it under `node --test`.
  */
+import { t, formatNumber } from "../lib/i18n.js";
 
 const MONEY_RE = /^([+-]?)(\d{1,15})(?:\.(\d{1,2}))?$/;
 const LIMIT_RE = /^(0|[1-9]\d{0,9})(\.\d{1,2})?$/;
@@ -88,20 +89,20 @@ export function percent(part, whole) {
 /** The limit price a person typed: {value: "101.25", cents} or {error}. */
 export function parseLimit(raw) {
   const text = String(raw === null || raw === undefined ? "" : raw).trim();
-  if (text === "") return { error: "Enter the limit price, like 101.25." };
-  if (!LIMIT_RE.test(text)) return { error: "The limit price is a number with at most 2 decimals, like 101.25." };
+  if (text === "") return { error: t("Enter the limit price, like 101.25.") };
+  if (!LIMIT_RE.test(text)) return { error: t("The limit price is a number with at most 2 decimals, like 101.25.") };
   const c = cents(text);
-  if (c <= 0n) return { error: "The limit price must be more than 0." };
+  if (c <= 0n) return { error: t("The limit price must be more than 0.") };
   return { value: format(c, false), cents: c };
 }
 
 /** A whole number of shares from 1 to max: {value} or {error}. */
 export function parseQuantity(raw, max) {
   const text = String(raw === null || raw === undefined ? "" : raw).trim();
-  if (text === "") return { error: "Enter how many shares." };
-  if (!/^\d+$/.test(text)) return { error: "Quantity must be a whole number of shares, like 10." };
+  if (text === "") return { error: t("Enter how many shares.") };
+  if (!/^\d+$/.test(text)) return { error: t("Quantity must be a whole number of shares, like 10.") };
   const n = Number(text);
-  if (n < 1 || n > max) return { error: "Quantity must be from 1 to " + max.toLocaleString() + "." };
+  if (n < 1 || n > max) return { error: t("Quantity must be from 1 to {max}.", { max: formatNumber(max) }) };
   return { value: n };
 }
 

@@ -1,17 +1,23 @@
 /* Cash, positions, open orders, my recent trades, and the market's activity feed.
  * Values and P/L are BigInt cents (money.js): no float ever touches money. */
 import { h, trend, clockTime } from "../lib/dom.js";
+import { t } from "../lib/i18n.js";
 import { isLost, errorText } from "../lib/rpc.js";
 import { cents, format, signed, times, sum, minus, percent } from "./money.js";
 import { addFill, loadFills } from "./history.js";
 
 /** One line about a trade, for the ticket's result and the trade list. */
-export function describe(t) {
-  const verb = t.side === "BUY" ? "Bought" : "Sold";
-  if (t.status === "filled") return verb + " " + t.quantity + " " + t.symbol + " at " + t.price + ".";
-  if (t.status === "open") return "Order placed: " + t.side.toLowerCase() + " " + t.quantity + " " + t.symbol + " at " + t.limit_price + " or better.";
-  if (t.status === "cancelled") return "Cancelled: " + t.side.toLowerCase() + " " + t.quantity + " " + t.symbol + ".";
-  return "Rejected: " + (t.reason || "the order could not be placed.");
+export function describe(trade) {
+  const p = { quantity: trade.quantity, symbol: trade.symbol, price: trade.price, limit: trade.limit_price };
+  const buy = trade.side === "BUY";
+  if (trade.status === "filled") return buy ? t("Bought {quantity} {symbol} at {price}.", p) : t("Sold {quantity} {symbol} at {price}.", p);
+  if (trade.status === "open") {
+    return buy ? t("Order placed: buy {quantity} {symbol} at {limit} or better.", p)
+      : t("Order placed: sell {quantity} {symbol} at {limit} or better.", p);
+  }
+  if (trade.status === "cancelled") return buy ? t("Cancelled: buy {quantity} {symbol}.", p) : t("Cancelled: sell {quantity} {symbol}.", p);
+  // The reason is stored with the trade, in English (the server's words at the time).
+  return t("Rejected: {reason}", { reason: trade.reason || t("the order could not be placed.") });
 }
 
 /**
@@ -54,10 +60,10 @@ export function createPortfolio(el, { board, rpc, notify, onChange, onResult }) 
   }
 
   /** A trade we heard about (ack or trade:update): keep the lists current until the next portfolio. */
-  function noteTrade(t) {
-    const i = trades.findIndex((x) => x.id === t.id);
-    if (i >= 0) trades[i] = t;
-    else trades.unshift(t);
+  function noteTrade(trade) {
+    const i = trades.findIndex((x) => x.id === trade.id);
+    if (i >= 0) trades[i] = trade;
+    else trades.unshift(trade);
     renderOrders();
   }
 
@@ -102,22 +108,22 @@ export function createPortfolio(el, { board, rpc, notify, onChange, onResult }) 
   }
 
   function renderOrders() {
-    const open = trades.filter((t) => t.status === "open").sort((a, b) => a.id - b.id);
-    el.orderRows.replaceChildren(...open.map((t) => {
-      const btn = h("button", { type: "button", className: "btn btn-small mk-cancel" }, "Cancel");
-      btn.addEventListener("click", () => cancelOrder(t.id, btn));
-      return h("tr", { dataset: { id: String(t.id) } },
-        h("td", null, t.symbol),
-        h("td", { className: t.side === "BUY" ? "mk-buy" : "mk-sell" }, t.side),
-        h("td", { className: "num" }, String(t.quantity)),
-        h("td", { className: "num" }, t.limit_price),
+    const open = trades.filter((x) => x.status === "open").sort((a, b) => a.id - b.id);
+    el.orderRows.replaceChildren(...open.map((o) => {
+      const btn = h("button", { type: "button", className: "btn btn-small mk-cancel" }, t("Cancel"));
+      btn.addEventListener("click", () => cancelOrder(o.id, btn));
+      return h("tr", { dataset: { id: String(o.id) } },
+        h("td", null, o.symbol),
+        h("td", { className: o.side === "BUY" ? "mk-buy" : "mk-sell" }, o.side === "BUY" ? t("BUY") : t("SELL")),
+        h("td", { className: "num" }, String(o.quantity)),
+        h("td", { className: "num" }, o.limit_price),
         h("td", { className: "mk-actions" }, btn));
     }));
     el.ordersEmpty.hidden = open.length > 0;
-    el.myTrades.replaceChildren(...trades.filter((x) => x.status !== "open").slice(0, 12).map((t) =>
-      h("li", { className: "mk-item mk-status-" + t.status },
-        h("span", { className: "mk-item-text" }, describe(t)),
-        h("time", { className: "mk-item-time" }, clockTime(t.ts)))));
+    el.myTrades.replaceChildren(...trades.filter((x) => x.status !== "open").slice(0, 12).map((x) =>
+      h("li", { className: "mk-item mk-status-" + x.status },
+        h("span", { className: "mk-item-text" }, describe(x)),
+        h("time", { className: "mk-item-time" }, clockTime(x.ts)))));
   }
 
   async function cancelOrder(id, btn) {
@@ -153,7 +159,7 @@ export function createPortfolio(el, { board, rpc, notify, onChange, onResult }) 
 
   function activityItem(a) {
     return h("li", { className: "mk-item" },
-      h("span", { className: a.side === "BUY" ? "mk-buy" : "mk-sell" }, a.side),
+      h("span", { className: a.side === "BUY" ? "mk-buy" : "mk-sell" }, a.side === "BUY" ? t("BUY") : t("SELL")),
       h("span", { className: "mk-item-text" }, " " + a.quantity + " " + a.symbol + " @ " + a.price),
       h("time", { className: "mk-item-time" }, clockTime(a.ts)));
   }

@@ -2,6 +2,7 @@
  * and sending an order. An order that got no answer is kept and sent again on
  * the next connect with the same client_id: the server fills it at most once. */
 import { $, showError, hideError } from "../lib/dom.js";
+import { t } from "../lib/i18n.js";
 import { isLost, errorText } from "../lib/rpc.js";
 import { format, times, parseLimit, parseQuantity } from "./money.js";
 import { describe } from "./portfolio.js";
@@ -36,7 +37,8 @@ export function createTicket(el, { board, portfolio, rpc, store }) {
   function update() {
     el.limitField.hidden = el.type.value !== "limit";
     const s = side();
-    el.submit.textContent = (s === "BUY" ? "Buy " : "Sell ") + (el.symbol.value || "");
+    const symbol = el.symbol.value || "";
+    el.submit.textContent = s === "BUY" ? t("Buy {symbol}", { symbol }) : t("Sell {symbol}", { symbol });
     el.submit.classList.toggle("is-sell", s === "SELL");
     updateEstimate();
   }
@@ -56,18 +58,19 @@ export function createTicket(el, { board, portfolio, rpc, store }) {
     }
     const total = times(price, q.value);
     const cash = portfolio.cash();
-    let text = (side() === "BUY" ? "Costs about " : "Brings about ") + format(total, true);
-    if (side() === "BUY" && cash !== null && total > cash) text += " — more than your cash";
+    const amount = format(total, true);
+    let text = side() === "BUY" ? t("Costs about {amount}", { amount }) : t("Brings about {amount}", { amount });
+    if (side() === "BUY" && cash !== null && total > cash) text += " " + t("— more than your cash");
     if (side() === "SELL") {
       const held = portfolio.held(el.symbol.value);
-      if (q.value > held) text += " — you hold " + held;
+      if (q.value > held) text += " " + t("— you hold {count}", { count: held });
     }
     el.estimate.textContent = text;
   }
 
-  function showResult(t) {
-    el.tradeResult.textContent = describe(t);
-    el.tradeResult.dataset.status = t.status;
+  function showResult(trade) {
+    el.tradeResult.textContent = describe(trade);
+    el.tradeResult.dataset.status = trade.status;
     el.tradeResult.hidden = false;
   }
 
@@ -77,7 +80,7 @@ export function createTicket(el, { board, portfolio, rpc, store }) {
     const ack = await rpc("trade", order);
     el.submit.disabled = false;
     if (isLost(ack)) {
-      showError(el.tradeError, "No answer yet: the order is sent again (safely) when the connection is back.");
+      showError(el.tradeError, t("No answer yet: the order is sent again (safely) when the connection is back."));
       return;
     }
     pendingOrder = null;
@@ -113,7 +116,7 @@ export function createTicket(el, { board, portfolio, rpc, store }) {
       }
     }
     if (!board.has(order.symbol)) {
-      showError(el.tradeError, "Pick a symbol.");
+      showError(el.tradeError, t("Pick a symbol."));
       ok = false;
     }
     if (ok) place(order);

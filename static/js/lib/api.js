@@ -6,6 +6,7 @@
  * No DOM here (the token is passed in): tests/js/api.test.js runs it under
  * `node --test` with a stub fetch.
  */
+import { t } from "./i18n.js";
 
 /**
  * @param {string} path  "/api/tokens"
@@ -29,7 +30,7 @@ export async function api(path, o = {}) {
       body: o.body === undefined ? undefined : JSON.stringify(o.body),
     });
   } catch (_) {
-    return { ok: false, status: 0, error: { code: "network", message: "The server could not be reached." } };
+    return { ok: false, status: 0, error: { code: "network", message: t("The server could not be reached.") } };
   }
   let data = null;
   if (response.status !== 204) {
@@ -40,7 +41,7 @@ export async function api(path, o = {}) {
   return {
     ok: false,
     status: response.status,
-    error: error || { code: "internal", message: `The server answered ${response.status}.` },
+    error: error || { code: "internal", message: t("The server answered {status}.", { status: response.status }) },
   };
 }
 

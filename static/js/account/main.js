@@ -1,4 +1,4 @@
-/* The account page: personal access tokens through /api/tokens (session
+/* The account page: the avatar (profile.js), and personal access tokens through /api/tokens (session
  * cookie + X-CSRFToken). A new token's secret is shown once, in a read-only
  * field with a Copy button; the table lists name, created, last used and
  * expiry, with Revoke. Text only, through textContent (lib/dom.js h()). */
@@ -6,12 +6,14 @@ import { api, csrfToken } from "../lib/api.js";
 import { $, h, showError, hideError } from "../lib/dom.js";
 import { t } from "../lib/i18n.js";
 import { createBody, rowCells, isExpired } from "./tokens.js";
+import { startAvatar } from "./profile.js";
 
 const root = $("account");
 if (root) start();
 
 function start() {
   const csrf = csrfToken();
+  startAvatar(csrf);
   const table = $("tokens-table");
   const errorBox = $("token-error");
 

@@ -107,6 +107,9 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
     app.register_blueprint(market_bp)
     app.register_blueprint(ops_bp)
     app.register_blueprint(people_bp)
+    from blueprints.auth.invites_cli import cli as invites_cli
+
+    app.cli.add_command(invites_cli)
 
     _init_socketio(app, settings)
     _init_http_extras(app, settings)
@@ -145,7 +148,7 @@ def _init_login(app: Flask) -> None:
 def _init_socketio(app: Flask, settings: Settings) -> None:
     from blueprints.admin import socketio_ui
     from blueprints.admin.events import AdminNamespace
-    from blueprints.auth.service import user_from_token
+    from blueprints.auth.tokens import bearer_user, token_credential
     from blueprints.chat.events import ChatNamespace
     from blueprints.market.events import MarketNamespace
     from middleware.guard import SESSION_HEADROOM, EngineIOGuard, PendingSessions, RefusalLog
@@ -187,7 +190,9 @@ def _init_socketio(app: Flask, settings: Settings) -> None:
     install_ack_tracking(socketio.server)
     # realtime/ imports no feature: the token check every namespace's connect
     # needs is handed to it here.
-    app.extensions["switchboard.user_from_token"] = user_from_token
+    app.extensions["switchboard.token_credential"] = token_credential
+    # /api's bearer check (blueprints/people/routes.py, blueprints/auth/api.py).
+    app.extensions["switchboard.user_from_token"] = bearer_user
     socketio.on_namespace(ChatNamespace("/chat", app))
     socketio.on_namespace(AdminNamespace("/admin", app))
     # The market feed loop starts lazily on the first /market connection or page view.
@@ -357,8 +362,8 @@ def _announce_empty_install(app: Flask, settings: Settings, log: logging.Logger)
         log.info("no accounts yet: register at %s://%s:%s/register; the first account becomes "
                  "the admin", settings.scheme, settings.HOST, settings.PORT)
     else:
-        log.info("no accounts yet and REGISTRATION=closed: create the first (admin) account with "
-                 "`flask --app app users create NAME --admin`")
+        log.info("no accounts yet and REGISTRATION=%s: create the first (admin) account with "
+                 "`flask --app app users create NAME --admin`", settings.REGISTRATION)
 
 
 def main() -> int:

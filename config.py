@@ -200,6 +200,22 @@ def _market_symbols(env: dict[str, str]) -> tuple[tuple[str, Decimal | None], ..
     return tuple(out.items())
 
 
+def _public_url(env: dict[str, str]) -> str | None:
+    """``PUBLIC_URL``: scheme and host (and port, and a path prefix), no query.
+    Invite links are built from it, so a typo would hand out dead links."""
+    from urllib.parse import urlsplit
+
+    raw = (env.get("PUBLIC_URL") or "").strip()
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query \
+            or parts.fragment or parts.username or parts.password:
+        raise ConfigError(f"PUBLIC_URL={raw!r} must be like https://chat.example.com "
+                          "(http or https, a host, no query or credentials)")
+    return raw.rstrip("/")
+
+
 def _file(name: str):
     def parse(env: dict[str, str]) -> str | None:
         value = env.get(name)
@@ -223,8 +239,11 @@ class Settings:
     MESSAGE_QUEUE: str | None = field(metadata={"parse": _str("MESSAGE_QUEUE")})
     CORS_ALLOWED_ORIGINS: list[str] = field(metadata={"parse": _origins})
     REGISTRATION: str = field(
-        metadata={"parse": _choice("REGISTRATION", "open", ("open", "closed"))}
+        metadata={"parse": _choice("REGISTRATION", "open", ("open", "closed", "invite"))}
     )
+    # The site's address as people reach it (invite links, their QR codes).
+    # None: http(s)://HOST:PORT (see ``public_url``).
+    PUBLIC_URL: str | None = field(metadata={"parse": _public_url})
     ASYNC_MODE: str = field(
         metadata={"parse": _choice("ASYNC_MODE", "eventlet", ("eventlet", "gevent", "threading"))}
     )
@@ -253,6 +272,14 @@ class Settings:
     MAX_AVATAR_BYTES: int = field(
         metadata={"parse": _int("MAX_AVATAR_BYTES", 5 * 1024 * 1024, 1024, 50 * 1024 * 1024)}
     )
+    # A kicked user's connects are refused this long (every process).
+    KICK_BLOCK_SECONDS: int = field(metadata={"parse": _int("KICK_BLOCK_SECONDS", 60, 0, 86400)})
+    # Invite links one admin may have usable at once (not used up, expired or revoked).
+    MAX_INVITES_PER_ADMIN: int = field(
+        metadata={"parse": _int("MAX_INVITES_PER_ADMIN", 20, 1, 10000)}
+    )
+    # Personal access tokens one account may hold (not revoked, not expired).
+    MAX_TOKENS_PER_USER: int = field(metadata={"parse": _int("MAX_TOKENS_PER_USER", 20, 1, 1000)})
     TOKEN_TTL: int = field(metadata={"parse": _int("TOKEN_TTL", 300, 10, 86400)})
     PING_INTERVAL: int = field(metadata={"parse": _int("PING_INTERVAL", 25, 1, 3600)})
     PING_TIMEOUT: int = field(metadata={"parse": _int("PING_TIMEOUT", 20, 1, 3600)})
@@ -321,6 +348,11 @@ class Settings:
     @property
     def scheme(self) -> str:
         return "https" if self.TLS_CERT else "http"
+
+    @property
+    def public_url(self) -> str:
+        """PUBLIC_URL, else this server's own http(s)://HOST:PORT (no trailing /)."""
+        return self.PUBLIC_URL or f"{self.scheme}://{self.HOST}:{self.PORT}"
 
     def allowed_origins(self) -> list[str]:
         """The explicit origin allow-list: the setting, or the app's own origin.

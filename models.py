@@ -94,6 +94,9 @@ class User(UserMixin, Model):
     display_key: Mapped[str | None] = mapped_column(String(255), nullable=True, default=None)
     status: Mapped[str] = mapped_column(String(80), default="", server_default="")
     avatar_version: Mapped[int | None] = mapped_column(Integer, nullable=True, default=None)
+    # When the user's first connection opened or their last one closed
+    # (realtime/namespace.py), never per message. Migration 0007.
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     __table_args__ = (
         CheckConstraint("theme IN ('light', 'dark', 'system')", name="ck_users_theme"),
@@ -153,6 +156,63 @@ class Avatar(Model):
     __table_args__ = (
         CheckConstraint("content_type IN ('image/webp')", name="ck_avatars_content_type"),
         CheckConstraint("version >= 1", name="ck_avatars_version"),
+    )
+
+
+class ApiToken(Model):
+    """A personal access token (PROTOCOL section 10): only the SHA-256 of its
+    secret is stored, so a copy of the database gives no working token.
+    Migration 0007."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    name: Mapped[str] = mapped_column(String(64))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    user: Mapped[User] = relationship()
+
+    __table_args__ = (
+        CheckConstraint("length(token_hash) = 64", name="ck_api_tokens_hash"),
+        CheckConstraint("expires_at IS NULL OR expires_at > created_at",
+                        name="ck_api_tokens_expiry"),
+        Index("ix_api_tokens_user", "user_id"),
+    )
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "name": self.name, "created_at": iso(self.created_at),
+                "last_used_at": iso(self.last_used_at), "expires_at": iso(self.expires_at)}
+
+
+class Invite(Model):
+    """A registration link for REGISTRATION=invite (PROTOCOL section 15).
+    The CHECK constraints keep ``0 <= uses <= max_uses`` whatever writes.
+    Migration 0007."""
+
+    __tablename__ = "invites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(43), unique=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    max_uses: Mapped[int] = mapped_column(Integer)
+    uses: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    creator: Mapped[User | None] = relationship()
+
+    __table_args__ = (
+        CheckConstraint("max_uses >= 1", name="ck_invites_max_uses"),
+        CheckConstraint("uses >= 0 AND uses <= max_uses", name="ck_invites_uses"),
+        CheckConstraint("length(code) >= 22", name="ck_invites_code"),
+        CheckConstraint("expires_at > created_at", name="ck_invites_expiry"),
+        Index("ix_invites_created_by", "created_by"),
     )
 
 

@@ -36,14 +36,31 @@ def close_connection(sio, conn: Connection, local: bool, reconnect: bool = False
         compat.close_session_now(sio.server.eio, eio_sid)
 
 
-def disconnect_user(user_id: int, reason: str) -> int:
-    """Disconnect every socket of the user, in every namespace and process."""
+def disconnect_user(user_id: int, reason: str, keep_personal_tokens: bool = False) -> int:
+    """Disconnect every socket of the user, in every namespace and process.
+
+    ``keep_personal_tokens``: leave the sockets opened with a personal access
+    token (log out everywhere, password change: those tokens stay valid, see
+    blueprints/auth/tokens.py)."""
     state = current_app.extensions["switchboard.state"]
     count = 0
     for conn in state.connections():
-        if conn.user_id == user_id:
+        if conn.user_id == user_id and not (keep_personal_tokens and conn.token_id is not None):
             close_connection(socketio, conn, local=state.get(conn.sid, conn.namespace) is not None)
             count += 1
     if count:
         audit("disconnect_user", user_id=user_id, reason=reason, sockets=count)
+    return count
+
+
+def disconnect_token(token_id: int, reason: str) -> int:
+    """Disconnect every socket opened with this personal token, every process."""
+    state = current_app.extensions["switchboard.state"]
+    count = 0
+    for conn in state.connections():
+        if conn.token_id == token_id:
+            close_connection(socketio, conn, local=state.get(conn.sid, conn.namespace) is not None)
+            count += 1
+    if count:
+        audit("disconnect_token", token_id=token_id, reason=reason, sockets=count)
     return count

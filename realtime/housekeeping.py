@@ -26,7 +26,7 @@ from sqlalchemy import select
 
 from audit import audit
 from extensions import db
-from models import User
+from models import ApiToken, User, utcnow
 from realtime import metrics
 from realtime.closing import close_connection
 from realtime.stats import ProcessStats
@@ -117,13 +117,30 @@ def close_revoked_connections(state, socketio) -> int:
         for uid, epoch, active in db.session.execute(
                 select(User.id, User.auth_epoch, User.active).where(User.id.in_(chunk))):
             current[uid] = (epoch, active)
+    # A personal token's socket outlives the epoch (log out everywhere) but
+    # not its token: revoked, expired, or its user disabled.
+    live_tokens = tokens_still_valid({c.token_id for c in conns if c.token_id is not None})
     revoked = [c for c in conns
-               if current.get(c.user_id) != (c.auth_epoch, True)]
+               if (c.token_id is None and current.get(c.user_id) != (c.auth_epoch, True))
+               or (c.token_id is not None and c.token_id not in live_tokens)]
     for conn in revoked:
         audit("session_revoked", user=conn.username, user_id=conn.user_id, sid=conn.sid,
               namespace=conn.namespace, ip=conn.ip, transport=conn.transport)
         close_connection(socketio, conn, local=True)
     return len(revoked)
+
+
+def tokens_still_valid(token_ids: set[int]) -> set[int]:
+    """Which of these personal tokens are live: not revoked, not expired,
+    their user not disabled (the same rule as blueprints/auth/tokens.py)."""
+    if not token_ids:
+        return set()
+    now = utcnow()
+    return set(db.session.scalars(
+        select(ApiToken.id).join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.id.in_(sorted(token_ids)), ApiToken.revoked_at.is_(None),
+               ApiToken.expires_at.is_(None) | (ApiToken.expires_at > now),
+               User.active.is_(True))))
 
 
 def refresh_transports(state, socketio) -> None:

@@ -84,6 +84,23 @@ RESERVED_EVENTS = frozenset({"connect", "disconnect", "connect_error"})
 RESERVED_PREFIX = "reserved:"
 
 
+def mark_seen(user_id: int) -> None:
+    """users.last_seen_at = now, on a user's first connect and last disconnect
+    in a namespace: the admin's "last seen" without a write per message.
+    A failure here (a busy database) must not refuse or break the socket."""
+    from sqlalchemy import update
+
+    from extensions import db
+    from models import User, utcnow
+
+    try:
+        db.session.execute(update(User).where(User.id == user_id).values(last_seen_at=utcnow()))
+        db.session.commit()
+    except Exception:  # noqa: BLE001 - logged; presence matters more than this column
+        db.session.rollback()
+        log.warning("could not record last_seen_at for user %s", user_id, exc_info=True)
+
+
 @dataclass(frozen=True)
 class EventSpec:
     name: str
@@ -151,10 +168,11 @@ class AppNamespace(Namespace):
         self.state = app.extensions["switchboard.state"]
         self.limiter = app.extensions["switchboard.limiter"]
         self.settings = app.extensions["switchboard.settings"]
-        # token -> User (or a domain error): the auth feature's check, injected
-        # by app.py. Importing blueprints.auth here would make plumbing depend
-        # on a feature (and did need a function-level import to dodge a cycle).
-        self.user_from_token = app.extensions["switchboard.user_from_token"]
+        # token -> (User, personal token id or None), or a domain error: the
+        # auth feature's check, injected by app.py. Importing blueprints.auth
+        # here would make plumbing depend on a feature (and did need a
+        # function-level import to dodge a cycle).
+        self.token_credential = app.extensions["switchboard.token_credential"]
         self.handlers: dict[str, tuple[EventSpec, Callable]] = {}
         for attr in dir(type(self)):
             fn = getattr(type(self), attr)
@@ -179,16 +197,25 @@ class AppNamespace(Namespace):
         environ = request.environ
         ip = client_ip(environ)
         user = None
+        token_id = None
         accept_language = environ.get("HTTP_ACCEPT_LANGUAGE")
         try:
             if isinstance(auth, dict) and auth.get("token") is not None:
-                user = self.user_from_token(auth.get("token"))
-                method = "token"
+                user, token_id = self.token_credential(auth.get("token"))
+                method = "token" if token_id is None else "personal_token"
             elif current_user.is_authenticated:
                 user = current_user._get_current_object()
                 method = "session"
             else:
                 raise Unauthorized(_l("Log in, or pass a token from /api/token in auth.token."))
+            blocked = self.state.blocked_for(user.id)
+            if blocked:
+                # A kick keeps the user out for KICK_BLOCK_SECONDS on every
+                # process (the block lives in the shared state); the page
+                # shows why and retries after retry_after (lib/connection.js).
+                raise Forbidden(_l("An administrator disconnected you; try again in "
+                                   "%(seconds)s s.", seconds=blocked),
+                                retry_after=blocked, reason="kicked")
             if self.admin_only and not user.is_admin:
                 raise Forbidden(_l("This namespace is for admins only."))
             if self.state.local_count() >= self.settings.MAX_CONNECTIONS:
@@ -210,12 +237,14 @@ class AppNamespace(Namespace):
         conn = Connection(
             sid=request.sid, namespace=self.namespace, user_id=user.id,
             username=user.username, is_admin=user.is_admin, transport=transport, ip=ip,
-            auth_epoch=user.auth_epoch,
+            auth_epoch=user.auth_epoch, token_id=token_id,
             # Events run outside a request (trigger_event): the language of this
             # connection's ack messages is decided here, once (i18n.py).
             locale=locale_for(user, accept_language),
         )
         count = self.state.add(conn)
+        if count == 1:
+            mark_seen(user.id)
         ensure_started(self.app, self.socketio)
         self.enter_room(request.sid, user_room(user.id))
         metrics.CONNECTIONS.labels(self.namespace, transport).inc()
@@ -231,6 +260,8 @@ class AppNamespace(Namespace):
         audit("disconnect", user=conn.username, user_id=conn.user_id, ip=conn.ip,
               sid=conn.sid, namespace=self.namespace, transport=conn.transport,
               reason=str(reason), seconds=round(time.time() - conn.connected_at, 1))
+        if left == 0:
+            mark_seen(conn.user_id)
         self.disconnected(conn, last=left == 0)
 
     def connected(self, conn: Connection, first: bool) -> None:

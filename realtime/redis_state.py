@@ -24,6 +24,7 @@ connections are also kept in memory.
 from __future__ import annotations
 
 import json
+import math
 import os
 import socket
 import time
@@ -191,6 +192,16 @@ class RedisState(ConnectionState):
 
     def acquire_lease(self, name: str, holder: str, ttl: float) -> bool:
         return bool(self._lease(keys=[f"{P}lease:{name}"], args=[holder, int(ttl * 1000)]))
+
+    def block_user(self, user_id: int, seconds: int) -> None:
+        # One key with Redis's own expiry: every process reads the same block,
+        # and nothing is left behind when it ends.
+        if seconds > 0:
+            self.redis.set(f"{P}kicked:{user_id}", "1", ex=seconds)
+
+    def blocked_for(self, user_id: int) -> int:
+        left = self.redis.pttl(f"{P}kicked:{user_id}")  # -2: no key, -1: no expiry
+        return math.ceil(left / 1000) if left and left > 0 else 0
 
     def publish_stats(self, stats: dict) -> None:
         self.redis.set(f"{P}stats:{self.proc}", json.dumps(stats), ex=int(self.expiry))

@@ -32,6 +32,9 @@ class Connection:
     ip: str
     connected_at: float = field(default_factory=time.time)
     auth_epoch: int = 0  # the user's epoch at connect: a newer one revokes this connection
+    # The personal access token it connected with (None: a session or a
+    # short-lived /api/token token): revoking that token closes it.
+    token_id: int | None = None
     locale: str = "en"  # the language of its error messages, chosen at connect (i18n.py)
 
     def to_dict(self) -> dict:
@@ -126,6 +129,14 @@ class ConnectionState(ABC):
         """
 
     @abstractmethod
+    def block_user(self, user_id: int, seconds: int) -> None:
+        """Refuse the user's connects for ``seconds`` (a kick), on every process."""
+
+    @abstractmethod
+    def blocked_for(self, user_id: int) -> int:
+        """Whole seconds left of the user's block (0: not blocked)."""
+
+    @abstractmethod
     def publish_stats(self, stats: dict) -> None:
         """Record this process's figures (events/s, errors) for the operator console."""
 
@@ -148,6 +159,7 @@ class MemoryState(ConnectionState):
         self._per_user: dict[tuple[int, str], int] = defaultdict(int)
         self._leases: dict[str, tuple[str, float]] = {}
         self._stats: dict = {}
+        self._blocks: dict[int, float] = {}  # user id -> time.monotonic() when it ends
 
     def add(self, conn: Connection) -> int:
         with self._lock:
@@ -200,6 +212,19 @@ class MemoryState(ConnectionState):
 
     def shutdown(self) -> None:
         pass
+
+    def block_user(self, user_id: int, seconds: int) -> None:
+        with self._lock:
+            now = time.monotonic()
+            # Drop ended blocks here, so the dict never outgrows the live ones.
+            self._blocks = {uid: end for uid, end in self._blocks.items() if end > now}
+            if seconds > 0:
+                self._blocks[user_id] = now + seconds
+
+    def blocked_for(self, user_id: int) -> int:
+        end = self._blocks.get(user_id)
+        left = (end - time.monotonic()) if end is not None else 0
+        return math.ceil(left) if left > 0 else 0
 
     def publish_stats(self, stats: dict) -> None:
         self._stats = stats

@@ -51,3 +51,23 @@ def socketio_ui(filename: str):
     response = send_from_directory(SOCKETIO_UI_DIR, filename)
     response.headers["Content-Security-Policy"] = SOCKETIO_UI_CSP
     return response
+
+
+@bp.get("/admin/invites/<code>/qr.svg")
+@login_required
+def invite_qr(code: str):
+    """An invite link as a QR code (SVG drawn by segno), admins only. Served
+    as image/svg+xml with a policy that lets nothing in it run or load: the
+    page shows it in an <img>, where SVG scripts never run anyway, and opened
+    on its own it is sandboxed (default-src 'none')."""
+    from flask import Response
+
+    from blueprints.auth import invites
+
+    _require_admin()
+    if invites.find(code) is None:
+        abort(404, description=_("No such invite link."))
+    response = Response(invites.qr_svg(code), mimetype="image/svg+xml")
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Content-Disposition"] = 'inline; filename="invite.svg"'
+    return response

@@ -7,14 +7,14 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from errors import BadRequest
+from errors import BadRequest, Conflict, Forbidden, NotFound
 from extensions import db
 from i18n import _l
-from models import Membership, Room, User, iso
+from models import ApiToken, Membership, Room, User, iso, utcnow
 from realtime.state import ConnectionState
-from textnorm import is_blank
+from textnorm import is_blank, name_key
 
 BUSIEST_ROOMS = 10
 
@@ -78,7 +78,8 @@ def connection_table(state: ConnectionState) -> list[dict]:
 
 
 def find_user(username: str) -> User | None:
-    return db.session.scalar(select(User).where(User.username_key == username.lower()))
+    """The account whose name looks like ``username`` (its ``name_key``, as auth stores it)."""
+    return db.session.scalar(select(User).where(User.username_key == name_key(username)))
 
 
 def announcement_text(text: str) -> str:
@@ -87,3 +88,68 @@ def announcement_text(text: str) -> str:
     if is_blank(text):  # only invisible characters: an announcement nobody sees
         raise BadRequest(_l("text: must not be empty"))
     return text
+
+
+# -- accounts (PROTOCOL section 15: users, user:disable, user:admin) ----------
+
+MAX_USER_ROWS = 1000
+
+
+def user_table(state: ConnectionState) -> list[dict]:
+    """Every account (the first MAX_USER_ROWS by name) with admin, disabled,
+    last seen and live connections (all processes)."""
+    per_user = Counter(c.user_id for c in state.connections())
+    users = db.session.scalars(select(User).order_by(User.username_key).limit(MAX_USER_ROWS))
+    return [user_row(u, per_user.get(u.id, 0)) for u in users]
+
+
+def user_row(user: User, connections: int) -> dict:
+    """One row of the admin's users table: User + admin, disabled, last_seen."""
+    return {**user.to_dict(), "admin": user.is_admin, "disabled": not user.active,
+            "last_seen": iso(user.last_seen_at), "connections": connections}
+
+
+def _target(username: str) -> User:
+    user = find_user(username)
+    if user is None:
+        raise NotFound(_l("No user named %(name)r.", name=username))
+    return user
+
+
+def _other_active_admins(user_id: int) -> int:
+    return db.session.scalar(select(func.count(User.id)).where(
+        User.is_admin.is_(True), User.active.is_(True), User.id != user_id)) or 0
+
+
+def set_disabled(actor_id: int, username: str, disabled: bool) -> User:
+    """Disable or enable, in one transaction. Disabling moves the auth epoch
+    (every session and short-lived token ends) and revokes every personal
+    access token, as ``flask users disable`` does (auth's ``set_active``);
+    the caller closes the sockets. Enabling brings no old token back."""
+    user = _target(username)
+    if user.id == actor_id and disabled:
+        raise Forbidden(_l("You cannot disable your own account."))
+    if disabled and user.is_admin and user.active and _other_active_admins(user.id) == 0:
+        raise Conflict(_l("%(name)s is the last admin; make someone else an admin first.",
+                          name=user.username))
+    user.active = not disabled
+    if disabled:
+        user.auth_epoch += 1
+        db.session.execute(update(ApiToken).where(
+            ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).values(revoked_at=utcnow()))
+    db.session.commit()
+    return user
+
+
+def set_admin(actor_id: int, username: str, admin: bool) -> User:
+    """Grant or revoke admin rights. Nobody demotes themselves, and the last
+    admin stays one (else nobody could manage the accounts any more)."""
+    user = _target(username)
+    if user.id == actor_id and not admin:
+        raise Forbidden(_l("You cannot remove your own admin rights; ask another admin."))
+    if not admin and user.is_admin and _other_active_admins(user.id) == 0:
+        raise Conflict(_l("%(name)s is the last admin; make someone else an admin first.",
+                          name=user.username))
+    user.is_admin = admin
+    db.session.commit()
+    return user

@@ -21,25 +21,14 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from audit import audit
 from blueprints.auth import service
-from blueprints.auth.forms import LoginForm, PasswordForm, RegisterForm
+from blueprints.auth.forms import LoginForm, RegisterForm
+from blueprints.auth.limits import login_budget
 from errors import AppError
-from extensions import csrf, limiter
+from extensions import csrf
 from middleware.clientinfo import client_ip
 from realtime.closing import disconnect_user
 
 bp = Blueprint("auth", __name__, cli_group="users")
-
-
-def _login_rate() -> str:
-    return current_app.extensions["switchboard.settings"].RATE_LIMIT_LOGIN
-
-
-# ONE budget of RATE_LIMIT_LOGIN per client address for every route that
-# hashes a password (PROTOCOL section 17). With a limit per route, one address
-# had 10/minute on each of /login, /register and /api/token: 30 hashes a
-# minute (40 with the password form), each ~80 ms of CPU. Flask-Limiter's
-# shared_limit keeps one counter for the scope "login" whichever route is hit.
-login_budget = limiter.shared_limit(_login_rate, scope="login", methods=["POST"])
 
 
 def _signed_in(user, remember: bool = False) -> None:
@@ -105,12 +94,50 @@ def _registration_open() -> bool:
 @login_budget
 def register():
     if not _registration_open():
+        if current_app.extensions["switchboard.settings"].REGISTRATION == "invite":
+            abort(403, description=_("Registration is by invitation: open the invite link an "
+                                     "admin sent you, or ask an admin for one."))
         abort(403, description=_("Registration is closed; ask an admin for an account."))
+    return _register_form()
+
+
+@bp.route("/join/<code>", methods=["GET", "POST"])
+@login_budget
+def join(code: str):
+    """Registration through an invite link (REGISTRATION=invite, or open).
+    A used-up, expired or revoked link: 410 with a page that says which."""
+    from blueprints.auth import invites
+
+    if current_app.extensions["switchboard.settings"].REGISTRATION == "closed":
+        abort(403, description=_("Registration is closed; ask an admin for an account."))
+    try:
+        invite = invites.usable(code)
+    except invites.InviteGone as gone:
+        return _invite_gone(gone.reason)
+    except AppError:
+        abort(404, description=_("There is no such invite link; check that it was copied whole."))
+    if current_user.is_authenticated and request.method == "GET":
+        flash(_("You already have an account; this invite link is for someone new."))
+        return redirect(url_for("chat.page"))
+    return _register_form(invite)
+
+
+def _invite_gone(reason: str):
+    audit("invite_refused", ip=client_ip(request.environ), reason=reason)
+    return render_template("auth/invite_gone.html", reason=reason, status=410), 410
+
+
+def _register_form(invite=None):
+    from blueprints.auth import invites
+
     form = RegisterForm()
     error = None
     if form.validate_on_submit():
         try:
-            user = service.create_user(form.username.data, form.password.data)
+            user = service.create_user(form.username.data, form.password.data,
+                                       invite_id=invite.id if invite else None)
+        except invites.InviteGone as gone:
+            return _invite_gone(gone.reason)
         except AppError as exc:
             # Shown at the username field; the form renders again with the
             # name as typed (password fields are never sent back).
@@ -118,12 +145,14 @@ def register():
         else:
             _signed_in(user)
             audit("register", user=user.username, user_id=user.id,
-                  ip=client_ip(request.environ), admin=user.is_admin)
+                  ip=client_ip(request.environ), admin=user.is_admin,
+                  invite=invite.id if invite else None,
+                  invited_by=invite.created_by if invite else None)
             flash(_("Welcome, %(name)s! You are the first account, so you are an admin.",
                     name=user.username) if user.is_admin else
                   _("Welcome, %(name)s!", name=user.username))
             return redirect(url_for("chat.page"))
-    return render_template("auth/register.html", form=form, error=error)
+    return render_template("auth/register.html", form=form, error=error, invite=invite)
 
 
 @bp.post("/logout")
@@ -132,35 +161,29 @@ def logout():
     user = current_user._get_current_object()
     # Ending the session everywhere also ends every socket and token of it.
     service.end_sessions(user)
-    disconnect_user(user.id, reason="logout")
+    # Personal access tokens are not sessions: their sockets stay (tokens.py).
+    disconnect_user(user.id, reason="logout", keep_personal_tokens=True)
     logout_user()
     session.pop("csrf_token", None)  # the next sign-in on this browser starts afresh
     audit("logout", user=user.username, user_id=user.id, ip=client_ip(request.environ))
     return redirect(url_for("auth.login"))
 
 
-@bp.route("/account/password", methods=["GET", "POST"])
+@bp.post("/account/sessions/end")
 @login_required
-@login_budget  # it hashes twice: the same budget as signing in
-def change_password():
-    form = PasswordForm()
-    error = None
-    if form.validate_on_submit():
-        user = current_user._get_current_object()
-        if service.authenticate(user.username, form.current_password.data) is None:
-            audit("auth_failed", user=user.username, ip=client_ip(request.environ), via="password",
-                  reason="bad_current_password")
-            error = _("The current password is wrong.")
-        else:
-            # Every other session, token and socket of the user ends here.
-            service.change_password(user, form.new_password.data)
-            disconnect_user(user.id, reason="password_changed")
-            _signed_in(user)  # this browser stays signed in, with the new epoch
-            audit("password_changed", user=user.username, user_id=user.id,
-                  ip=client_ip(request.environ))
-            flash(_("Password changed. You were signed out everywhere else."))
-            return redirect(url_for("chat.page"))
-    return render_template("auth/password.html", form=form, error=error)
+def end_other_sessions():
+    """Log out everywhere else: every other browser and short-lived token ends
+    (the epoch moves) and their sockets close on every process; this browser
+    signs in again with the new epoch. Personal access tokens stay (they are
+    revoked one by one on this page; blueprints/auth/tokens.py says why)."""
+    user = current_user._get_current_object()
+    service.end_sessions(user)
+    sockets = disconnect_user(user.id, reason="logout_everywhere", keep_personal_tokens=True)
+    _signed_in(user)
+    audit("logout_everywhere", user=user.username, user_id=user.id, sockets=sockets,
+          ip=client_ip(request.environ))
+    flash(_("You were logged out everywhere else."))
+    return redirect(url_for("auth.account"))
 
 
 @bp.post("/account/theme")

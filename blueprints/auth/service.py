@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import re
+from typing import Any, cast
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -13,7 +14,7 @@ from blocking import offload
 from errors import BadRequest, Conflict, Unauthorized
 from extensions import db
 from i18n import LOCALES, _l
-from models import User
+from models import ApiToken, Invite, User, utcnow
 from textnorm import name_key
 
 # Used with ``fullmatch`` only: ``^...$`` with ``match`` let "root\n" through,
@@ -57,8 +58,12 @@ def has_users() -> bool:
     return db.session.scalar(select(User.id).limit(1)) is not None
 
 
-def create_user(username: str, password: str, is_admin: bool | None = None) -> User:
-    """Create an account. The first account ever created is an admin."""
+def create_user(username: str, password: str, is_admin: bool | None = None,
+                invite_id: int | None = None) -> User:
+    """Create an account. The first account ever created is an admin.
+
+    ``invite_id``: take one use of that invite link in the same transaction
+    (``invites.InviteGone`` when none is left; a taken name gives the use back)."""
     validate_username(username)
     validate_password(password)
     key = name_key(username)
@@ -75,12 +80,46 @@ def create_user(username: str, password: str, is_admin: bool | None = None) -> U
     )
     db.session.add(user)
     try:
+        if invite_id is not None:
+            try:
+                take_invite_use(invite_id)
+            except InviteGone:
+                db.session.rollback()
+                raise
         db.session.commit()
     except IntegrityError:  # registered at the same moment: the UNIQUE index decides
         db.session.rollback()
         existing = db.session.scalar(select(User.username).where(User.username_key == key))
         raise _taken(username, existing or username) from None
     return user
+
+
+class InviteGone(Exception):
+    """The invite link exists but can no longer be used (HTTP 410); ``reason``
+    is used, expired or revoked."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def invite_usable_now(now):
+    """The SQL condition of an invite link that can be used at ``now``."""
+    return (Invite.revoked_at.is_(None)) & (Invite.uses < Invite.max_uses) & \
+        (Invite.expires_at > now)
+
+
+def take_invite_use(invite_id: int) -> None:
+    """Take one use of an invite link, in the caller's transaction, with ONE
+    conditional UPDATE: of two registrations racing for the last use the
+    database lets exactly one through (PostgreSQL's row lock, SQLite's write
+    lock). ``InviteGone`` when none is left. The caller commits with the new
+    account, or rolls back (the use too)."""
+    result = cast("CursorResult[Any]", db.session.execute(  # an UPDATE's result has rowcount
+        update(Invite).where(Invite.id == invite_id, invite_usable_now(utcnow()))
+        .values(uses=Invite.uses + 1)))
+    if result.rowcount != 1:
+        raise InviteGone("used")
 
 
 def _taken(username: str, existing: str) -> Conflict:
@@ -104,9 +143,14 @@ def authenticate(username: object, password: object) -> User | None:
 
 
 def change_password(user: User, new_password: str) -> None:
+    """New password: every session ends (the epoch) and every personal access
+    token is revoked. A password change is what people do after a leak, and
+    whoever knew the old password could have minted tokens with it; "log out
+    everywhere" (``end_sessions``) keeps them (blueprints/auth/tokens.py)."""
     validate_password(new_password)
     user.password_hash = _hash(new_password)
     end_sessions(user)
+    revoke_personal_tokens(user)
 
 
 THEMES = ("light", "dark", "system")
@@ -141,8 +185,20 @@ def end_sessions(user: User) -> None:
 
 
 def set_active(user: User, active: bool) -> None:
+    """Disable or enable. Disabling ends every session (the epoch) and revokes
+    every personal token: re-enabling later does not bring old tokens back."""
     user.active = active
     end_sessions(user)
+    if not active:
+        revoke_personal_tokens(user)
+
+
+def revoke_personal_tokens(user: User) -> int:
+    """Revoke every live personal access token of the user; returns how many."""
+    result = cast("CursorResult[Any]", db.session.execute(update(ApiToken).where(
+        ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).values(revoked_at=utcnow())))
+    db.session.commit()
+    return result.rowcount or 0
 
 
 def load_session_user(session_id: str) -> User | None:
@@ -168,7 +224,8 @@ def issue_token(user: User) -> tuple[str, int]:
 
 
 def user_from_token(token) -> User:
-    """The user a Socket.IO connect token names; ``Unauthorized`` if it is not good."""
+    """The user a short-lived /api/token token names; ``Unauthorized`` if it is
+    not good. (Personal access tokens: blueprints/auth/tokens.py.)"""
     if not isinstance(token, str) or len(token) > 512:
         raise Unauthorized(_l("The token is not valid."))
     ttl = current_app.extensions["switchboard.settings"].TOKEN_TTL

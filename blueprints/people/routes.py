@@ -17,14 +17,13 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import ValidationError
 
 from audit import audit
-from blueprints.chat import service as chat_service
 from blueprints.people import service
+from blueprints.people.announce import announce_user_updated
 from errors import AppError, BadRequest, NotFound, TooLarge, Unauthorized
-from extensions import csrf, limiter, socketio
+from extensions import csrf, limiter
 from i18n import _l
 from middleware.clientinfo import client_ip
 from models import AVATAR_EXT
-from realtime.rooms import chat_room, user_room
 
 bp = Blueprint("people", __name__)
 
@@ -72,15 +71,6 @@ def _user_json(user, online: set[int]) -> dict:
 def online_ids() -> set[int]:
     """Users with a /chat connection now, on any process (the shared state)."""
     return current_app.extensions["switchboard.state"].online_user_ids("/chat")
-
-
-def announce_user_updated(user) -> None:
-    """``user:updated`` (User) to everyone sharing a room with ``user``, and
-    to their own tabs: one emit, so a socket in several of those rooms gets
-    one copy; through the message queue it reaches every process."""
-    rooms = [chat_room(r) for r in chat_service.shared_room_ids(user.id)]
-    socketio.emit("user:updated", user.to_dict(), to=[*rooms, user_room(user.id)],
-                  namespace="/chat")
 
 
 @bp.get("/api/users")

@@ -72,6 +72,7 @@ PAGES = [
     Page("/market", "user", "#quote-rows tr[data-symbol] .mk-price"),
     Page("/admin", "admin", "#connections-table tbody tr"),
     Page("/account/password", "user", "form"),
+    Page("/account", "user", "#tokens-empty:not([hidden]), #tokens-table tbody tr"),
     Page("/no-such-page", "user", "#error-back", status=404, name="404"),
     Page("/no-such-page", None, "#error-back", status=404, name="404-logged-out"),
     Page("/admin", "user", "#error-back", status=403, name="403"),

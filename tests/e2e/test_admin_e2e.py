@@ -81,7 +81,7 @@ def test_console_end_to_end(server, root, username):
         assert metric(server.url, "process_resident_memory_bytes") > 0
 
         kicked = admin.call("kick", {"username": users[1]}, namespace="/admin", timeout=10)
-        assert kicked == {"ok": True, "disconnected": 2}
+        assert kicked == {"ok": True, "disconnected": 2, "blocked_seconds": 60}
         assert poll.wait_disconnected(10) and poll2.wait_disconnected(10)
         assert ws.connected and other.connected
 

@@ -355,7 +355,7 @@ def test_admin_stats_count_both_processes_and_kick_reaches_the_other(cluster):
         assert stats["connections"]["by_namespace"].get("/chat", 0) >= 2
         assert stats["connections"]["by_transport"]["polling"] >= 1
         kicked = admin.call("kick", {"username": "eve"}, namespace="/admin", timeout=10)
-        assert kicked == {"ok": True, "disconnected": 1}
+        assert kicked == {"ok": True, "disconnected": 1, "blocked_seconds": 60}
         assert eve.disconnected.wait(10), "eve's socket on node2 stayed connected"
         assert fay.sio.connected
     finally:

@@ -45,7 +45,7 @@ def test_stats_kick_and_announce(app):
     assert "general" in next(r for r in table if r["user"]["username"] == "bob")["rooms"]
 
     reply = call(admin, "kick", {"username": "BOB"}, namespace="/admin")
-    assert reply == {"ok": True, "disconnected": 2}
+    assert reply == {"ok": True, "disconnected": 2, "blocked_seconds": 60}
     assert not bob_chat.is_connected("/chat") and not bob_chat2.is_connected("/chat")
     assert carol.is_connected("/chat")
     assert call(admin, "kick", {"username": "nobody"}, namespace="/admin")["error"]["code"] == "not_found"

@@ -190,7 +190,7 @@ def no_disconnect_on_logout():
     # for the sockets to end, are satisfied by the backstop alone.
     import realtime.closing as closing
     import realtime.housekeeping as housekeeping
-    closing.disconnect_user = lambda user_id, reason: 0
+    closing.disconnect_user = lambda user_id, reason, **kwargs: 0
     housekeeping.close_revoked_connections = lambda state, socketio: 0
 
 
@@ -434,6 +434,63 @@ def fixed_state_namespaces():  # Redis counts a fixed namespace list again (the 
     from realtime.redis_state import RedisState
     RedisState.namespaces = property(lambda self: ("/admin", "/chat", "/market"),
                                      lambda self, value: None)
+
+def tokens_stored_plain():  # the personal token's secret kept as it is (padded to the column)
+    from blueprints.auth import tokens
+    tokens.hash_secret = lambda token: token.rjust(64, "0")
+
+
+def revoked_tokens_accepted():  # a revoked personal token still authenticates
+    from sqlalchemy import select
+
+    from blueprints.auth import tokens
+    from models import ApiToken
+    original = tokens.authenticate
+
+    def authenticate(token):
+        if tokens.is_personal(token):
+            row = tokens.db.session.scalar(
+                select(ApiToken).where(ApiToken.token_hash == tokens.hash_secret(token)))
+            if row is not None and row.revoked_at is not None:
+                return row.user, row
+        return original(token)
+
+    tokens.authenticate = authenticate
+
+
+def no_token_disconnect():  # revoking a token leaves its live sockets (and no backstop)
+    import blueprints.auth.api as api
+    import realtime.closing as closing
+    import realtime.housekeeping as housekeeping
+    closing.disconnect_token = api.disconnect_token = lambda token_id, reason: 0
+    housekeeping.close_revoked_connections = lambda state, socketio: 0
+
+
+def weak_invite_codes():  # 22 hex characters: 88 bits instead of 128
+    import secrets
+    import types
+
+    from blueprints.auth import invites
+    invites.secrets = types.SimpleNamespace(token_urlsafe=lambda n: secrets.token_hex(11))
+
+
+def invites_never_gone():  # a used-up, expired or revoked link still shows the form
+    from blueprints.auth import invites
+    invites.status = lambda invite, now=None: "active"
+
+
+def disabled_sockets_kept():  # disabling ends sessions and tokens, not live sockets
+    import blueprints.admin.events as events
+    import realtime.housekeeping as housekeeping
+    events.disconnect_user = lambda user_id, reason, **kwargs: 0
+    housekeeping.close_revoked_connections = lambda state, socketio: 0
+
+
+def no_kick_block():  # a kicked user comes straight back
+    from realtime.redis_state import RedisState
+    from realtime.state import MemoryState
+    MemoryState.block_user = RedisState.block_user = lambda self, user_id, seconds: None
+
 
 MUTANTS = {name: fn for name, fn in globals().items()
            if callable(fn) and not name.startswith("_") and fn.__module__ == __name__

@@ -49,6 +49,7 @@ REDIS_DATABASES = {
     "tests/security/test_deployments.py::a": 14,
     "tests/security/test_admin_ui_leaks.py": 15,
     "tests/e2e/test_market_history_e2e.py": 8,  # two processes sharing the quote book
+    "tests/security/test_accounts.py": 5,       # two processes: disable, kick block, token revoke
 }
 
 

@@ -109,3 +109,33 @@ def test_secret_key_is_generated_once_with_mode_0600(tmp_path):
     mode = stat.S_IMODE((tmp_path / "secret_key").stat().st_mode)
     assert mode == 0o600
     assert load_secret_key(Settings.from_env({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x"})) == "x"
+
+
+# -- accounts: invites, kicks, tokens ------------------------------------------------------
+
+def test_account_settings_defaults():
+    s = Settings.from_env({})
+    assert (s.KICK_BLOCK_SECONDS, s.MAX_INVITES_PER_ADMIN, s.MAX_TOKENS_PER_USER) == (60, 20, 20)
+    assert s.PUBLIC_URL is None and s.public_url == "http://127.0.0.1:5000"
+    assert Settings.from_env({"REGISTRATION": "invite"}).REGISTRATION == "invite"
+    assert Settings.from_env({"PUBLIC_URL": "https://chat.example.com/"}).public_url == \
+        "https://chat.example.com"
+    assert Settings.from_env({"PUBLIC_URL": "https://example.com/chat"}).public_url == \
+        "https://example.com/chat"
+
+
+@pytest.mark.parametrize("env,fragment", [
+    ({"REGISTRATION": "invites"}, "REGISTRATION='invites' must be one of open, closed, invite"),
+    ({"PUBLIC_URL": "chat.example.com"}, "PUBLIC_URL='chat.example.com' must be like"),
+    ({"PUBLIC_URL": "ftp://chat.example.com"}, "PUBLIC_URL="),
+    ({"PUBLIC_URL": "https://u:p@chat.example.com"}, "PUBLIC_URL="),
+    ({"PUBLIC_URL": "https://chat.example.com/?x=1"}, "PUBLIC_URL="),
+    ({"KICK_BLOCK_SECONDS": "-1"}, "KICK_BLOCK_SECONDS=-1 must be at least 0"),
+    ({"KICK_BLOCK_SECONDS": "soon"}, "KICK_BLOCK_SECONDS='soon' is not a whole number"),
+    ({"MAX_INVITES_PER_ADMIN": "0"}, "MAX_INVITES_PER_ADMIN=0 must be at least 1"),
+    ({"MAX_TOKENS_PER_USER": "0"}, "MAX_TOKENS_PER_USER=0 must be at least 1"),
+])
+def test_bad_account_settings_name_the_setting(env, fragment):
+    with pytest.raises(ConfigError, match=re.escape(fragment)) as err:
+        Settings.from_env(env)
+    assert str(err.value).startswith(next(iter(env)))

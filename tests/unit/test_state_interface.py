@@ -87,3 +87,21 @@ def test_readyz_uses_the_apps_one_redis_client(app):
     after = ours()
     assert after <= before, f"{before} Redis connections before 90 /readyz, {after} after"
     assert min(opened) < 10, f"Redis connections opened per 30 /readyz: {opened}"
+
+
+def test_a_kick_block_is_seen_by_the_state_and_ends_by_itself(app):
+    """block_user / blocked_for on both backends: whole seconds left, 0 when none."""
+    import time
+
+    state = app.extensions["switchboard.state"]
+    assert state.blocked_for(7) == 0
+    state.block_user(7, 60)
+    assert 59 <= state.blocked_for(7) <= 60
+    assert state.blocked_for(8) == 0
+    state.block_user(9, 1)
+    deadline = time.monotonic() + 5
+    while state.blocked_for(9) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert state.blocked_for(9) == 0, "a block ends by itself"
+    state.block_user(10, 0)
+    assert state.blocked_for(10) == 0

@@ -8,6 +8,7 @@ import { caller, errorText } from "../lib/rpc.js";
 import { browserStorage } from "../lib/storage.js";
 import { $, h, clockTime } from "../lib/dom.js";
 import { t } from "../lib/i18n.js";
+import { startAccounts } from "./accounts.js";
 
 const HISTORY_SECONDS = 600;
 const root = $("admin");
@@ -25,6 +26,7 @@ function start(root) {
   });
   const rpc = caller(socket);
   socket.on("connect", () => refresh());
+  startAccounts(rpc, socket, root.dataset.username);
 
   // -- charts -------------------------------------------------------------------
   const series = { t: [], total: [], websocket: [], polling: [], eps: [] };

@@ -9,6 +9,9 @@
  *   `unauthorized` goes to /login; any other is retried after backoff.js's
  *   delay (the server's retry_after when given), because socket.io-client
  *   does not retry a refusal by itself;
+ * - a kick: `forbidden` with reason "kicked" shows "An administrator
+ *   disconnected you; retrying at HH:MM:SS" (#kicked-notice, and the badge)
+ *   and tries again when the block ends (kicked.js);
  * - a socket the server closed on purpose (logout elsewhere, maximum age,
  *   kick) is tried once more: a valid session comes back, an ended one gets
  *   `unauthorized` and goes to /login;
@@ -19,6 +22,7 @@
  */
 import { io } from "../../vendor/socket.io.esm.min.js";
 import { retryDelay, SERVER_CLOSE_MS } from "./backoff.js";
+import { isKicked, kickedRetry } from "./kicked.js";
 import { t } from "./i18n.js";
 
 export function chosenTransports(search = window.location.search) {
@@ -63,6 +67,7 @@ export function connect(namespace, o = {}) {
   socket.on("connect", () => {
     refusals = 0;
     window.clearTimeout(retryTimer);
+    kickedNotice(null);
   });
 
   socket.on("disconnect", (reason) => {
@@ -73,6 +78,13 @@ export function connect(namespace, o = {}) {
     const data = (err && err.data) || {};
     if (data.code === "unauthorized") {
       window.location.assign("/login?next=" + (o.loginNext || window.location.pathname));
+      return;
+    }
+    if (isKicked(data)) {
+      const retry = kickedRetry(data.retry_after);
+      kickedNotice(retry.text);
+      badge.set("offline", t("disconnected by an administrator"));
+      retryIn(retry.ms);
       return;
     }
     if (o.onRefused && data.code && o.onRefused(data, badge)) return;
@@ -103,6 +115,23 @@ export function connect(namespace, o = {}) {
   }
 
   return { socket, badge, hangUp };
+}
+
+/** Show (text) or remove (null) the page's "an administrator disconnected you" line. */
+function kickedNotice(text) {
+  let node = document.getElementById("kicked-notice");
+  if (!text) {
+    if (node) node.remove();
+    return;
+  }
+  if (!node) {
+    node = document.createElement("p");
+    node.id = "kicked-notice";
+    node.className = "kicked-notice";
+    node.setAttribute("role", "alert");
+    document.body.insertBefore(node, document.body.children[1] || null);
+  }
+  node.textContent = text;
 }
 
 /**

@@ -12,7 +12,6 @@ import re
 import socket
 import ssl
 import struct
-import subprocess
 import sys
 import time
 import uuid
@@ -46,12 +45,7 @@ class SecServerProcess(ServerProcess):
         """SIGTERM, then SIGKILL after ``grace`` seconds: the server waits for idle
         keep-alive connections (the tests' HTTP sessions) on a clean stop, and
         this suite does not need to wait for that."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(grace)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        super().stop(grace)
 
 
 class TLSServerProcess(SecServerProcess):

@@ -29,7 +29,8 @@ class AppError(Exception):
     code: ClassVar[str] = "internal"
     default_message: ClassVar[str | LazyString] = _l("Something went wrong on the server.")
 
-    def __init_subclass__(cls, code: str | None = None, message: str | LazyString | None = None, **kwargs) -> None:
+    def __init_subclass__(cls, code: str | None = None, message: str | LazyString | None = None,
+                          **kwargs) -> None:
         super().__init_subclass__(**kwargs)
         if code is not None:
             cls.code = code

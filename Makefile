@@ -7,6 +7,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 
 PROCESSES ?= 2
+TEST_WORKERS ?= 3
 PORT      ?= 8080
 
 .PHONY: run test test-fast lint setup dev vendor translations bench bench-smoke cluster clean
@@ -56,10 +57,15 @@ bench/node_modules/.installed: bench/package.json bench/package-lock.json
 # Every layer: the pages' DOM-free modules (node --test tests/js/), unit,
 # integration, e2e (real server, both transports, Node client, eventlet and
 # gevent, PostgreSQL, a cluster behind nginx), browser (Playwright + Debian's
-# Chromium), security, and the benchmark's smoke mode; after `make lint`.
+# Chromium), security, and the benchmark's smoke mode; after `make lint`. On
+# TEST_WORKERS xdist workers (most of a test's time is spent waiting on
+# servers, not on the 2 cores); tests/conftest.py keeps tests that share a
+# server, a Redis database or the machine's load in one group each
+# (tests/support/xdist_groups.py). TEST_WORKERS=0 runs everything in one
+# process, as `pytest tests` does.
 test: lint node_modules/.installed bench/node_modules/.installed
 	node --test tests/js/
-	$(PY) -m pytest tests
+	$(PY) -m pytest tests -n $(TEST_WORKERS) --dist loadgroup
 
 # Lint and types: ruff (pyflakes, pycodestyle, isort, bugbear, pyupgrade) on
 # every Python file, then mypy on the package code; both configured in
@@ -74,7 +80,8 @@ lint: dev
 test-fast: dev
 	$(PY) -m pytest tests -m "not e2e and not browser and not slow"
 
-# The benchmark against bare python-socketio and Node's socket.io (~25 min);
+# The benchmark against bare python-socketio and Node's socket.io (about 15 min
+# on 2 cores: 877 s in the run recorded in docs/performance.md);
 # writes bench/results/latest.{json,md} and docs/performance.md.
 bench: setup bench/node_modules/.installed
 	bash bench/run.sh

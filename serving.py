@@ -117,20 +117,30 @@ def graceful_stop(app, socketio) -> None:
     this one once restarted) and catch up with sync. Everything acknowledged
     is already committed, so nothing is lost by not draining.
     """
-    state = app.extensions["switchboard.state"]
-    log.info("stopping: closing %d connections", state.local_count())
-    for conn in state.local_connections():
-        try:
-            socketio.server.disconnect(conn.sid, namespace=conn.namespace)
-        except Exception:  # already gone
-            pass
-    socketio.sleep(0.5)  # let the close packets reach the clients
-    refusals = app.extensions.get("switchboard.refusals")
-    if refusals is not None:
-        refusals.flush(everything=True)  # this minute's refusal counts, not lost at exit
-    state.shutdown()
-    logging.shutdown()
-    os._exit(0)
+    try:
+        state = app.extensions["switchboard.state"]
+        conns = list(state.local_connections())
+        log.info("stopping: closing %d connections", len(conns))
+        for conn in conns:
+            try:
+                socketio.server.disconnect(conn.sid, namespace=conn.namespace)
+            except Exception:  # already gone
+                pass
+        if conns:
+            socketio.sleep(0.5)  # let the close packets reach the clients
+        refusals = app.extensions.get("switchboard.refusals")
+        if refusals is not None:
+            refusals.flush(everything=True)  # this minute's refusal counts, not lost at exit
+        state.shutdown()
+    except Exception:
+        # A stop that cannot tidy up (Redis gone, say) must still stop: the
+        # other processes reap this one's share after PRESENCE_EXPIRY. Before,
+        # the exception ended this greenlet and the process ran on until a
+        # supervisor's SIGKILL.
+        log.exception("stopping: clean-up failed; exiting anyway")
+    finally:
+        logging.shutdown()
+        os._exit(0)
 
 
 def install_stop_signals(app, settings: Settings) -> None:

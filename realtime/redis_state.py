@@ -59,7 +59,10 @@ _REAP_NS = """
 local gone = {}
 local entries = redis.call('HGETALL', KEYS[2])
 for i = 1, #entries, 2 do
-  local left = redis.call('HINCRBY', KEYS[1], entries[i], -tonumber(entries[i + 1]))
+  -- A count of 0 would be sent as "-0", which HINCRBY refuses as not an integer.
+  local n = tonumber(entries[i + 1])
+  local left = n == 0 and tonumber(redis.call('HGET', KEYS[1], entries[i]) or '0')
+    or redis.call('HINCRBY', KEYS[1], entries[i], -n)
   if left <= 0 then
     redis.call('HDEL', KEYS[1], entries[i])
     table.insert(gone, entries[i])
@@ -137,9 +140,14 @@ class RedisState(ConnectionState):
         pipe.hincrby(self._users(namespace), conn.user_id, -1)
         pipe.hdel(self._conns(), f"{namespace} {sid}")
         pipe.hdel(self._sids(namespace, conn.user_id), sid)
-        left = int(pipe.execute()[0])
+        results = pipe.execute()
+        left, left_here = int(results[0]), int(results[1])
+        # The global count and this process's share reach 0 separately (the
+        # user may still be connected through another process); each entry
+        # goes when its own count does, so no 0 is left for the reaper.
         if left <= 0:
             self.redis.hdel(self._online(namespace), conn.user_id)
+        if left_here <= 0:
             self.redis.hdel(self._users(namespace), conn.user_id)
         return conn, max(left, 0)
 

@@ -42,6 +42,8 @@ SLOW = {
     "tests/browser/test_clean_install.py",
     # bench/run.py --smoke against every server (module fixture, ~60-100 s)
     "tests/bench/test_bench_smoke.py",
+    # a real two-worker pytest-xdist run (~10-20 s: two workers import the app)
+    "tests/unit/test_xdist_groups.py::test_under_xdist_a_group_runs_on_one_worker_and_the_rest_spreads",
 }
 
 DIRECTORY_MARKERS = {"e2e": "e2e", "bench": "e2e", "browser": "browser"}
@@ -99,13 +101,88 @@ def _is_slow(item: pytest.Item) -> bool:
     return path in SLOW or item.nodeid.split("[", 1)[0] in SLOW
 
 
+# Modules that run one after another in one xdist group under `make test`
+# (pytest -n, --dist loadgroup): they load the machine on purpose (floods, 40
+# concurrent password hashes, the benchmark pinned to both cores) or bound how
+# long the server may take to answer under such load (header and handshake
+# deadlines, "answered at once"); two of them at the same time would measure
+# each other. Other tests still run beside them on the other workers.
+SERIAL = {
+    "tests/bench/test_bench_smoke.py",
+    "tests/security/test_floods.py",
+    "tests/security/test_login_budget.py",
+    "tests/security/test_weaknesses.py",
+    "tests/security/test_tls.py",
+    "tests/security/test_limits.py",
+}
+
+
+def _xdist_group(item: pytest.Item) -> str | None:
+    """The xdist group a test runs in under `make test` (None: any worker, alone).
+
+    1. A module that owns a Redis database (tests/support/services.py
+       REDIS_DATABASES) runs whole in that database's group: two workers never
+       use (and flush) one database at the same time.
+    2. SERIAL modules share one group.
+    3. Tests that share a module-scoped fixture (a server, a browser page's
+       server) run on one worker, per parametrisation of those fixtures, so each
+       server starts once, as in a serial run; the three servers of an e2e
+       module (eventlet, gevent, PostgreSQL) can run on three workers.
+    """
+    from tests.support.services import redis_group
+
+    path = item.nodeid.split("::", 1)[0]
+    group = redis_group(path)
+    if group is not None:
+        return group
+    if path in SERIAL:
+        return "serial"
+    defs = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
+    shared = sorted(name for name, fixturedefs in defs.items()
+                    if fixturedefs and str(fixturedefs[-1].scope) in ("module", "package", "class"))
+    if not shared:
+        return None
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    ids = [f"{name}={params[name]}" for name in shared if name in params]
+    return f"{path}[{','.join(ids)}]" if ids else path
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks
 def pytest_collection_modifyitems(config, items):
+    groups: dict[str, str] = {}
     for item in items:
         layer = _layer_of(item)
         if layer is not None and item.get_closest_marker(layer) is None:
             item.add_marker(getattr(pytest.mark, layer))
         if _is_slow(item) and item.get_closest_marker("slow") is None:
             item.add_marker(pytest.mark.slow)
+        group = _xdist_group(item)
+        if group is not None and item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(group))
+        if group is not None:
+            groups[item.nodeid] = group
+    worker = getattr(config, "workerinput", {}).get("workerid")
+    if worker is not None:
+        from tests.support import xdist_groups
+
+        xdist_groups.write(worker, groups)
+
+
+def pytest_configure(config):
+    if getattr(config.option, "dist", "no") != "no" and not hasattr(config, "workerinput"):
+        from tests.support import xdist_groups
+
+        xdist_groups.start_controller()
+
+
+@pytest.hookimpl(optionalhook=True, tryfirst=True)
+def pytest_xdist_make_scheduler(config, log):
+    """--dist loadgroup: xdist's scheduler, given the groups above (tests/support/xdist_groups.py)."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from tests.support import xdist_groups
+
+    return xdist_groups.make_scheduler(config, log)
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -1,4 +1,4 @@
-"""market: paper-trading accounts, positions and trades (issue 5)
+"""market: paper-trading accounts, positions and trades
 
 Revision ID: 88cda9017691
 Revises: b9b13b6e2d07

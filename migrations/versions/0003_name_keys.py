@@ -1,4 +1,4 @@
-"""name keys: users.username_key and rooms.name_key become look-alike keys (hardening 4)
+"""name keys: users.username_key and rooms.name_key become look-alike keys
 
 Until now both keys were ``lower(name)``, so "root\\n", "ｒｏｏｔ" (fullwidth)
 or "ro\\u200bot" were different keys for a name the page shows exactly like

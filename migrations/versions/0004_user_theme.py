@@ -1,4 +1,4 @@
-"""users.theme: the page's colour scheme per account (pages issue, item 4)
+"""users.theme: the page's colour scheme per account
 
 'system' (the default, and every existing account's value) follows the
 browser's prefers-color-scheme; 'light' and 'dark' override it. The CHECK

@@ -43,14 +43,14 @@ def smoke(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench-smoke")
     proc = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "run.py"), "--smoke", "--out", str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=170,
+        cwd=ROOT, capture_output=True, text=True, timeout=400,  # bounded; other xdist workers share the cores
     )
     assert proc.returncode == 0, f"bench --smoke failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}"
     results = json.loads((out / "latest.json").read_text())
     return results, (out / "latest.md").read_text()
 
 
-@pytest.mark.timeout(240)
+@pytest.mark.timeout(480)
 def test_every_scenario_ran_against_every_server(smoke):
     results, _ = smoke
     assert results["failures"] == []
@@ -129,7 +129,7 @@ def test_markdown_table_and_targets(smoke):
     assert len(results["targets"]) == 10
     assert {t["server"] for t in results["targets"]} == set(SWITCHBOARD)
     for heading in ("Fan-out", "Small rooms", "Idle capacity", "Polling only", "permessage-deflate",
-                    "Issue 7 targets"):
+                    "Performance targets"):
         assert heading in markdown
     assert "bare python" in markdown and "bare Node" in markdown
 

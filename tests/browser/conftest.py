@@ -58,7 +58,9 @@ class PageWatch:
         if "Content Security Policy" in text or "Content-Security-Policy" in text:
             self.csp.append(text)
         elif msg.type == "error":
-            self.errors.append(text)
+            # A failed request's message names no URL; its location does.
+            url = (msg.location or {}).get("url", "")
+            self.errors.append(f"{text} [{url}]" if url and url not in text else text)
 
 
 @pytest.fixture

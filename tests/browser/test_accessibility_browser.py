@@ -63,6 +63,13 @@ PAGES = [
          before=CHAT_READY, name="chat-rooms-drawer"),
     Page("/chat", "user", "#topnav.is-open", click="#menu-button", sizes=("phone",),
          before=CHAT_READY, name="chat-menu"),
+    # The rooms and people dialogs (static/js/chat/newroom.js, people.js, roomsettings.js).
+    Page("/chat", "user", "#room-settings[open] .sb-section", click="#room-settings-button",
+         before=CHAT_READY, name="chat-room-settings"),
+    Page("/chat", "user", "#people-dialog[open] .person", click="#open-people", sizes=("desktop",),
+         before=CHAT_READY, name="chat-people"),
+    Page("/chat", "user", "#new-room-dialog[open] #nr-name", click="#new-room-more", sizes=("desktop",),
+         before=CHAT_READY, name="chat-new-room"),
     Page("/market", "user", "#quote-rows tr[data-symbol] .mk-price"),
     Page("/admin", "admin", "#connections-table tbody tr"),
     Page("/account/password", "user", "form"),

@@ -1,4 +1,4 @@
-"""Issue 2 in a real browser: two users chat both ways through the page, one of
+"""Chat in a real browser: two users chat both ways through the page, one of
 them with WebSocket blocked, so over long-polling only.
 
 Chromium (Debian's /usr/bin/chromium) against ``python app.py``; both users

@@ -1,4 +1,4 @@
-"""Issue 3 in a real browser: nothing typed is lost, nothing is doubled.
+"""Delivery in a real browser: nothing typed is lost, nothing is doubled.
 
 - Messages typed offline wait in the page's outbox (pending, in
   localStorage), survive a reload made while offline, and arrive exactly

@@ -1,4 +1,4 @@
-"""Issue 4 in a real browser: XSS payloads stay text, the CSP holds, and a page
+"""Security in a real browser: XSS payloads stay text, the CSP holds, and a page
 from another origin cannot ride the victim's session cookie into /chat (CSWSH).
 """
 from __future__ import annotations

@@ -17,6 +17,10 @@ test("a DM is named after the others in it, a room by its name", () => {
   assert.equal(displayName(dm, me), "Bob");
   assert.equal(displayName(selfDm, me), "ann");
   assert.equal(displayName({ kind: "dm", name: "dm:x" }, me), "dm:x"); // members unknown yet
+  // Display names when set (any script), the username otherwise.
+  const named = { kind: "dm", members: [{ id: 1, username: "ann", display_name: "Ann" }, { id: 2, username: "bob", display_name: "Боб" }] };
+  assert.equal(displayName(named, me), "Боб");
+  assert.equal(displayName({ kind: "dm", members: [{ id: 1, username: "ann", display_name: "Ann" }] }, me), "Ann");
 });
 
 test("labels: # for rooms, @ for DMs, a fallback for unknown rooms", () => {

@@ -1,7 +1,7 @@
 // The quick switcher's entries and filter (static/js/chat/switcher.js).
 import test from "node:test";
 import assert from "node:assert/strict";
-import { switcherEntries, filterEntries, matchScore, moveSelection, normalise, MAX_RESULTS } from "../../static/js/chat/switcher.js";
+import { switcherEntries, filterEntries, matchScore, moveSelection, normalise, personLabel, MAX_RESULTS } from "../../static/js/chat/switcher.js";
 
 const me = { id: 1, username: "ann" };
 const rooms = [
@@ -76,4 +76,14 @@ test("selection: arrows wrap in the switcher, stop at the ends in the room list;
   assert.equal(moveSelection(1, 3, "End"), 2);
   assert.equal(moveSelection(1, 3, "a"), null);
   assert.equal(moveSelection(0, 0, "ArrowDown"), -1);
+});
+
+test("people are labelled by display name, the username beside it, and both match", () => {
+  const named = { id: 9, username: "bob", display_name: "Bob Вишня" };
+  assert.equal(personLabel(named), "Bob Вишня (@bob)");
+  assert.equal(personLabel({ id: 8, username: "zed", display_name: "zed" }), "zed");
+  assert.equal(personLabel({ id: 7, username: "amy" }), "amy");
+  const entries = switcherEntries([], [named], { id: 1, username: "ann" });
+  assert.equal(filterEntries(entries, "вишня").length, 1);
+  assert.equal(filterEntries(entries, "@bob").length, 1);
 });

@@ -203,7 +203,7 @@ def no_audit():
     audit.log.disabled = True
 
 
-def lookalike_names():  # the key is lower(name) again, as before hardening 4
+def lookalike_names():  # the key is lower(name) again, as before look-alike keys
     import blueprints.auth.service as auth
     import blueprints.chat.service as chat
     auth.name_key = chat.name_key = lambda name: name.lower()

@@ -1,4 +1,4 @@
-"""Item 6 - the audit log (LOG_FORMAT=json), and proxy headers (item 8).
+"""The audit log (LOG_FORMAT=json), and proxy headers.
 
 Defence: audit.audit() called from AppNamespace.on_connect /
 on_disconnect / dispatch, the auth routes and the admin namespace; logs.py's
@@ -223,7 +223,7 @@ def test_no_message_text_tokens_or_passwords_in_the_log(server):
     assert other.name  # a second account exists, so a DM/room could name it
 
 
-# -- proxy headers (item 8) --------------------------------------------------------
+# -- proxy headers --------------------------------------------------------
 
 @pytest.mark.parametrize("transport", ["websocket", "polling"])
 def test_x_forwarded_for_is_ignored_without_trusted_proxies(server, transport):

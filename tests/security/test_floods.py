@@ -73,7 +73,7 @@ def polling_closed(session: PollingSession, timeout: float = 5) -> bool:
     return False
 
 
-# -- item 1: one websocket flooding packets -------------------------------------------
+# -- one websocket flooding packets -------------------------------------------
 
 @pytest.mark.parametrize("kind", ["ping", "message"])
 def test_one_anonymous_websocket_flood_does_not_stall_the_server(server, kind):
@@ -242,7 +242,7 @@ def test_handlers_per_connection_are_bounded_and_the_reader_waits():
     assert running["done"] == 10 and running["max"] == compat.HANDLERS_PER_CONNECTION, running
 
 
-# -- item 2: namespaces and binary attachments ----------------------------------------
+# -- namespaces and binary attachments ----------------------------------------
 
 @pytest.mark.parametrize("namespace", ["/", "/nonexistent", "/Chat", "/chat/../admin"])
 @pytest.mark.parametrize("transport", ["websocket", "polling"])
@@ -284,7 +284,7 @@ def test_the_python_client_gets_connect_error_on_the_default_namespace(server):
 
 
 def test_binary_attachment_flood_does_not_grow_memory(server):
-    """The attack from the issue, bounded (5 s): "/" then a header declaring
+    """The attack as first reported, bounded (5 s): "/" then a header declaring
     9,999,999,999 attachments, then 60 KB binary frames, reconnecting: the
     server refuses "/" and closes (the flooder has to reconnect), so RSS grows
     by less than 30 MiB (before: one connection for the whole attack, +134 MiB
@@ -297,7 +297,7 @@ def test_binary_attachment_flood_does_not_grow_memory(server):
     assert healthz_ok(server.url) < 1
 
 
-# -- item 3: sessions without a namespace ----------------------------------------------
+# -- sessions without a namespace ----------------------------------------------
 
 def _handshake_from(port: int, source: str) -> http.client.HTTPResponse:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10, source_address=(source, 0))
@@ -407,7 +407,7 @@ def test_the_last_minutes_refusal_count_is_written_at_a_clean_stop(servers):
 
 
 def test_a_handshake_flood_from_one_address_does_not_lock_out_another(servers):
-    """The lockout from the issue, bounded (4 s): 8 threads of polling
+    """The lockout as first reported, bounded (4 s): 8 threads of polling
     handshakes from 127.0.0.1 with MAX_CONNECTIONS=100 (session cap 150);
     127.0.0.2 keeps connecting throughout. Before, it was refused (503)
     within 0.8 s at MAX_CONNECTIONS=1000."""

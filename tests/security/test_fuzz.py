@@ -1,4 +1,4 @@
-"""Item 9 - property-based fuzzing of every event of every namespace (hypothesis).
+"""Property-based fuzzing of every event of every namespace (hypothesis).
 
 Properties, for any JSON value (nested dicts and lists, strings, ints beyond
 64 bits, floats, bools, null, huge strings, deep nesting) sent as the payload

@@ -1,4 +1,4 @@
-"""Item 2 - cookies and response headers (and item 9: no-store, HSTS).
+"""Cookies and response headers (and no-store, HSTS).
 
 Defences: ``create_app`` sets SESSION_COOKIE_HTTPONLY, SESSION_COOKIE_SAMESITE=Lax
 and SESSION_COOKIE_SECURE=settings.secure_cookies (TLS_CERT or COOKIE_SECURE),
@@ -183,7 +183,7 @@ def test_engineio_responses_carry_nosniff(server):
     assert not missing, f"no X-Content-Type-Options: nosniff on Engine.IO responses: {missing}"
 
 
-# -- caching and HSTS (item 9) -------------------------------------------------------
+# -- caching and HSTS -------------------------------------------------------
 
 HSTS = "max-age=31536000"
 

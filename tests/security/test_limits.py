@@ -1,4 +1,4 @@
-"""Item 3 - limits (denial of service by messages, packets and connections).
+"""Limits (denial of service by messages, packets and connections).
 
 Each test runs a server with small settings so that a limit is reached in a
 few calls. Defences and where they live:

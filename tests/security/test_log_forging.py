@@ -1,4 +1,4 @@
-"""Hardening 9 (part) - log forging, the CSRF token at sign-in, the remember cookie.
+"""Log forging, the CSRF token at sign-in, the remember cookie.
 
 Defences:
 * logs.py: every logged value (the message and each audit field) goes

@@ -1,4 +1,4 @@
-"""Hardening 6 - password hashing off the event loop; one login budget per address.
+"""Password hashing off the event loop; one login budget per address.
 
 Defences:
 * blocking.offload runs werkzeug's password hash and check in a native

@@ -1,4 +1,4 @@
-"""Hardening 4 - look-alike accounts and rooms, invisible-only text.
+"""Look-alike accounts and rooms, invisible-only text.
 
 Defence: textnorm.name_key (invisible characters removed, NFKC, casefold,
 white space runs made one space) stored in users.username_key and

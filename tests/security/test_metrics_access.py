@@ -1,4 +1,4 @@
-"""Item 9 - who may read /metrics (information leak).
+"""Who may read /metrics (information leak).
 
 Defence: blueprints/ops/routes.metrics serves Prometheus' text only to the
 client addresses in METRICS_ALLOW (default 127.0.0.1/32,::1/128); anyone else

@@ -1,4 +1,4 @@
-"""Item 1 - origins (cross-site WebSocket hijacking).
+"""Origins (cross-site WebSocket hijacking).
 
 Defence: ``Settings.allowed_origins()`` (config.py) passed as
 ``cors_allowed_origins`` to Flask-SocketIO in ``app._init_socketio``: an

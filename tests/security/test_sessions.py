@@ -1,4 +1,4 @@
-"""Item 5 - sessions and tokens (hijacked sessions).
+"""Sessions and tokens (hijacked sessions).
 
 Defences:
 - tokens are read only from the Socket.IO ``auth`` packet

@@ -1,4 +1,4 @@
-"""Item 7 - TLS (man-in-the-middle).
+"""TLS (man-in-the-middle).
 
 Defence: serving.serve() wraps the listening socket with TLS_CERT/TLS_KEY
 (eventlet.wrap_ssl, or gevent's WSGIServer ssl args): ``python app.py``
@@ -189,7 +189,7 @@ def test_socketio_over_wss_and_https_exchanges_messages(tls_server, transport):
     assert r.status_code == 400, f"Origin {plain_origin} over TLS: {r.status_code}"
 
 
-# -- slow clients over TLS (item 9) ----------------------------------------------------
+# -- slow clients over TLS ----------------------------------------------------
 
 @pytest.mark.parametrize("sent", [b"", b"\x16\x03\x01\x02\x00\x01"], ids=["nothing", "half hello"])
 def test_a_stalled_tls_handshake_is_cut_at_the_header_deadline(tls_head_server, sent):

@@ -1,4 +1,4 @@
-"""Item 4 - validation: strict schemas, unknown events, nothing invalid reaches a service.
+"""Validation: strict schemas, unknown events, nothing invalid reaches a service.
 
 Defence: ``AppNamespace.dispatch`` (realtime/namespace.py) validates every
 payload with the event's pydantic schema in strict mode (``Payload``:

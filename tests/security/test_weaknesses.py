@@ -1,4 +1,4 @@
-"""Item 8 - weaknesses of the libraries underneath, closed in the app.
+"""Weaknesses of the libraries underneath, closed in the app.
 
 Measured upstream (Flask-SocketIO 5.7.0 / python-engineio 4.15.1 / eventlet
 0.41.3, defaults) and reproduced here, bounded in count and time:

@@ -114,7 +114,7 @@ class ServerProcess:
     def command(self) -> list[str]:
         return [sys.executable, "app.py"]
 
-    def start(self, timeout: float = 30.0) -> ServerProcess:
+    def start(self, timeout: float = 60.0) -> ServerProcess:
         """Start the process; return once *it* answers /healthz on its port.
 
         Started means: the process is alive, holds the listening socket of

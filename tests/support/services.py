@@ -8,6 +8,7 @@ In CI (CI=true) a missing service fails the test; elsewhere it skips.
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import os
 import uuid
 from urllib.parse import urlsplit, urlunsplit
@@ -28,8 +29,11 @@ PG_ADMIN_URL = os.environ.get("TEST_PG_URL", "postgresql://postgres@127.0.0.1:54
 REDIS_WHERE = f"Redis at {urlsplit(REDIS_URL).hostname}:{urlsplit(REDIS_URL).port or 6379}"
 
 # One Redis database per module that uses Redis, so no module ever flushes
-# another's data (even when two pytest runs share the server). 0 is left to
-# `make run` / `make cluster`; a new module takes a free number and adds its row.
+# another's data. 0 is left to `make run` / `make cluster`; a new module takes
+# a free number and adds its row. Under xdist (`make test`) every test of a
+# module listed here runs in the xdist group of its numbers (``redis_group``,
+# applied by tests/conftest.py), so two workers never use one database at the
+# same time. Two pytest runs on one Redis server need two TEST_REDIS_URLs.
 REDIS_DATABASES = {
     "tests/e2e/test_market_e2e.py": 1,          # the publisher's message queue
     "tests/e2e/test_delivery_faults.py": 2,     # reserved (today it runs without Redis)
@@ -46,6 +50,31 @@ REDIS_DATABASES = {
     "tests/security/test_admin_ui_leaks.py": 15,
     "tests/e2e/test_market_history_e2e.py": 8,  # two processes sharing the quote book
 }
+
+
+def redis_group(path: str) -> str | None:
+    """The xdist group of the test module at ``path`` (from the repository root):
+    ``redis-<n>`` after the Redis database numbers it owns, or None for a module
+    that owns none. Modules sharing a number (a glob row) share the group."""
+    numbers = sorted({n for key, n in REDIS_DATABASES.items()
+                      if fnmatch.fnmatchcase(path, key.split("::", 1)[0])})
+    if not numbers:
+        return None
+    return "redis-" + "-".join(map(str, numbers))
+
+
+def _check_owner(number: int) -> None:
+    """The running test's module must own database ``number`` (REDIS_DATABASES):
+    the xdist groups keep two workers apart only for numbers their modules own."""
+    current = os.environ.get("PYTEST_CURRENT_TEST", "")
+    path = current.split("::", 1)[0]
+    if not path:
+        return  # not inside a test (an import, a script)
+    owned = {n for key, n in REDIS_DATABASES.items()
+             if fnmatch.fnmatchcase(path, key.split("::", 1)[0])}
+    if number not in owned:
+        raise AssertionError(f"{path} uses Redis database {number}, which it does not own: "
+                             "add its row to REDIS_DATABASES in tests/support/services.py")
 
 
 def redis_url(number: int) -> str:
@@ -75,6 +104,7 @@ def redis_db(number: int):
     """redis_url(number), emptied before and after (Redis required: CI fails without it)."""
     import redis
 
+    _check_owner(number)
     require(REDIS_WHERE, redis_available(), "set TEST_REDIS_URL to use another server")
     url = redis_url(number)
     client = redis.Redis.from_url(url)
@@ -93,6 +123,7 @@ def market_redis_book():
     """A RedisBook on the market tests' database, emptied (Redis required)."""
     from blueprints.market.quotes import RedisBook
 
+    _check_owner(REDIS_DATABASES["tests/unit/test_market_*.py"])
     require(REDIS_WHERE, redis_available(), "set TEST_REDIS_URL to use another server")
     book = RedisBook(MARKET_REDIS_URL)
     book.redis.flushdb()

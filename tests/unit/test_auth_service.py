@@ -71,7 +71,7 @@ def test_disabled_users_cannot_log_in(app):
     assert service.load_session_user(user.get_id()) is None
 
 
-# -- look-alike names (hardening 4) -------------------------------------------------
+# -- look-alike names -------------------------------------------------
 
 @pytest.mark.parametrize("name", ["root\n", "root\r\n", "ｒｏｏｔ", "ro\u200bot", "\u202eroot",
                                   "root\u00ad", "\ufeffroot"])

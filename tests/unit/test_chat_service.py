@@ -175,7 +175,7 @@ def test_concurrent_senders_get_gapless_unique_seqs(app, users):
     assert [r.rev for r in rows] == list(range(1, total + 1))
 
 
-# -- look-alike room names and invisible text (hardening 4) ------------------------
+# -- look-alike room names and invisible text ------------------------
 
 @pytest.mark.parametrize("name", ["General", "GENERAL", "ｇｅｎｅｒａｌ", "gen\u200beral",
                                   "general\u2060", "\ufeffgeneral", "general\n", "general "])

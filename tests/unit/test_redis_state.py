@@ -122,3 +122,23 @@ def test_user_sids_span_processes_and_forget_a_dead_ones_sockets(r):
     a.reap_dead()
     assert a.user_sids(1, "/chat") == [] and a.user_sids(2, "/chat") == []
     assert a.user_sids(1, "/market") == ["s4"]
+
+
+def test_a_clean_stop_after_a_user_left_here_but_not_elsewhere(r):
+    """A user who closed their tab on this process while still connected through
+    another left a 0 in this process's share; the stop's reaper sent it to
+    HINCRBY as "-0", which Redis refuses ("value is not an integer"), and the
+    process ran on until it was killed. Now the share goes with its last socket
+    and the reaper skips zeros."""
+    from realtime.redis_state import RedisState
+
+    a, b = RedisState(URL, "procA"), RedisState(URL, "procB")
+    a.add(conn("s1", 1))
+    b.add(conn("s2", 1))
+    a.add(conn("s3", 2))
+    assert a.remove("s1", "/chat")[1] == 1  # still online through procB
+    assert r.hget(b"sb:users:/chat:procA", b"1") is None
+    r.hset("sb:users:/chat:procA", "1", 0)  # what an earlier version left behind
+    a.shutdown()  # raised ResponseError before
+    assert b.online_user_ids("/chat") == {1}
+    assert b.user_connections(1) == 1 and b.user_connections(2) == 0

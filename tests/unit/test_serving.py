@@ -66,3 +66,67 @@ def test_the_408_answer_is_a_complete_response_that_closes():
     fields = dict(line.split(b": ", 1) for line in lines[1:])
     assert fields[b"Connection"] == b"close"
     assert int(fields[b"Content-Length"]) == len(body)
+
+
+class _Exited(Exception):
+    """Stands for os._exit in these tests."""
+
+
+class _FailingState:
+    def __init__(self) -> None:
+        self.shutdown_called = False
+
+    def local_connections(self):
+        return []
+
+    def shutdown(self) -> None:
+        self.shutdown_called = True
+        raise ConnectionError("Redis is gone")
+
+
+class _Socketio:
+    def __init__(self) -> None:
+        self.slept: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+
+
+def test_a_stop_whose_clean_up_fails_still_exits(monkeypatch, caplog):
+    """state.shutdown raising (Redis gone, a script error) must not leave the
+    process running until a supervisor's SIGKILL: it logs and exits all the same."""
+    import os
+    from types import SimpleNamespace
+
+    import serving
+
+    exits: list[int] = []
+
+    def fake_exit(code: int) -> None:
+        exits.append(code)
+        raise _Exited
+
+    monkeypatch.setattr(os, "_exit", fake_exit)
+    monkeypatch.setattr(serving.logging, "shutdown", lambda: None)
+    state = _FailingState()
+    app = SimpleNamespace(extensions={"switchboard.state": state})
+    with pytest.raises(_Exited):
+        serving.graceful_stop(app, _Socketio())
+    assert state.shutdown_called and exits == [0]
+    assert "clean-up failed; exiting anyway" in caplog.text
+
+
+def test_a_stop_with_no_connections_does_not_wait_for_close_packets(monkeypatch):
+    import os
+    from types import SimpleNamespace
+
+    import serving
+
+    monkeypatch.setattr(os, "_exit", lambda code: (_ for _ in ()).throw(_Exited()))
+    monkeypatch.setattr(serving.logging, "shutdown", lambda: None)
+    state = _FailingState()
+    state.shutdown = lambda: None
+    socketio = _Socketio()
+    with pytest.raises(_Exited):
+        serving.graceful_stop(SimpleNamespace(extensions={"switchboard.state": state}), socketio)
+    assert socketio.slept == []

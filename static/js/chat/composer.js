@@ -42,7 +42,8 @@ export function createComposer(ctx) {
       headerExtra.push(h("span", { className: "message-time pending-room" }, t("to {room}", { room: ctx.rooms.roomLabel(p.room, p.roomName) })));
     }
     headerExtra.push(h("span", { className: "message-time pending-status" }, socket.connected ? t("sending…") : t("waiting for connection…")));
-    const { node } = messageFrame({ author: me.username, text: p.text, headerExtra });
+    const self = { id: me.id, username: me.username };
+    const { node } = messageFrame({ author: ctx.people.nameOf(self), avatar: ctx.people.avatar(self), text: p.text, headerExtra });
     node.classList.add("pending", "mine");
     Object.assign(node.dataset, { clientId: p.clientId, room: String(p.room), sort: "Infinity" });
     return node;

@@ -7,11 +7,13 @@ import { t, formatDate } from "../lib/i18n.js";
 /** Consecutive messages of one author within this window share a header. */
 export const GROUP_WINDOW_MS = 5 * 60 * 1000;
 
-/** A DM is named after the other people in it (the user alone: their own name). */
+/** A DM is named after the other people in it, by display name (the user alone: their own name). */
 export function displayName(room, me) {
   if (room.kind === "dm" && Array.isArray(room.members)) {
-    const others = room.members.filter((u) => u.id !== me.id).map((u) => u.username);
-    return others.length ? others.join(", ") : me.username;
+    const shown = (u) => (typeof u.display_name === "string" && u.display_name.trim()) || u.username;
+    const others = room.members.filter((u) => u.id !== me.id).map(shown);
+    const self = room.members.find((u) => u.id === me.id);
+    return others.length ? others.join(", ") : self ? shown(self) : me.username;
   }
   return room.name;
 }

@@ -8,8 +8,14 @@
  *   messages.js  message cache, history, sync, rendering, edit/delete, scroll, read marks
  *   composer.js  sending through the outbox, pending messages, drafts, typing note
  *   presence.js  typing indicator and who is online
- * and the DOM-free cores sync.js (rev/gap), outbox.js (queue, sending loop)
- * and format.js (names, times, grouping), tested with node --test. This file
+ *   people.js    names and avatars of users (user:updated), the People dialog
+ *   newroom.js   the New room dialog (public or private, first members)
+ *   roomsettings.js  room settings (rename, topic, members, leave, archive),
+ *                room:updated / room:removed, the archived room's read-only state
+ *   reading.js   day separators, the "New" line, Arrow-Up to edit
+ * and the DOM-free cores sync.js (rev/gap), outbox.js (queue, sending loop),
+ * format.js (names, times, grouping), names.js (display names) and days.js
+ * (day separators, the "New" line), tested with node --test. This file
  * connects the socket, routes server events to those parts and starts the
  * page. Talks to the /chat Socket.IO namespace as described in
  * docs/protocol.md (PROTOCOL.md section 4).
@@ -32,6 +38,10 @@ import { createMessages, timeElement } from "./messages.js";
 import { createComposer, OUTBOX_KEY, DRAFTS_KEY } from "./composer.js";
 import { switcherEntries } from "./switcher.js";
 import { createSwitcher } from "./switcher-dialog.js";
+import { createPeople } from "./people.js";
+import { createNewRoom } from "./newroom.js";
+import { createRoomSettings } from "./roomsettings.js";
+import { createReading } from "./reading.js";
 
 main();
 
@@ -42,6 +52,7 @@ function main() {
   const me = {
     id: Number(app.dataset.userId),
     username: app.dataset.username || "",
+    displayName: app.dataset.displayName || app.dataset.username || "",
     isAdmin: app.dataset.isAdmin === "true",
   };
 
@@ -58,6 +69,15 @@ function main() {
     newRoomName: $("new-room-name"),
     newRoomCreate: $("new-room-create"),
     newRoomError: $("new-room-error"),
+    newRoomMore: $("new-room-more"),
+    archivedSection: $("archived-section"),
+    archivedList: $("archived-list"),
+    archivedCount: $("archived-count"),
+    openPeople: $("open-people"),
+    newMessage: $("new-message"),
+    roomTopic: $("room-topic"),
+    roomSettingsButton: $("room-settings-button"),
+    archivedNote: $("archived-note"),
     banners: $("banners"),
     roomTitle: $("room-title"),
     roomMeta: $("room-meta"),
@@ -100,16 +120,25 @@ function main() {
     /** Users known to be members of the shown room (for presence events). */
     knownMembers: new Set(),
   };
-  ctx.typing = createTyping({ el, me, socket, currentRoom: () => state.currentRoom });
+  // People first: every other part names users through it (display names).
+  ctx.people = createPeople(ctx);
+  const nameOf = (user) => ctx.people.nameOf(user);
+  ctx.typing = createTyping({ el, me, socket, currentRoom: () => state.currentRoom, nameOf });
   /** People seen online this session (presence, online lists) and from users:list: whom the quick switcher offers. */
   const seenOnline = new Map();
   const directory = new Map();
-  ctx.onlineList = createOnlineList({ el, me, openDm: (username) => ctx.rooms.openDm(username) });
+  ctx.onlineList = createOnlineList({ el, me, openDm: (username) => ctx.rooms.openDm(username), nameOf });
   ctx.online = ctx.onlineList.users;
   ctx.seenOnline = seenOnline;
   const rooms = ctx.rooms = createRooms(ctx);
   const messages = ctx.messages = createMessages(ctx);
   const composer = ctx.composer = createComposer(ctx);
+  ctx.roomSettings = createRoomSettings(ctx);
+  ctx.reading = createReading(ctx);
+  const newRoom = createNewRoom(ctx);
+  el.newRoomMore.addEventListener("click", () => newRoom.open(el.newRoomName.value.trim()));
+  el.openPeople.addEventListener("click", () => ctx.people.open("people"));
+  el.newMessage.addEventListener("click", () => ctx.people.open("message"));
 
   // ---------------------------------------------------------------------
   // (Re)connect: rooms, the open room, sync, unsent messages
@@ -278,7 +307,8 @@ function main() {
     for (const room of rooms.rooms.values()) {
       if (room.kind === "dm" && Array.isArray(room.members)) for (const user of room.members) out.set(user.id, user);
     }
-    return out.values();
+    // The freshest copy of each (display names: chat/people.js).
+    return Array.from(out.values(), (user) => ctx.people.known.get(user.id) || user);
   }
 
   async function loadDirectory() {
@@ -286,7 +316,11 @@ function main() {
     const ack = await ctx.call("users:list", {});
     if (!ack.ok || !Array.isArray(ack.users)) return;
     directory.clear();
-    for (const user of ack.users) if (user && typeof user.id === "number") directory.set(user.id, user);
+    for (const user of ack.users) {
+      if (!user || typeof user.id !== "number") continue;
+      directory.set(user.id, user);
+      ctx.people.remember(user);
+    }
     switcher.refresh();
   }
 
@@ -303,7 +337,7 @@ function main() {
   // capture phase, before those close, so one Esc closes one thing.
   document.addEventListener("keydown", (ev) => {
     if (ev.key !== "Escape" || ev.defaultPrevented || switcher.isOpen) return;
-    if (document.querySelector(".is-open")) return;
+    if (document.querySelector(".is-open, dialog[open]")) return; // a drawer, or a dialog (it closes itself)
     messages.cancelEdit();
   }, true);
 

@@ -33,12 +33,12 @@ export function timeElement(className, iso, which) {
  * header (author, then `headerExtra` nodes), text. Returns the <article> and
  * its parts so callers add their own bits.
  */
-export function messageFrame({ author, text, gutterExtra = null, headerExtra = [] }) {
+export function messageFrame({ author, text, gutterExtra = null, headerExtra = [], avatar = null }) {
   const header = h("div", { className: "message-header" }, h("span", { className: "message-author" }, author), headerExtra);
   const textNode = h("div", { className: "message-text" }, text);
   const body = h("div", { className: "message-body" }, header, textNode);
   const gutter = h("div", { className: "message-gutter" },
-    h("div", { className: "avatar " + avatarClass(author), "aria-hidden": "true" }, initial(author)),
+    avatar || h("div", { className: "avatar " + avatarClass(author), "aria-hidden": "true" }, initial(author)),
     gutterExtra);
   const node = h("article", { className: "message" }, gutter, body);
   return { node, body, header, text: textNode };
@@ -144,10 +144,12 @@ export function createMessages(ctx) {
       absorbHistory(roomId, ack, true);
       render();
       scrollToBottom();
+      ctx.reading.opened(roomId); // up to the "New" line if it is out of view
       await fillViewport(roomId, token);
     } else {
       render();
       scrollToBottom();
+      ctx.reading.opened(roomId);
       await syncRooms([roomId]);
     }
     if (token !== state.openToken) return;
@@ -314,6 +316,7 @@ export function createMessages(ctx) {
       }
       el.list.appendChild(frag);
     }
+    ctx.reading.decorate(); // day separators, the "New" line (chat/reading.js)
     ctx.composer.renderPending();
     updateHistoryStatus();
     el.scroller.dataset.state = cache && cache.loaded ? "ready" : "loading";
@@ -340,6 +343,7 @@ export function createMessages(ctx) {
     messageEls.set(message.id, node);
     setGrouping(node, node.previousElementSibling);
     if (node.nextElementSibling) setGrouping(node.nextElementSibling, node);
+    ctx.reading.decorateSoon();
     if (!old) {
       if (atBottom || (message.author && message.author.id === me.id)) scrollToBottom();
       else if (isAfterView(node)) el.jump.hidden = false;
@@ -347,15 +351,18 @@ export function createMessages(ctx) {
   }
 
   function buildMessage(m) {
-    const author = (m.author && m.author.username) || t("unknown");
+    // The display name (chat/people.js: the freshest copy), text only.
+    const author = m.author ? ctx.people.nameOf(m.author) : t("unknown");
     const mine = !!(m.author && m.author.id === me.id);
     const frame = messageFrame({
       author,
+      avatar: m.author ? ctx.people.avatar(m.author) : null,
       text: m.deleted ? t("message deleted") : m.text,
       gutterExtra: timeElement("message-hovertime", m.ts, "time"),
       headerExtra: [timeElement("message-time", m.ts, "short")],
     });
     const node = frame.node;
+    if (m.author && m.author.username) frame.header.firstElementChild.title = "@" + m.author.username;
     Object.assign(node.dataset, {
       id: String(m.id),
       seq: String(m.seq),

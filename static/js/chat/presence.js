@@ -12,7 +12,7 @@ const TYPING_EXPIRE_MS = 5000;
  * @param o.socket  the page's socket (typing goes out as a volatile emit: no ack)
  * @param o.currentRoom () => id of the shown room, or null
  */
-export function createTyping({ el, me, socket, currentRoom }) {
+export function createTyping({ el, me, socket, currentRoom, nameOf = (u) => u.username }) {
   /** Room id -> Map(user id -> {user, timer}) of people typing. */
   const typingBy = new Map();
   let sentAt = 0;
@@ -68,7 +68,7 @@ export function createTyping({ el, me, socket, currentRoom }) {
 
   function render() {
     const people = typingBy.get(currentRoom());
-    const names = people ? Array.from(people.values(), (p) => p.user.username) : [];
+    const names = people ? Array.from(people.values(), (p) => nameOf(p.user)) : [];
     let text = "";
     if (names.length === 1) text = t("{name} is typing…", { name: names[0] });
     else if (names.length === 2) text = t("{first} and {second} are typing…", { first: names[0], second: names[1] });
@@ -84,25 +84,26 @@ export function createTyping({ el, me, socket, currentRoom }) {
  * @param o.el     {online: <ul>, onlineCount}
  * @param o.me     {id}
  * @param o.openDm (username) => void
+ * @param o.nameOf (user) => the name shown (the display name; the username by default)
  */
-export function createOnlineList({ el, me, openDm }) {
+export function createOnlineList({ el, me, openDm, nameOf = (u) => u.username }) {
   /** Users online in the shown room: id -> User. */
   const users = new Map();
 
   function render() {
-    const sorted = Array.from(users.values()).sort((a, b) => a.username.localeCompare(b.username));
+    const sorted = Array.from(users.values()).sort((a, b) => nameOf(a).localeCompare(nameOf(b)));
     el.online.replaceChildren(...sorted.map((user) => {
       const mine = user.id === me.id;
       return h("li", {
         className: "online-user" + (mine ? "" : " clickable"),
         dataset: { userId: String(user.id), username: user.username },
         tabIndex: mine ? undefined : 0,
-        title: mine ? undefined : t("Direct message {name}", { name: user.username }),
+        title: mine ? undefined : t("Direct message {name}", { name: nameOf(user) + " (@" + user.username + ")" }),
         onClick: mine ? undefined : () => openDm(user.username),
         onKeydown: mine ? undefined : (ev) => { if (ev.key === "Enter") openDm(user.username); },
       },
       h("span", { className: "presence-dot", "aria-hidden": "true" }),
-      h("span", { className: "online-name" }, mine ? t("{name} (you)", { name: user.username }) : user.username));
+      h("span", { className: "online-name" }, mine ? t("{name} (you)", { name: nameOf(user) }) : nameOf(user)));
     }));
     el.onlineCount.textContent = sorted.length ? String(sorted.length) : "";
   }

@@ -47,7 +47,9 @@ export function createRooms(ctx) {
   let tabStop = null;
 
   function allItems() {
-    return [...el.roomList.children, ...el.dmList.children];
+    // Archived rooms (listed apart) only while their section is open.
+    const archived = el.archivedSection.open ? el.archivedList.children : [];
+    return [...el.roomList.children, ...el.dmList.children, ...archived];
   }
 
   function setTabStop(li) {
@@ -80,6 +82,7 @@ export function createRooms(ctx) {
   }
   el.roomList.addEventListener("keydown", onListKey);
   el.dmList.addEventListener("keydown", onListKey);
+  el.archivedList.addEventListener("keydown", onListKey);
 
   function buildItem(roomId) {
     return h("li", {
@@ -96,6 +99,7 @@ export function createRooms(ctx) {
 
   function upsert(room) {
     const merged = Object.assign({}, rooms.get(room.id) || {}, room);
+    if (Array.isArray(room.members)) for (const u of room.members) ctx.people.remember(u);
     rooms.set(room.id, merged);
     let li = items.get(room.id);
     if (!li) {
@@ -105,6 +109,7 @@ export function createRooms(ctx) {
     li.dataset.roomId = String(merged.id);
     li.dataset.roomName = merged.name;
     li.dataset.kind = merged.kind;
+    li.dataset.archived = merged.archived ? "true" : "false";
     li.classList.toggle("not-joined", merged.joined === false);
     // Private rooms get a lock drawn by the stylesheet (no emoji font needed).
     li.querySelector(".room-icon").textContent = merged.kind === "dm" ? "@" : merged.kind === "private" ? "" : "#";
@@ -116,8 +121,15 @@ export function createRooms(ctx) {
     saveSoon();
   }
 
+  /** Archived rooms are listed apart (their own section, closed by default). */
+  function showSections() {
+    el.dmSection.hidden = el.dmList.children.length === 0;
+    el.archivedSection.hidden = el.archivedList.children.length === 0;
+    el.archivedCount.textContent = String(el.archivedList.children.length);
+  }
+
   function place(li, room) {
-    const list = room.kind === "dm" ? el.dmList : el.roomList;
+    const list = room.archived ? el.archivedList : room.kind === "dm" ? el.dmList : el.roomList;
     const key = roomSortKey(room, me);
     let before = null;
     for (const other of list.children) {
@@ -129,7 +141,7 @@ export function createRooms(ctx) {
       }
     }
     if (li.parentNode !== list || li.nextSibling !== before) list.insertBefore(li, before);
-    el.dmSection.hidden = el.dmList.children.length === 0;
+    showSections();
     fixTabStop();
   }
 
@@ -139,7 +151,7 @@ export function createRooms(ctx) {
     const li = items.get(id);
     if (li) li.remove();
     items.delete(id);
-    el.dmSection.hidden = el.dmList.children.length === 0;
+    showSections();
     fixTabStop();
     saveSoon();
   }
@@ -152,6 +164,7 @@ export function createRooms(ctx) {
       for (const r of rooms.values()) {
         list.push({
           id: r.id, name: r.name, kind: r.kind, joined: r.joined,
+          topic: r.topic, archived: r.archived, created_by: r.created_by,
           members: r.members, unread: r.unread || 0, last_seq: r.last_seq, last_rev: r.last_rev,
         });
       }
@@ -171,13 +184,17 @@ export function createRooms(ctx) {
 
   async function refresh() {
     lastRefresh = Date.now();
-    const ack = await call("rooms:list", {});
+    // The rooms in use, and the archived ones (listed apart: a second call).
+    const [ack, archived] = await Promise.all([call("rooms:list", {}), call("rooms:list", { archived: true })]);
     if (!ack.ok) {
       if (!isLost(ack)) toast(errorText(ack, t("Could not load the rooms.")), "error");
       return;
     }
     const seen = new Set();
-    for (const room of ack.rooms || []) {
+    const found = (ack.rooms || []).concat(archived.ok ? archived.rooms || [] : []);
+    // Without an answer about archived rooms, keep the ones listed.
+    if (!archived.ok) for (const r of rooms.values()) if (r.archived) seen.add(r.id);
+    for (const room of found) {
       seen.add(room.id);
       upsert(room);
     }
@@ -192,8 +209,9 @@ export function createRooms(ctx) {
     const saved = Number(store.get(LAST_ROOM_KEY, 0));
     if (saved && rooms.has(saved)) return saved;
     for (const room of rooms.values()) {
-      if (room.name === "general" && room.kind === "public") return room.id;
+      if (room.name === "general" && room.kind === "public" && !room.archived) return room.id;
     }
+    for (const room of rooms.values()) if (!room.archived) return room.id;
     const first = rooms.keys().next();
     return first.done ? null : first.value;
   }
@@ -230,6 +248,7 @@ export function createRooms(ctx) {
     el.roomTitle.dataset.kind = room.kind;
     el.roomMeta.textContent = heading.meta;
     el.composer.placeholder = t("Message {room}", { room: labelOf(room, me) });
+    ctx.roomSettings.renderRoom(room); // topic, settings button, archived: read-only
     updateTitle();
   }
 
@@ -302,6 +321,7 @@ export function createRooms(ctx) {
     }
     ctx.online.clear();
     for (const user of ack.online || []) {
+      ctx.people.remember(user);
       ctx.online.set(user.id, user);
       ctx.seenOnline.set(user.id, user);
       ctx.knownMembers.add(user.id);

@@ -25,7 +25,8 @@ export function normalise(text) {
 /**
  * Everything one can jump to.
  * @param rooms   iterable of Room ({id, name, kind, members?, unread?, joined?})
- * @param people  iterable of User ({id, username}) one can message
+ * @param people  iterable of User ({id, username, display_name?}) one can message;
+ *                labelled by display name with the username beside it (both match)
  * @param me      {id, username}
  * @returns [{key, type: "room"|"person", kind, label, sigil, unread, roomId?, username?}]
  */
@@ -58,7 +59,7 @@ export function switcherEntries(rooms, people, me) {
       key: "person:" + user.id,
       type: "person",
       kind: "person",
-      label: user.username,
+      label: personLabel(user),
       sigil: "@",
       unread: 0,
       joined: true,
@@ -66,6 +67,12 @@ export function switcherEntries(rooms, people, me) {
     });
   }
   return entries;
+}
+
+/** "Bob Вишня (@bob)", or "bob" when there is no other display name. */
+export function personLabel(user) {
+  const display = typeof user.display_name === "string" ? user.display_name.trim() : "";
+  return display && display !== user.username ? display + " (@" + user.username + ")" : user.username;
 }
 
 /**

@@ -33,6 +33,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def stop_processes(procs, grace: float = 10.0) -> None:
+    """SIGTERM to every one still running, then wait up to ``grace`` seconds
+    for each and SIGKILL what is left. All are asked first, so they shut down
+    side by side, not one after another. ``None`` entries are skipped."""
+    live = [p for p in procs if p is not None]
+    for proc in live:
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in live:
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(grace)
+
+
 def find_nginx() -> str | None:
     return shutil.which("nginx") or next(
         (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.path.exists(p)), None)
@@ -173,16 +189,7 @@ class Cluster:
         return self
 
     def stop(self) -> None:
-        everything = [self.nginx, *self.procs.values(), self.redis]
-        for proc in everything:
-            if proc and proc.poll() is None:
-                proc.terminate()
-        for proc in everything:
-            if proc:
-                try:
-                    proc.wait(10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+        stop_processes([self.nginx, *self.procs.values(), self.redis])
 
     def __enter__(self):
         return self.start()

@@ -25,6 +25,17 @@ _AT_LEAST = _l("At least %(count)s characters.", count=MIN_PASSWORD)
 _DIFFER = _l("The passwords differ.")
 
 
+def _new_password(label) -> PasswordField:
+    """A password being chosen (registering or changing it): the service's minimum length."""
+    return PasswordField(label, validators=[DataRequired(_REQUIRED),
+                                            Length(min=MIN_PASSWORD, max=256, message=_AT_LEAST)])
+
+
+def _confirm(label, of: str) -> PasswordField:
+    """The new password typed again; must equal the field named ``of``."""
+    return PasswordField(label, validators=[DataRequired(_REQUIRED), EqualTo(of, message=_DIFFER)])
+
+
 class LoginForm(FlaskForm):
     username = StringField(_l("Username"), validators=[DataRequired(_REQUIRED), Length(max=32)])
     password = PasswordField(_l("Password"), validators=[DataRequired(_REQUIRED),
@@ -40,29 +51,11 @@ class RegisterForm(FlaskForm):
             _username_rule,
         ],
     )
-    password = PasswordField(
-        _l("Password"),
-        validators=[
-            DataRequired(_REQUIRED),
-            Length(min=MIN_PASSWORD, max=256, message=_AT_LEAST),
-        ],
-    )
-    confirm = PasswordField(
-        _l("Confirm password"),
-        validators=[DataRequired(_REQUIRED), EqualTo("password", message=_DIFFER)],
-    )
+    password = _new_password(_l("Password"))
+    confirm = _confirm(_l("Confirm password"), of="password")
 
 
 class PasswordForm(FlaskForm):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired(_REQUIRED)])
-    new_password = PasswordField(
-        _l("New password"),
-        validators=[
-            DataRequired(_REQUIRED),
-            Length(min=MIN_PASSWORD, max=256, message=_AT_LEAST),
-        ],
-    )
-    confirm = PasswordField(
-        _l("Confirm new password"),
-        validators=[DataRequired(_REQUIRED), EqualTo("new_password", message=_DIFFER)],
-    )
+    new_password = _new_password(_l("New password"))
+    confirm = _confirm(_l("Confirm new password"), of="new_password")

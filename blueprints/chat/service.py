@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from errors import AppError, BadRequest, Conflict, Forbidden, NotFound, TooLarge
 from extensions import db
-from i18n import _l
+from i18n import N_, _l
 from models import Membership, Message, Room, User, iso, utcnow
 from textnorm import control_in_name, is_blank, name_key
 
@@ -152,16 +152,21 @@ def list_rooms(user_id: int, archived: bool = False) -> list[dict]:
 ROOM_KEY_MAX = 80  # rooms.name_key is VARCHAR(80); NFKC can lengthen a name (U+FDFA: 18 letters)
 
 
+def _refuse_controls(text: str, message: str) -> None:
+    """``BadRequest`` with ``message`` (an ``N_`` template naming ``%(char)s``) if
+    ``text`` holds a line break, a control or a direction character: they make
+    the text shown differ from the text read ("\u202eroot" shows as "toor"), so
+    they are refused, not stripped."""
+    bad = control_in_name(text)
+    if bad is not None:
+        raise BadRequest(_l(message, char=f"U+{ord(bad):04X}"))
+
+
 def _check_room_name(name: str) -> tuple[str, str]:
     """The name as shown (trimmed) and its ``name_key`` (textnorm.py), or ``BadRequest``."""
     name = name.strip()
-    bad = control_in_name(name)
-    if bad is not None:
-        # Line breaks and direction overrides make the name shown differ from
-        # the name read ("\u202eroot" shows as "toor"): refused, not stripped.
-        char = f"U+{ord(bad):04X}"
-        raise BadRequest(_l("name: must be one line without control or direction characters "
-                            "(found %(char)s)", char=char))
+    _refuse_controls(name, N_("name: must be one line without control or direction characters "
+                              "(found %(char)s)"))
     if is_blank(name) or len(name) > 64:
         raise BadRequest(_l("name: 1-64 characters on one line, not only invisible ones"))
     key = name_key(name)
@@ -186,11 +191,8 @@ def _room_exists(name: str, existing: str | None) -> Conflict:
 def clean_topic(topic: str) -> str:
     """A topic as stored: trimmed, one line, 0-250 characters (empty clears it)."""
     topic = topic.strip()
-    bad = control_in_name(topic)
-    if bad is not None:
-        char = f"U+{ord(bad):04X}"
-        raise BadRequest(_l("topic: must be one line without control or direction characters "
-                            "(found %(char)s)", char=char))
+    _refuse_controls(topic, N_("topic: must be one line without control or direction characters "
+                               "(found %(char)s)"))
     if is_blank(topic):
         return ""  # only invisible characters: no topic
     if len(topic) > MAX_TOPIC_CHARS:

@@ -7,16 +7,29 @@ with ``.message-text`` (exactly the text), ``#pending-list .message.pending[data
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 
 from playwright.sync_api import BrowserContext, Page, Route, expect
 
-from tests.support.clients import unique  # noqa: F401  (re-exported: one definition)
+from tests.conftest import require_binary
+from tests.support.clients import unique
+from tests.support.server import ServerProcess
 
 PASSWORD = "correct-horse-battery"
 SOCKET_IO = re.compile(r"/socket\.io/")
 TIMEOUT_MS = 15_000
+
+
+@contextlib.contextmanager
+def browser_server(name: str, interval: str = "0.5", seed: str = "5"):
+    """A server for a browser test (Chromium required): eventlet, the simulated
+    market with a fixed seed, a tick every ``interval`` seconds."""
+    require_binary("chromium")
+    env = {"MARKET_INTERVAL": interval, "MARKET_SEED": seed, "MARKET_SOURCE": "simulator"}
+    with ServerProcess(async_mode="eventlet", env=env, name=name) as srv:
+        yield srv
 
 
 def new_context(browser, server) -> BrowserContext:
@@ -73,6 +86,17 @@ def open_chat(page: Page) -> int:
 def type_and_send(page: Page, text: str) -> None:
     page.fill("#composer", text)
     page.press("#composer", "Enter")
+
+
+def chat_both_ways(alice: Page, bob: Page, from_alice: str, from_bob: str, rounds: int = 2) -> None:
+    """Each page sends ``rounds`` messages in turn (texts made unique); every one
+    shows exactly once on both pages before the next is sent."""
+    for round_ in range(rounds):
+        for sender, other, text in ((alice, bob, from_alice), (bob, alice, from_bob)):
+            sent = f"{text}, round {round_} {unique('t')}"
+            type_and_send(sender, sent)
+            expect_once(other, sent)
+            expect_once(sender, sent)
 
 
 def stored(page: Page, text: str):

@@ -19,6 +19,7 @@ import pytest
 
 from tests.browser.helpers import (
     TIMEOUT_MS,
+    browser_server,
     close_contexts,
     open_chat,
     register,
@@ -26,8 +27,8 @@ from tests.browser.helpers import (
     type_and_send,
     wait_connected,
 )
-from tests.conftest import require, require_binary
-from tests.support.server import ROOT, ServerProcess
+from tests.conftest import require
+from tests.support.server import ROOT
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 BLOCKING = ("serious", "critical")
@@ -90,9 +91,7 @@ def axe_source() -> str:
 
 @pytest.fixture(scope="module")
 def a11y_server():
-    require_binary("chromium")
-    env = {"MARKET_INTERVAL": "0.5", "MARKET_SEED": "5", "MARKET_SOURCE": "simulator"}
-    with ServerProcess(async_mode="eventlet", env=env, name="a11y-browser") as srv:
+    with browser_server("a11y-browser") as srv:
         yield srv
 
 

@@ -15,16 +15,15 @@ from playwright.sync_api import expect
 
 from tests.browser.helpers import (
     SOCKET_IO,
+    chat_both_ways,
     close_contexts,
     console_problems,
-    expect_once,
     login,
     logout,
     new_context,
     open_chat,
     pending,
     register,
-    type_and_send,
     unique,
     wait_connected,
 )
@@ -67,15 +66,7 @@ def test_two_users_chat_both_ways_one_over_polling_only(browser, live_server, wa
         assert alice.evaluate("window.switchboard.socket.io.engine.transport.name") == "websocket"
 
         # Both ways, twice each, and the online list shows both users.
-        for round_ in range(2):
-            from_a = f"hello bob, round {round_} {unique('t')}"
-            type_and_send(alice, from_a)
-            expect_once(bob, from_a)
-            expect_once(alice, from_a)
-            from_b = f"hi alice, over polling, round {round_} {unique('t')}"
-            type_and_send(bob, from_b)
-            expect_once(alice, from_b)
-            expect_once(bob, from_b)
+        chat_both_ways(alice, bob, "hello bob", "hi alice, over polling")
         expect(pending(alice)).to_have_count(0)
         expect(pending(bob)).to_have_count(0)
         for page, other in ((alice, b_name), (bob, a_name)):

@@ -23,13 +23,12 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.helpers import (
+    chat_both_ways,
     close_contexts,
     console_problems,
-    expect_once,
     new_context,
     open_chat,
     register,
-    type_and_send,
     unique,
     wait_connected,
 )
@@ -117,15 +116,7 @@ def test_fresh_venv_without_node_serves_chat_websocket_and_legacy_polling(
         wait_connected(alice, "websocket")
         wait_connected(bob, "polling")
 
-        for round_ in range(2):
-            from_a = f"from the websocket page, round {round_} {unique('t')}"
-            type_and_send(alice, from_a)
-            expect_once(bob, from_a)
-            expect_once(alice, from_a)
-            from_b = f"from the legacy page, round {round_} {unique('t')}"
-            type_and_send(bob, from_b)
-            expect_once(alice, from_b)
-            expect_once(bob, from_b)
+        chat_both_ways(alice, bob, "from the websocket page", "from the legacy page")
 
         assert bob.get_attribute("#conn-badge", "data-transport") == "polling"
         expect(bob.locator("#conn-badge")).to_contain_text("polling")

@@ -13,6 +13,7 @@ animations (reduced motion), taken once the page is connected and filled.
 """
 from __future__ import annotations
 
+import contextlib
 import re
 
 import pytest
@@ -21,6 +22,7 @@ from playwright.sync_api import expect
 from tests.browser.conftest import PageWatch
 from tests.browser.helpers import (
     TIMEOUT_MS,
+    browser_server,
     close_contexts,
     console_problems,
     login,
@@ -30,8 +32,7 @@ from tests.browser.helpers import (
     type_and_send,
     wait_connected,
 )
-from tests.conftest import require_binary
-from tests.support.server import ROOT, ServerProcess
+from tests.support.server import ROOT
 
 SHOTS = ROOT / "docs" / "screenshots"
 PHONE = {"width": 390, "height": 844}
@@ -42,9 +43,7 @@ OVERFLOW = "() => [document.documentElement.scrollWidth, window.innerWidth]"
 
 @pytest.fixture(scope="module")
 def layout_server():
-    require_binary("chromium")
-    env = {"MARKET_INTERVAL": "0.5", "MARKET_SEED": "5", "MARKET_SOURCE": "simulator"}
-    with ServerProcess(async_mode="eventlet", env=env, name="layout-browser") as srv:
+    with browser_server("layout-browser") as srv:
         yield srv
 
 
@@ -83,11 +82,18 @@ def admin(browser, layout_server):
         close_contexts(*contexts)
 
 
-def context(browser, server, viewport, color_scheme="light"):
+@contextlib.contextmanager
+def one_page(browser, server, viewport, color_scheme="light"):
+    """A page in a fresh context of this size and colour scheme (no motion), and
+    its PageWatch; the context is closed after."""
     ctx = browser.new_context(base_url=server.url, viewport=viewport, reduced_motion="reduce",
                               color_scheme=color_scheme)
     ctx.set_default_timeout(TIMEOUT_MS)
-    return ctx
+    try:
+        page = ctx.new_page()
+        yield page, PageWatch(page)
+    finally:
+        close_contexts(ctx)
 
 
 def overflow(page) -> tuple[int, int]:
@@ -134,10 +140,7 @@ def visit_all(page, screenshots: dict[str, str]) -> dict[str, tuple[int, int]]:
 @pytest.mark.parametrize("size", ["phone", "desktop"])
 def test_no_page_scrolls_sideways(browser, layout_server, admin, size):
     viewport = VIEWPORTS[size]
-    ctx = context(browser, layout_server, viewport)
-    page = ctx.new_page()
-    watch = PageWatch(page)
-    try:
+    with one_page(browser, layout_server, viewport) as (page, watch):
         seen = {}
         for path in ("/login", "/register"):
             page.goto(path)
@@ -150,15 +153,10 @@ def test_no_page_scrolls_sideways(browser, layout_server, admin, size):
         assert not wide, (f"at {viewport['width']}px these pages scroll sideways "
                           f"(scrollWidth, innerWidth): {wide}")
         assert console_problems(watch) == [] and watch.csp == []
-    finally:
-        close_contexts(ctx)
 
 
 def test_phone_rooms_drawer_and_nav_menu(browser, layout_server, admin):
-    ctx = context(browser, layout_server, PHONE)
-    page = ctx.new_page()
-    watch = PageWatch(page)
-    try:
+    with one_page(browser, layout_server, PHONE) as (page, watch):
         login(page, admin)
         wait_chat(page)
         sidebar, opener = page.locator("#sidebar"), page.locator("#open-rooms")
@@ -222,22 +220,16 @@ def test_phone_rooms_drawer_and_nav_menu(browser, layout_server, admin):
         wait_connected(page)
         assert overflow(page)[0] <= PHONE["width"]
         assert console_problems(watch) == [] and watch.csp == []
-    finally:
-        close_contexts(ctx)
 
 
 def test_desktop_shows_the_nav_and_both_panes_without_buttons(browser, layout_server, admin):
-    ctx = context(browser, layout_server, DESKTOP)
-    page = ctx.new_page()
-    try:
+    with one_page(browser, layout_server, DESKTOP) as (page, _):
         login(page, admin)
         open_chat(page)
         for visible in ("#sidebar", ".online-pane", "#market-link", "#logout"):
             expect(page.locator(visible)).to_be_visible()
         for hidden in ("#menu-button", "#open-rooms", "#open-online"):
             expect(page.locator(hidden)).to_be_hidden()
-    finally:
-        close_contexts(ctx)
 
 
 
@@ -247,10 +239,7 @@ BACKGROUND = "() => [document.documentElement.dataset.theme, getComputedStyle(do
 
 def test_dark_follows_the_system_and_a_choice_overrides_it(browser, layout_server, admin):
     """Runs last in this file: it leaves alice on "system" as it found her."""
-    ctx = context(browser, layout_server, PHONE, color_scheme="dark")
-    page = ctx.new_page()
-    watch = PageWatch(page)
-    try:
+    with one_page(browser, layout_server, PHONE, color_scheme="dark") as (page, watch):
         for path in ("/login", "/register"):  # logged out: the browser's preference
             page.goto(path)
             assert page.evaluate(BACKGROUND) == ["system", DARK_BG]
@@ -294,5 +283,3 @@ def test_dark_follows_the_system_and_a_choice_overrides_it(browser, layout_serve
         page.wait_for_url(re.compile(r"/market$"))
         assert page.evaluate(BACKGROUND) == ["system", LIGHT_BG]
         assert console_problems(watch) == [] and watch.csp == []
-    finally:
-        close_contexts(ctx)

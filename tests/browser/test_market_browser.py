@@ -12,18 +12,15 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PageWatch
-from tests.browser.helpers import new_context, register, unique
-from tests.conftest import require_binary
-from tests.support.server import OUTPUT, ServerProcess
+from tests.browser.helpers import browser_server, new_context, register, unique
+from tests.support.server import OUTPUT
 
 ROW = "#quote-rows tr[data-symbol='{}']"
 
 
 @pytest.fixture(scope="module")
 def market_server():
-    require_binary("chromium")
-    env = {"MARKET_INTERVAL": "0.3", "MARKET_SEED": "5", "MARKET_SOURCE": "simulator"}
-    with ServerProcess(async_mode="eventlet", env=env, name="market-browser") as srv:
+    with browser_server("market-browser", interval="0.3") as srv:
         yield srv
 
 

@@ -14,16 +14,13 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PageWatch
-from tests.browser.helpers import new_context, register, unique, wait_connected
-from tests.conftest import require_binary
-from tests.support.server import OUTPUT, ServerProcess
+from tests.browser.helpers import browser_server, new_context, register, unique, wait_connected
+from tests.support.server import OUTPUT
 
 
 @pytest.fixture(scope="module")
 def market_server():
-    require_binary("chromium")
-    env = {"MARKET_INTERVAL": "0.3", "MARKET_SEED": "11", "MARKET_SOURCE": "simulator"}
-    with ServerProcess(async_mode="eventlet", env=env, name="market-reload") as srv:
+    with browser_server("market-reload", interval="0.3", seed="11") as srv:
         yield srv
 
 

@@ -14,9 +14,7 @@ import re
 import pytest
 
 from tests.browser.conftest import PageWatch
-from tests.browser.helpers import new_context, register, unique
-from tests.conftest import require_binary
-from tests.support.server import ServerProcess
+from tests.browser.helpers import browser_server, new_context, register, unique
 
 BLOCK_STORAGE = """
 Object.defineProperty(window, 'localStorage', {
@@ -28,9 +26,7 @@ Object.defineProperty(window, 'localStorage', {
 
 @pytest.fixture(scope="module")
 def pages_server():
-    require_binary("chromium")
-    env = {"MARKET_INTERVAL": "0.3", "MARKET_SEED": "5", "MARKET_SOURCE": "simulator"}
-    with ServerProcess(async_mode="eventlet", env=env, name="pages-lib-browser") as srv:
+    with browser_server("pages-lib-browser", interval="0.3") as srv:
         yield srv
 
 

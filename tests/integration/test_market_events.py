@@ -5,6 +5,7 @@ quotes are exactly the ones a test puts in the book.
 """
 from __future__ import annotations
 
+import contextlib
 import itertools
 import tempfile
 from datetime import UTC, datetime
@@ -49,8 +50,10 @@ def feed(app):
     return app.extensions["switchboard.market"]
 
 
+@contextlib.contextmanager
 def connector(app):
-    """A /market test client for a user (a new one unless ``user`` is given)."""
+    """Makes /market test clients for a user (a new one unless ``user`` is
+    given); on leaving, disconnects the ones still connected."""
     from blueprints.auth.service import issue_token
     from models import User
 
@@ -71,25 +74,24 @@ def connector(app):
         made.append(client)
         return client
 
-    return _connect, made
+    try:
+        yield _connect
+    finally:
+        for client in made:
+            if client.is_connected(NS):
+                client.disconnect(NS)
 
 
 @pytest.fixture
 def connect(app):
-    _connect, made = connector(app)
-    yield _connect
-    for client in made:
-        if client.is_connected(NS):
-            client.disconnect(NS)
+    with connector(app) as _connect:
+        yield _connect
 
 
 @pytest.fixture
 def shared_connect(shared_app):
-    _connect, made = connector(shared_app)
-    yield _connect
-    for client in made:
-        if client.is_connected(NS):
-            client.disconnect(NS)
+    with connector(shared_app) as _connect:
+        yield _connect
 
 
 def call(client, event, payload=None):
@@ -109,6 +111,13 @@ def put_quote(app, feed, symbol, price, ts=T0):
     feed.book.put(Quote(symbol, Decimal(price), Decimal(price), 0, ts))
     with app.app_context():
         return feed.tick()
+
+
+def two_tabs_and_a_stranger(app, feed, connect):
+    """ACME quoted at 100.00; two tabs of one trader, and another user."""
+    put_quote(app, feed, "ACME", "100.00")
+    tab1 = connect()
+    return tab1, connect(tab1.user), connect()
 
 
 def stored(app):
@@ -151,14 +160,13 @@ def test_settings_given_to_create_app_reach_the_feed(monkeypatch):
     feed = app.extensions["switchboard.market"]
     feed.drive_manually()
     assert (feed.interval, feed.seed, feed.lease_ttl) == (2.5, 7, 7.5)
-    _connect, made = connector(app)
-    client = _connect()
-    reply = call(client, "symbols")
-    assert reply == {"ok": True, "symbols": ["BBB", "AAA"], "source": "simulator"}
-    with app.app_context():
-        feed.tick()  # the simulator's first round: the configured start price
-    assert call(client, "subscribe", {"symbols": ["BBB"]})["quotes"][0]["price"] == "2.00"
-    client.disconnect(NS)
+    with connector(app) as _connect:
+        client = _connect()
+        reply = call(client, "symbols")
+        assert reply == {"ok": True, "symbols": ["BBB", "AAA"], "source": "simulator"}
+        with app.app_context():
+            feed.tick()  # the simulator's first round: the configured start price
+        assert call(client, "subscribe", {"symbols": ["BBB"]})["quotes"][0]["price"] == "2.00"
 
 
 def test_subscribe_answers_with_a_snapshot_of_each_symbol_that_has_a_quote(app, feed, connect):
@@ -346,10 +354,7 @@ def test_random_trade_payloads_never_break_anything(shared_app, one_client, payl
 # -- valid trades: who is told what ---------------------------------------------
 
 def test_a_trade_update_reaches_every_tab_of_the_trader_and_activity_everyone(app, feed, connect):
-    put_quote(app, feed, "ACME", "100.00")
-    tab1 = connect()
-    tab2 = connect(tab1.user)
-    stranger = connect()
+    tab1, tab2, stranger = two_tabs_and_a_stranger(app, feed, connect)
     reply = call(tab1, "trade", T(quantity=3, client_id="buy-1"))
     assert reply["ok"], reply
     trade = reply["trade"]
@@ -398,10 +403,7 @@ def test_rejections_are_acked_and_pushed_with_a_reason(app, feed, connect):
 
 
 def test_a_limit_order_fills_when_a_later_quote_crosses_it(app, feed, connect):
-    put_quote(app, feed, "ACME", "100.00")
-    tab1 = connect()
-    tab2 = connect(tab1.user)
-    stranger = connect()
+    tab1, tab2, stranger = two_tabs_and_a_stranger(app, feed, connect)
     placed = call(tab1, "trade", T(quantity=4, type="limit", limit_price="99.00", client_id="l1"))
     assert placed["trade"]["status"] == "open" and placed["trade"]["limit_price"] == "99.00"
     received(tab1, "trade:update"), received(tab2, "trade:update")
@@ -418,10 +420,7 @@ def test_a_limit_order_fills_when_a_later_quote_crosses_it(app, feed, connect):
 
 
 def test_cancel(app, feed, connect):
-    put_quote(app, feed, "ACME", "100.00")
-    client = connect()
-    tab2 = connect(client.user)
-    other = connect()
+    client, tab2, other = two_tabs_and_a_stranger(app, feed, connect)
     placed = call(client, "trade", T(type="limit", limit_price="90.00", client_id="x1"))["trade"]
     received(tab2, "trade:update")
     reply = call(client, "cancel", {"id": placed["id"]})

@@ -5,15 +5,16 @@ Everything here talks to 127.0.0.1 only, and every wait is bounded.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import re
 import socket
 import ssl
 import struct
-import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import requests
@@ -21,6 +22,7 @@ import websocket
 
 from tests.support.clients import make_user, unique  # noqa: F401  (re-exported: one definition)
 from tests.support.server import ServerProcess
+from tests.support.services import redis_db
 
 SECRET_KEY = "e2e-secret-key"  # what ServerProcess sets
 TOKEN_SALT = "switchboard.socket-token"  # blueprints/auth/service.py
@@ -43,12 +45,7 @@ class SecServerProcess(ServerProcess):
         """SIGTERM, then SIGKILL after ``grace`` seconds: the server waits for idle
         keep-alive connections (the tests' HTTP sessions) on a clean stop, and
         this suite does not need to wait for that."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(grace)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        super().stop(grace)
 
 
 class TLSServerProcess(SecServerProcess):
@@ -59,6 +56,50 @@ class TLSServerProcess(SecServerProcess):
     @property
     def url(self) -> str:
         return f"https://127.0.0.1:{self.port}"
+
+
+@contextlib.contextmanager
+def two_process_deployment(name: str, queue_db: int):
+    """Two processes of one deployment (eventlet and gevent): one Redis message
+    queue (database ``queue_db``) and one SQLite database."""
+    with redis_db(queue_db) as queue:
+        env = {"MESSAGE_QUEUE": queue, "DEPLOYMENT": unique(name)}
+        one = SecServerProcess(async_mode="eventlet", env=env, name=f"{name}-one")
+        two = SecServerProcess(async_mode="gevent", env=env, instance_path=one.instance_path,
+                               name=f"{name}-two")
+        try:
+            one.start()
+            two.start()  # after one: it finds the database migrated
+            yield one, two
+        finally:
+            two.stop()
+            one.stop()
+
+
+# -- rooms over Socket.IO (tests.support.clients.Client) -----------------------
+
+def create_private_room(owner, members) -> int:
+    ack = owner.call("room:create", {"name": unique("priv"), "kind": "private",
+                                     "members": [m.name for m in members]})
+    assert ack["ok"], ack
+    return ack["room"]["id"]
+
+
+def join(client, room: int) -> None:
+    ack = client.call("room:join", {"room": room})
+    assert ack["ok"], ack
+
+
+def send(client, room: int, text: str) -> dict:
+    ack = client.call("message:send", {"room": room, "text": text, "client_id": uuid.uuid4().hex})
+    assert ack["ok"], ack
+    return ack["message"]
+
+
+def in_room(room: int, prefix: str = ""):
+    """A predicate: an event of ``room`` (a message whose text starts with ``prefix``)."""
+    return lambda m: isinstance(m, dict) and m.get("room") == room \
+        and str(m.get("text", "")).startswith(prefix)
 
 
 def refusal_code(data) -> str | None:
@@ -126,20 +167,9 @@ def raw_exchange(port: int, data: bytes, timeout: float = 5.0, wait_close: bool 
     try:
         sock.sendall(data)
         deadline = started + timeout
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                break
-            sock.settimeout(left)
-            try:
-                chunk = sock.recv(65536)
-            except TimeoutError:
-                break
-            except (ConnectionResetError, BrokenPipeError):
-                closed = True
-                break
+        while not closed and (left := deadline - time.monotonic()) > 0:
+            chunk, closed = recv_some(sock, left)
             if not chunk:
-                closed = True
                 break
             received += chunk
             if not wait_close and b"\r\n\r\n" in received:
@@ -150,6 +180,19 @@ def raw_exchange(port: int, data: bytes, timeout: float = 5.0, wait_close: bool 
     finally:
         sock.close()
     return received, closed, time.monotonic() - started
+
+
+def recv_some(sock: socket.socket, timeout: float) -> tuple[bytes, bool]:
+    """One ``recv`` waiting at most ``timeout``: (what came, whether the server
+    closed the connection). ``b""`` and not closed: nothing came in time."""
+    sock.settimeout(timeout)
+    try:
+        chunk = sock.recv(65536)
+    except TimeoutError:
+        return b"", False
+    except OSError:  # reset, broken pipe, a TLS alert: closed
+        return b"", True
+    return chunk, not chunk
 
 
 def http_request(method: str, path: str, port: int, body: bytes = b"",
@@ -264,6 +307,26 @@ class RawEIO:
                 return None
             return data
 
+    def recv_for(self, seconds: float) -> tuple[list[str], bool]:
+        """Every packet (pings answered) the server sends within ``seconds``, and
+        whether it closed the connection by then. Any error of the connection
+        counts as closing it (reset, broken pipe, a bad frame): its ``repr``
+        ends the list, so a caller looking for leaks sees it too."""
+        packets: list[str] = []
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                p = self.recv(max(0.05, deadline - time.monotonic()))
+            except TimeoutError:
+                break
+            except Exception as exc:  # the server closed it in some way
+                packets.append(repr(exc))
+                return packets, True
+            if p is None:
+                return packets, True
+            packets.append(p if isinstance(p, str) else repr(p))
+        return packets, False
+
     def recv_until(self, prefix: str, timeout: float = 5) -> str:
         deadline = time.monotonic() + timeout
         seen = []
@@ -341,20 +404,12 @@ def read_until_closed(sock: socket.socket, timeout: float) -> tuple[bytes, bool]
     """Everything the server sends within ``timeout``, and whether it closed the connection."""
     received = b""
     deadline = time.monotonic() + timeout
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return received, False
-        sock.settimeout(left)
-        try:
-            chunk = sock.recv(65536)
-        except TimeoutError:
-            return received, False
-        except (ConnectionResetError, BrokenPipeError, ssl.SSLError):
-            return received, True
-        if not chunk:
-            return received, True
+    while (left := deadline - time.monotonic()) > 0:
+        chunk, closed = recv_some(sock, left)
         received += chunk
+        if closed or not chunk:
+            return received, closed
+    return received, False
 
 
 # -- process facts -------------------------------------------------------------

@@ -58,16 +58,7 @@ def healthz_ok(url: str) -> float:
 
 def closed_by_server(raw: RawEIO, timeout: float = 5) -> bool:
     """Whether the server closes this raw WebSocket within ``timeout`` (pings answered)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if raw.recv(max(0.05, deadline - time.monotonic())) is None:
-                return True
-        except TimeoutError:
-            return False
-        except Exception:  # reset, broken pipe: closed as well
-            return True
-    return False
+    return raw.recv_for(timeout)[1]
 
 
 def polling_closed(session: PollingSession, timeout: float = 5) -> bool:

@@ -8,35 +8,10 @@ a Redis message queue and one database.
 """
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
-from tests.security.helpers import SecServerProcess, make_user, unique
-from tests.support.services import REDIS_DATABASES, redis_db
-
-
-def create_private_room(owner, members) -> int:
-    ack = owner.call("room:create", {"name": unique("priv"), "kind": "private",
-                                     "members": [m.name for m in members]})
-    assert ack["ok"], ack
-    return ack["room"]["id"]
-
-
-def join(client, room: int) -> None:
-    ack = client.call("room:join", {"room": room})
-    assert ack["ok"], ack
-
-
-def send(client, room: int, text: str) -> dict:
-    ack = client.call("message:send", {"room": room, "text": text, "client_id": uuid.uuid4().hex})
-    assert ack["ok"], ack
-    return ack["message"]
-
-
-def in_room(room: int, prefix: str = ""):
-    return lambda m: isinstance(m, dict) and m.get("room") == room \
-        and str(m.get("text", "")).startswith(prefix)
+from tests.security.helpers import create_private_room, in_room, join, make_user, send, two_process_deployment
+from tests.support.services import REDIS_DATABASES
 
 
 def leave_and_check(tab_a, tab_b, sender, witness, room: int) -> None:
@@ -84,19 +59,8 @@ def test_leaving_takes_every_tab_of_the_user_out_of_the_room(server, clients, tr
 
 @pytest.fixture(scope="module")
 def two_processes():
-    """Two processes (eventlet and gevent) on one Redis queue and one SQLite database."""
-    with redis_db(REDIS_DATABASES["tests/security/test_room_leave.py"]) as queue:
-        env = {"MESSAGE_QUEUE": queue, "DEPLOYMENT": unique("leave")}
-        one = SecServerProcess(async_mode="eventlet", env=env, name="room-leave-one")
-        two = SecServerProcess(async_mode="gevent", env=env, instance_path=one.instance_path,
-                               name="room-leave-two")
-        try:
-            one.start()
-            two.start()  # after one: it finds the database migrated
-            yield one, two
-        finally:
-            two.stop()
-            one.stop()
+    with two_process_deployment("room-leave", REDIS_DATABASES["tests/security/test_room_leave.py"]) as both:
+        yield both
 
 
 @pytest.mark.parametrize("transport", ["websocket", "polling"])

@@ -13,32 +13,31 @@ import uuid
 
 import pytest
 
-from tests.security.helpers import SecServerProcess, make_user, unique
-from tests.support.services import REDIS_DATABASES, redis_db
+from tests.security.helpers import (
+    create_private_room,
+    in_room,
+    make_user,
+    send,
+    two_process_deployment,
+    unique,
+)
+from tests.support.services import REDIS_DATABASES
 
 
-def create_private_room(owner, members) -> int:
-    ack = owner.call("room:create", {"name": unique("priv"), "kind": "private",
-                                     "members": [m.name for m in members]})
-    assert ack["ok"], ack
-    return ack["room"]["id"]
+def remove_and_check(clients, transport: str, here, there, prefix: str) -> None:
+    """The owner removes a member who has a tab on ``here`` (cookie) and one on
+    ``there`` (token): each tab gets room:removed and none of the room's later
+    messages; ``witness`` (a member who stays, on ``there``) gets them all, so the
+    tabs would have had them by then too. ``here`` and ``there`` are one server,
+    or two processes of one deployment."""
+    owner_user, member, stays = (make_user(here, prefix + p) for p in ("own", "mem", "wit"))
+    owner = clients(here, owner_user, transport)
+    removed_tabs = [clients(here, member, transport, via="cookie"),
+                    clients(there, member, transport, via="token")]
+    witness = clients(there, stays, transport)
+    room = create_private_room(owner, [member, stays])
+    name = member.name
 
-
-def send(client, room: int, text: str) -> dict:
-    ack = client.call("message:send", {"room": room, "text": text, "client_id": uuid.uuid4().hex})
-    assert ack["ok"], ack
-    return ack["message"]
-
-
-def in_room(room: int, prefix: str = ""):
-    return lambda m: isinstance(m, dict) and m.get("room") == room \
-        and str(m.get("text", "")).startswith(prefix)
-
-
-def remove_and_check(owner, removed_tabs, witness, room: int, name: str) -> None:
-    """``owner`` removes ``name``: each of their tabs gets room:removed and none of
-    the room's later messages; ``witness`` (a member who stays, on the tabs'
-    process) gets them all, so the tabs would have had them by then too."""
     before = send(owner, room, "before the removal")
     for tab in removed_tabs:
         tab.wait_for("message", lambda m: m.get("id") == before["id"], timeout=10)  # control
@@ -97,13 +96,7 @@ def server(request, module_servers):
 
 @pytest.mark.parametrize("transport", ["websocket", "polling"])
 def test_removal_takes_every_tab_of_the_member_out(server, clients, transport):
-    owner, member, stays = (make_user(server, p) for p in ("rmown", "rmmem", "rmwit"))
-    owner_tab = clients(server, owner, transport)
-    tab_a = clients(server, member, transport, via="cookie")
-    tab_b = clients(server, member, transport, via="token")
-    witness = clients(server, stays, transport)
-    room = create_private_room(owner_tab, [member, stays])
-    remove_and_check(owner_tab, [tab_a, tab_b], witness, room, member.name)
+    remove_and_check(clients, transport, server, server, "rm")
 
 
 @pytest.mark.parametrize("transport", ["websocket", "polling"])
@@ -131,32 +124,15 @@ def test_a_dm_to_someone_offline_is_there_when_they_connect(server, clients, tra
 
 @pytest.fixture(scope="module")
 def two_processes():
-    """Two processes (eventlet and gevent) on one Redis queue and one SQLite database."""
-    with redis_db(REDIS_DATABASES["tests/security/test_room_remove.py"]) as queue:
-        env = {"MESSAGE_QUEUE": queue, "DEPLOYMENT": unique("remove")}
-        one = SecServerProcess(async_mode="eventlet", env=env, name="room-remove-one")
-        two = SecServerProcess(async_mode="gevent", env=env, instance_path=one.instance_path,
-                               name="room-remove-two")
-        try:
-            one.start()
-            two.start()  # after one: it finds the database migrated
-            yield one, two
-        finally:
-            two.stop()
-            one.stop()
+    with two_process_deployment("room-remove", REDIS_DATABASES["tests/security/test_room_remove.py"]) as both:
+        yield both
 
 
 @pytest.mark.parametrize("transport", ["websocket", "polling"])
 def test_removal_on_one_process_takes_the_tabs_on_the_other_out(two_processes, clients,
                                                                 transport):
     one, two = two_processes
-    owner, member, stays = (make_user(one, p) for p in ("xrown", "xrmem", "xrwit"))
-    owner_tab = clients(one, owner, transport)
-    here = clients(one, member, transport, via="cookie")
-    there = clients(two, member, transport, via="token")
-    witness = clients(two, stays, transport)
-    room = create_private_room(owner_tab, [member, stays])
-    remove_and_check(owner_tab, [here, there], witness, room, member.name)
+    remove_and_check(clients, transport, one, two, "xr")
 
 
 @pytest.mark.parametrize("transport", ["websocket", "polling"])

@@ -254,21 +254,7 @@ def _ws_packet_case(server, token, packet):
         answer = raw.sio_connect("/chat", {"token": token})
         assert answer.startswith("40/chat,"), answer
         raw.send(packet)
-        received, closed = [], False
-        deadline = time.monotonic() + 1.0
-        while time.monotonic() < deadline:
-            try:
-                p = raw.recv(max(0.05, deadline - time.monotonic()))
-            except TimeoutError:
-                break
-            except Exception as exc:  # the server closed it in some way
-                received.append(repr(exc))
-                closed = True
-                break
-            if p is None:
-                closed = True
-                break
-            received.append(p if isinstance(p, str) else repr(p))
+        received, closed = raw.recv_for(1.0)
         return packet, received, closed
     finally:
         raw.close()

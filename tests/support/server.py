@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -12,6 +11,8 @@ from pathlib import Path
 
 import requests
 
+from deploy.cluster import free_port, stop_processes
+
 ROOT = Path(__file__).resolve().parents[2]
 OUTPUT = ROOT / "test-output"
 
@@ -19,12 +20,6 @@ OUTPUT = ROOT / "test-output"
 # (neither ``e2e`` nor ``browser``): starting a server from it is a mistake of
 # classification that would slow `make test-fast` down, so ``start`` refuses.
 RUNNING_IN_PROCESS_TEST: str | None = None
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _listening_inodes(port: int) -> set[str] | None:
@@ -183,13 +178,9 @@ class ServerProcess:
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait(10)
 
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.kill()
+    def stop(self, grace: float = 10.0) -> None:
+        """SIGTERM, then SIGKILL after ``grace`` seconds."""
+        stop_processes([self.proc], grace)
 
     def __enter__(self):
         return self.start()

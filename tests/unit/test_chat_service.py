@@ -15,6 +15,19 @@ def general_id() -> int:
     return next(r["id"] for r in service.list_rooms(0) if r["name"] == "general")
 
 
+def in_general(*members) -> int:
+    """General's id, with ``members`` joined to it."""
+    room = general_id()
+    for user in members:
+        service.join_room(user.id, room)
+    return room
+
+
+def post(user, room: int, count: int) -> list[dict]:
+    """``count`` messages ``m0``, ``m1``... from ``user`` (client ids ``c0``, ``c1``...)."""
+    return [service.send_message(user.id, room, f"m{i}", f"c{i}").message for i in range(count)]
+
+
 def test_fresh_install_has_general_and_random(app):
     names = [r["name"] for r in service.list_rooms(0)]
     assert names == ["general", "random"]
@@ -22,17 +35,15 @@ def test_fresh_install_has_general_and_random(app):
 
 def test_seq_and_rev_start_at_one_and_have_no_gaps(app, users):
     alice = users[0]
-    room = general_id()
-    service.join_room(alice.id, room)
-    sent = [service.send_message(alice.id, room, f"m{i}", f"c{i}").message for i in range(5)]
+    room = in_general(alice)
+    sent = post(alice, room, 5)
     assert [m["seq"] for m in sent] == [1, 2, 3, 4, 5]
     assert [m["rev"] for m in sent] == [1, 2, 3, 4, 5]
 
 
 def test_text_is_trimmed_and_limited(app, users):
     alice = users[0]
-    room = general_id()
-    service.join_room(alice.id, room)
+    room = in_general(alice)
     assert service.send_message(alice.id, room, "  hi \n", "c1").message["text"] == "hi"
     with pytest.raises(BadRequest):
         service.send_message(alice.id, room, "   ", "c2")
@@ -43,8 +54,7 @@ def test_text_is_trimmed_and_limited(app, users):
 
 def test_duplicate_client_id_returns_the_stored_message(app, users):
     alice = users[0]
-    room = general_id()
-    service.join_room(alice.id, room)
+    room = in_general(alice)
     first = service.send_message(alice.id, room, "once", "same")
     again = service.send_message(alice.id, room, "once", "same")
     assert not first.duplicate and again.duplicate
@@ -62,10 +72,8 @@ def test_posting_needs_membership_and_unknown_rooms_are_not_found(app, users):
 
 def test_history_pages_backwards_in_ascending_order(app, users):
     alice = users[0]
-    room = general_id()
-    service.join_room(alice.id, room)
-    for i in range(7):
-        service.send_message(alice.id, room, f"m{i}", f"c{i}")
+    room = in_general(alice)
+    post(alice, room, 7)
     page, more = service.history(alice.id, room, None, 3)
     assert [m.seq for m in page] == [5, 6, 7] and more
     page, more = service.history(alice.id, room, 5, 3)
@@ -76,9 +84,7 @@ def test_history_pages_backwards_in_ascending_order(app, users):
 
 def test_edit_and_delete_bump_rev_and_show_in_sync(app, users):
     alice, bob = users[0], users[1]
-    room = general_id()
-    service.join_room(alice.id, room)
-    service.join_room(bob.id, room)
+    room = in_general(alice, bob)
     a = service.send_message(alice.id, room, "first", "a").message
     b = service.send_message(alice.id, room, "second", "b").message
     edited = service.edit_message(alice.id, a["id"], "first, edited")
@@ -93,10 +99,8 @@ def test_edit_and_delete_bump_rev_and_show_in_sync(app, users):
 
 def test_sync_pages_at_500(app, users):
     alice = users[0]
-    room = general_id()
-    service.join_room(alice.id, room)
-    for i in range(503):
-        service.send_message(alice.id, room, f"m{i}", f"c{i}")
+    room = in_general(alice)
+    post(alice, room, 503)
     page, more = service.sync(alice.id, {room: 0})
     assert len(page) == 500 and more
     page, more = service.sync(alice.id, {room: page[-1].rev})
@@ -128,11 +132,8 @@ def test_room_names_are_unique_and_creation_is_capped(app, users):
 
 def test_read_marks_and_unread_counts(app, users):
     alice, bob = users[0], users[1]
-    room = general_id()
-    service.join_room(alice.id, room)
-    service.join_room(bob.id, room)
-    for i in range(4):
-        service.send_message(alice.id, room, f"m{i}", f"c{i}")
+    room = in_general(alice, bob)
+    post(alice, room, 4)
     unread = {r["name"]: r["unread"] for r in service.list_rooms(bob.id)}
     assert unread["general"] == 4
     assert service.mark_read(bob.id, room, 3)[1] == 1
@@ -207,8 +208,7 @@ def test_room_names_may_not_pose_as_direct_message_keys(app, users):
 
 def test_messages_of_invisible_characters_only_are_refused(app, users):
     alice = users[0]
-    room = general_id()
-    service.join_room(alice.id, room)
+    room = in_general(alice)
     for i, text in enumerate(["\u200b", "\u200b\u200c\u200d", "\u202e", "\ufeff \u2060", "\u3164"]):
         with pytest.raises(BadRequest):
             service.send_message(alice.id, room, text, f"inv{i}")

@@ -21,6 +21,13 @@ def source(module: str) -> str:
     return Path(import_module(module).__file__).read_text()
 
 
+def assert_in_source(module: str, *snippets: str) -> None:
+    """Every snippet stands in ``module``'s source; the failure names the ones that do not."""
+    src = source(module)
+    missing = [snippet for snippet in snippets if snippet not in src]
+    assert not missing, f"{module} no longer has: {missing}"
+
+
 def params(fn) -> list[str]:
     return list(inspect.signature(fn).parameters)
 
@@ -35,12 +42,12 @@ def test_pinned_versions_are_the_ones_the_hooks_were_written_against(package):
 
 def test_engineio_socket_receive_is_called_per_packet_of_both_transports():
     """compat: Socket.receive wrapper (packet budget, packet types)."""
-    src = source("engineio.socket")
-    assert "    def receive(self, pkt):" in src
-    assert "for pkt in p.packets:\n                self.receive(pkt)" in src  # polling POST
-    assert "pkt = packet.Packet(encoded_packet=p)" in src  # websocket loop
-    assert "self.receive(pkt)\n            except exceptions.UnknownPacketError:" in src
-    assert "except exceptions.SocketIsClosedError:" in src  # ends the websocket loop
+    assert_in_source("engineio.socket",
+                     "    def receive(self, pkt):",
+                     "for pkt in p.packets:\n                self.receive(pkt)",  # polling POST
+                     "pkt = packet.Packet(encoded_packet=p)",  # websocket loop
+                     "self.receive(pkt)\n            except exceptions.UnknownPacketError:",
+                     "except exceptions.SocketIsClosedError:")  # ends the websocket loop
 
 
 def test_engineio_post_errors_drop_the_session():
@@ -48,18 +55,18 @@ def test_engineio_post_errors_drop_the_session():
     from engineio import exceptions
 
     assert issubclass(exceptions.SocketIsClosedError, exceptions.EngineIOError)
-    src = source("engineio.server")
-    assert "socket.handle_post_request(environ)" in src
-    assert "except exceptions.EngineIOError:\n                        if sid in self.sockets:" in src
+    assert_in_source("engineio.server",
+                     "socket.handle_post_request(environ)",
+                     "except exceptions.EngineIOError:\n                        if sid in self.sockets:")
 
 
 def test_engineio_websocket_handler_reads_with_ws_wait():
     """compat: Socket._websocket_handler wrapper hands it a checked ws (wait -> None ends it)."""
-    src = source("engineio.socket")
-    assert "    def _websocket_handler(self, ws):" in src
-    assert "data = ws.wait()" in src
-    assert "if p is None:\n                # connection closed by client\n                break" in src
-    assert "self.upgrading = True" in src
+    assert_in_source("engineio.socket",
+                     "    def _websocket_handler(self, ws):",
+                     "data = ws.wait()",
+                     "if p is None:\n                # connection closed by client\n                break",
+                     "self.upgrading = True")
 
 
 def test_engineio_socket_close_and_state_attributes():
@@ -144,19 +151,19 @@ def test_socketio_manager_and_environ():
 
 def test_flask_socketio_passes_server_options_through():
     """app.py: namespaces= and async_handlers= reach socketio.Server via init_app."""
-    src = source("flask_socketio")
-    assert "self.server = socketio.Server(**self.server_options)" in src
-    assert "self.server_options.update(kwargs)" in src
+    assert_in_source("flask_socketio",
+                     "self.server = socketio.Server(**self.server_options)",
+                     "self.server_options.update(kwargs)")
 
 
 def test_simple_websocket_reader_buffers_in_handle_events():
     """compat._install_simple_websocket_hook: the reader's loop assigns
     _handle_events' result to self.connected and appends to input_buffer."""
-    src = source("simple_websocket.ws")
-    assert "self.connected = self._handle_events()" in src
-    assert "in_data = self.sock.recv(self.receive_bytes)" in src
-    assert "self.input_buffer.append(self.incoming_message)" in src
-    assert "    def _handle_events(self):" in src
+    assert_in_source("simple_websocket.ws",
+                     "self.connected = self._handle_events()",
+                     "in_data = self.sock.recv(self.receive_bytes)",
+                     "self.input_buffer.append(self.incoming_message)",
+                     "    def _handle_events(self):")
 
 
 def test_socketio_handle_event_internal_sees_the_ack_id():
@@ -195,10 +202,10 @@ def test_socketio_manager_pre_connect_and_participants():
 
     assert params(BaseManager.pre_connect) == ["self", "eio_sid", "namespace"]
     assert params(BaseManager.get_participants) == ["self", "namespace", "room"]
-    src = source("socketio.base_manager")
-    assert "self.pending_connect = {}" in src
-    assert "self.pending_connect[namespace].append(sid)" in src
-    assert "yield from participants.items()" in src
+    assert_in_source("socketio.base_manager",
+                     "self.pending_connect = {}",
+                     "self.pending_connect[namespace].append(sid)",
+                     "yield from participants.items()")
 
 
 def test_socketio_admin_instrumentation_hooks():

@@ -21,7 +21,12 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import PageWatch
 from tests.browser.helpers import (
+    DESKTOP,
+    OVERFLOW,
+    PHONE,
+    SHOTS,
     TIMEOUT_MS,
+    VIEWPORTS,
     browser_server,
     close_contexts,
     console_problems,
@@ -32,13 +37,6 @@ from tests.browser.helpers import (
     type_and_send,
     wait_connected,
 )
-from tests.support.server import ROOT
-
-SHOTS = ROOT / "docs" / "screenshots"
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 800}
-VIEWPORTS = {"phone": PHONE, "desktop": DESKTOP}
-OVERFLOW = "() => [document.documentElement.scrollWidth, window.innerWidth]"
 
 
 @pytest.fixture(scope="module")

@@ -46,6 +46,18 @@ def new_context(browser, server) -> BrowserContext:
     return ctx
 
 
+def overflow(page: Page) -> tuple[int, int]:
+    """(scrollWidth, innerWidth): the page scrolls sideways when the first is the larger."""
+    scroll_width, inner_width = page.evaluate(OVERFLOW)
+    return scroll_width, inner_width
+
+
+def shot(page: Page, name: str) -> None:
+    """docs/screenshots/<name>.png, for the README (documentation, not compared)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
+
+
 # -- accounts, through the real HTML forms ------------------------------------
 def register(page: Page, username: str, password: str = PASSWORD) -> None:
     page.goto("/register")

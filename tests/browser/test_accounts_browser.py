@@ -16,15 +16,15 @@ from playwright.sync_api import expect
 from tests.browser.conftest import PageWatch
 from tests.browser.helpers import (
     DESKTOP,
-    OVERFLOW,
     PASSWORD,
     PHONE,
-    SHOTS,
     TIMEOUT_MS,
     close_contexts,
     console_problems,
     login,
     open_chat,
+    overflow,
+    shot,
     unique,
     wait_connected,
 )
@@ -286,11 +286,10 @@ def test_account_page_fits_and_screenshots(browser, server, size):
             page.reload()
         page.wait_for_function("() => document.getElementById('tokens-table').tBodies[0].rows.length"
                                " > 0 || !document.getElementById('tokens-empty').hidden")
-        scroll_width, inner_width = page.evaluate(OVERFLOW)
+        scroll_width, inner_width = overflow(page)
         assert scroll_width <= inner_width, f"/account scrolls sideways at {viewport['width']}px"
         page.evaluate("() => window.scrollTo(0, 0)")  # a reload keeps the scroll position
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SHOTS / ("account-phone.png" if size == "phone" else "account.png")))
+        shot(page, "account-phone" if size == "phone" else "account")
         assert console_problems(watch) == [] and watch.csp == []
     finally:
         close_contexts(ctx)

@@ -22,9 +22,7 @@ from playwright.sync_api import expect
 from tests.browser.conftest import PageWatch
 from tests.browser.helpers import (
     DESKTOP,
-    OVERFLOW,
     PHONE,
-    SHOTS,
     TIMEOUT_MS,
     VIEWPORTS,
     browser_server,
@@ -32,7 +30,9 @@ from tests.browser.helpers import (
     console_problems,
     login,
     open_chat,
+    overflow,
     register,
+    shot,
     stored,
     type_and_send,
     wait_connected,
@@ -92,16 +92,6 @@ def one_page(browser, server, viewport, color_scheme="light"):
         yield page, PageWatch(page)
     finally:
         close_contexts(ctx)
-
-
-def overflow(page) -> tuple[int, int]:
-    scroll_width, inner_width = page.evaluate(OVERFLOW)
-    return scroll_width, inner_width
-
-
-def shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"))
 
 
 def wait_chat(page) -> None:

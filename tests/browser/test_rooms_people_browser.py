@@ -25,15 +25,15 @@ from playwright.sync_api import Page, expect
 from tests.browser.conftest import PageWatch
 from tests.browser.helpers import (
     DESKTOP,
-    OVERFLOW,
     PHONE,
-    SHOTS,
     TIMEOUT_MS,
     close_contexts,
     console_problems,
     login,
     open_chat,
+    overflow,
     register,
+    shot,
     stored,
     type_and_send,
     unique,
@@ -157,7 +157,7 @@ def open_settings(page: Page):
 
 
 def no_sideways_scroll(page: Page, what: str) -> None:
-    width, inner = page.evaluate(OVERFLOW)
+    width, inner = overflow(page)
     assert width <= inner, f"{what}: {width}px wide in a {inner}px window"
     # The open dialog itself fits the window too.
     box = page.evaluate("""() => { const d = document.querySelector('dialog[open]');
@@ -594,11 +594,11 @@ def test_screenshots_of_room_settings_and_people(browser):
                 type_and_send(page, text)
                 expect(stored(alice, text)).to_have_count(1)
             open_settings(alice)
-            alice.screenshot(path=str(SHOTS / "room-settings.png"))
+            shot(alice, "room-settings")
             alice.keyboard.press("Escape")
             alice.click("#open-people")
             expect(alice.locator("#people-dialog .person")).to_have_count(len(TEAM))
-            alice.screenshot(path=str(SHOTS / "people.png"))
+            shot(alice, "people")
             alice.keyboard.press("Escape")
             mei = pages["mei"]
             mei.click("#open-rooms")
@@ -607,7 +607,7 @@ def test_screenshots_of_room_settings_and_people(browser):
             mei.wait_for_selector("#messages[data-state=ready]")
             open_settings(mei)
             no_sideways_scroll(mei, "room settings")
-            mei.screenshot(path=str(SHOTS / "room-settings-phone.png"))
+            shot(mei, "room-settings-phone")
             assert crowd.problems() == []
         finally:
             crowd.close()

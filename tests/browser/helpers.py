@@ -15,11 +15,19 @@ from playwright.sync_api import BrowserContext, Page, Route, expect
 
 from tests.conftest import require_binary
 from tests.support.clients import unique
-from tests.support.server import ServerProcess
+from tests.support.server import ROOT, ServerProcess
 
 PASSWORD = "correct-horse-battery"
 SOCKET_IO = re.compile(r"/socket\.io/")
 TIMEOUT_MS = 15_000
+# The two widths every page must fit: a phone and a laptop; the README's screenshots are
+# taken at them into SHOTS (documentation, not compared).
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
+VIEWPORTS = {"phone": PHONE, "desktop": DESKTOP}
+SHOTS = ROOT / "docs" / "screenshots"
+# [scrollWidth, innerWidth]: the page scrolls sideways when the first is the larger.
+OVERFLOW = "() => [document.documentElement.scrollWidth, window.innerWidth]"
 
 
 @contextlib.contextmanager
@@ -33,9 +41,21 @@ def browser_server(name: str, interval: str = "0.5", seed: str = "5"):
 
 
 def new_context(browser, server) -> BrowserContext:
-    ctx = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 800})
+    ctx = browser.new_context(base_url=server.url, viewport=DESKTOP)
     ctx.set_default_timeout(TIMEOUT_MS)
     return ctx
+
+
+def overflow(page: Page) -> tuple[int, int]:
+    """(scrollWidth, innerWidth): the page scrolls sideways when the first is the larger."""
+    scroll_width, inner_width = page.evaluate(OVERFLOW)
+    return scroll_width, inner_width
+
+
+def shot(page: Page, name: str) -> None:
+    """docs/screenshots/<name>.png, for the README (documentation, not compared)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
 
 
 # -- accounts, through the real HTML forms ------------------------------------

@@ -19,6 +19,7 @@ import pytest
 
 from tests.browser.helpers import (
     TIMEOUT_MS,
+    VIEWPORTS,
     browser_server,
     close_contexts,
     open_chat,
@@ -53,23 +54,26 @@ class Page:
 
 
 CHAT_READY = "#messages[data-state=ready]"
+
+
+def chat_after(name: str, ready: str, **action) -> Page:
+    """The user's chat page after one key or click (a dialog, drawer or menu opened), taken
+    once its messages are there so the action meets a page that can answer it."""
+    return Page("/chat", "user", ready, before=CHAT_READY, name="chat-" + name, **action)
+
+
 PAGES = [
     Page("/login", None, "#login-form"),
     Page("/register", None, "#register-form"),
     Page("/chat", "user", "#messages[data-state=ready] #message-list .message"),
-    Page("/chat", "user", "#switcher[open] .switcher-option", keys="Control+k",
-         before=CHAT_READY, name="chat-switcher"),
-    Page("/chat", "user", "#sidebar.is-open li.room", click="#open-rooms", sizes=("phone",),
-         before=CHAT_READY, name="chat-rooms-drawer"),
-    Page("/chat", "user", "#topnav.is-open", click="#menu-button", sizes=("phone",),
-         before=CHAT_READY, name="chat-menu"),
+    chat_after("switcher", "#switcher[open] .switcher-option", keys="Control+k"),
+    chat_after("rooms-drawer", "#sidebar.is-open li.room", click="#open-rooms", sizes=("phone",)),
+    chat_after("menu", "#topnav.is-open", click="#menu-button", sizes=("phone",)),
     # The rooms and people dialogs (static/js/chat/newroom.js, people.js, roomsettings.js).
-    Page("/chat", "user", "#room-settings[open] .sb-section", click="#room-settings-button",
-         before=CHAT_READY, name="chat-room-settings"),
-    Page("/chat", "user", "#people-dialog[open] .person", click="#open-people", sizes=("desktop",),
-         before=CHAT_READY, name="chat-people"),
-    Page("/chat", "user", "#new-room-dialog[open] #nr-name", click="#new-room-more", sizes=("desktop",),
-         before=CHAT_READY, name="chat-new-room"),
+    chat_after("room-settings", "#room-settings[open] .sb-section", click="#room-settings-button"),
+    chat_after("people", "#people-dialog[open] .person", click="#open-people", sizes=("desktop",)),
+    chat_after("new-room", "#new-room-dialog[open] #nr-name", click="#new-room-more",
+               sizes=("desktop",)),
     Page("/market", "user", "#quote-rows tr[data-symbol] .mk-price"),
     Page("/admin", "admin", "#connections-table tbody tr"),
     Page("/account/password", "user", "form"),
@@ -79,7 +83,6 @@ PAGES = [
     Page("/admin", "user", "#error-back", status=403, name="403"),
 ]
 
-VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 THEMES = ("light", "dark")
 
 

@@ -15,21 +15,22 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import PageWatch
 from tests.browser.helpers import (
+    DESKTOP,
     PASSWORD,
+    PHONE,
     TIMEOUT_MS,
     close_contexts,
     console_problems,
     login,
     open_chat,
+    overflow,
+    shot,
     unique,
     wait_connected,
 )
 from tests.conftest import require_binary
 from tests.support.server import ROOT, ServerProcess
 
-SHOTS = ROOT / "docs" / "screenshots"
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 800}
 KICK_BLOCK = 4  # seconds: long enough to see the message, short enough to see the retry
 ADMIN = "root"
 
@@ -81,6 +82,19 @@ def register_through(page, link: str, username: str) -> None:
     page.fill("#register-form #confirm", PASSWORD)
     page.click("#register-form button[type=submit]")
     page.wait_for_url(re.compile(r"/chat$"))
+
+
+def invited(admin_ctx, ctx, prefix: str):
+    """A newcomer registered through a link the admin just made (invite-only registration):
+    their page in ``ctx``, watched, and their username."""
+    admin = admin_ctx.new_page()
+    login(admin, ADMIN)
+    link = create_invite_link(admin)
+    page = ctx.new_page()
+    watch = PageWatch(page)
+    username = unique(prefix)
+    register_through(page, link, username)
+    return page, watch, username
 
 
 def test_invite_only_registration_through_a_link_and_410_for_a_used_one(browser, server):
@@ -148,12 +162,7 @@ def test_account_page_creates_a_token_shown_once_and_revokes_it(browser, server)
     admin_ctx = context(browser, server)
     ctx = context(browser, server, permissions=["clipboard-read", "clipboard-write"])
     try:
-        admin = admin_ctx.new_page()
-        login(admin, ADMIN)
-        link = create_invite_link(admin)
-        page = ctx.new_page()
-        watch = PageWatch(page)
-        register_through(page, link, unique("tokens"))
+        page, watch, _ = invited(admin_ctx, ctx, "tokens")
         page.click("#account-link") if page.locator("#account-link").is_visible() \
             else page.goto("/account")
         page.wait_for_url(re.compile(r"/account$"))
@@ -206,13 +215,7 @@ def test_account_page_edits_the_profile_and_uploads_an_avatar(browser, server):
     admin_ctx = context(browser, server)
     ctx = context(browser, server)
     try:
-        admin = admin_ctx.new_page()
-        login(admin, ADMIN)
-        link = create_invite_link(admin)
-        page = ctx.new_page()
-        watch = PageWatch(page)
-        username = unique("prof")
-        register_through(page, link, username)
+        page, watch, username = invited(admin_ctx, ctx, "prof")
         page.goto("/account")
         expect(page.locator("#profile-display-name")).to_have_text(username)
         expect(page.locator("#profile-avatar")).to_be_hidden()
@@ -283,12 +286,10 @@ def test_account_page_fits_and_screenshots(browser, server, size):
             page.reload()
         page.wait_for_function("() => document.getElementById('tokens-table').tBodies[0].rows.length"
                                " > 0 || !document.getElementById('tokens-empty').hidden")
-        scroll_width, inner_width = page.evaluate(
-            "() => [document.documentElement.scrollWidth, window.innerWidth]")
+        scroll_width, inner_width = overflow(page)
         assert scroll_width <= inner_width, f"/account scrolls sideways at {viewport['width']}px"
         page.evaluate("() => window.scrollTo(0, 0)")  # a reload keeps the scroll position
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SHOTS / ("account-phone.png" if size == "phone" else "account.png")))
+        shot(page, "account-phone" if size == "phone" else "account")
         assert console_problems(watch) == [] and watch.csp == []
     finally:
         close_contexts(ctx)

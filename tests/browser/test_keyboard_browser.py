@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.helpers import (
+    PHONE,
     TIMEOUT_MS,
     close_contexts,
     console_problems,
@@ -21,8 +22,6 @@ from tests.browser.helpers import (
     type_and_send,
     unique,
 )
-
-PHONE = {"width": 390, "height": 844}
 
 
 def focused_room(page) -> str | None:

@@ -21,24 +21,22 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import PageWatch
 from tests.browser.helpers import (
+    DESKTOP,
+    PHONE,
     TIMEOUT_MS,
+    VIEWPORTS,
     browser_server,
     close_contexts,
     console_problems,
     login,
     open_chat,
+    overflow,
     register,
+    shot,
     stored,
     type_and_send,
     wait_connected,
 )
-from tests.support.server import ROOT
-
-SHOTS = ROOT / "docs" / "screenshots"
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 800}
-VIEWPORTS = {"phone": PHONE, "desktop": DESKTOP}
-OVERFLOW = "() => [document.documentElement.scrollWidth, window.innerWidth]"
 
 
 @pytest.fixture(scope="module")
@@ -94,16 +92,6 @@ def one_page(browser, server, viewport, color_scheme="light"):
         yield page, PageWatch(page)
     finally:
         close_contexts(ctx)
-
-
-def overflow(page) -> tuple[int, int]:
-    scroll_width, inner_width = page.evaluate(OVERFLOW)
-    return scroll_width, inner_width
-
-
-def shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"))
 
 
 def wait_chat(page) -> None:

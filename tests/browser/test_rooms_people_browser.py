@@ -24,24 +24,22 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import PageWatch
 from tests.browser.helpers import (
+    DESKTOP,
+    PHONE,
     TIMEOUT_MS,
     close_contexts,
     console_problems,
     login,
-    new_context,
     open_chat,
+    overflow,
     register,
+    shot,
     stored,
     type_and_send,
     unique,
     wait_connected,
 )
-from tests.support.server import ROOT, ServerProcess
-
-SHOTS = ROOT / "docs" / "screenshots"
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 800}
-OVERFLOW = "() => [document.documentElement.scrollWidth, window.innerWidth]"
+from tests.support.server import ServerProcess
 
 
 # -- steps ---------------------------------------------------------------------------
@@ -53,19 +51,17 @@ class People:
         self.contexts = []
         self.watches = []
 
-    def page(self, viewport: dict | None = None) -> Page:
-        if viewport:
-            ctx = self.browser.new_context(base_url=self.server.url, viewport=viewport)
-            ctx.set_default_timeout(TIMEOUT_MS)
-        else:
-            ctx = new_context(self.browser, self.server)
+    def page(self, viewport: dict = DESKTOP, **options) -> Page:
+        """A page in a browser context of its own (its own cookies), watched for problems."""
+        ctx = self.browser.new_context(base_url=self.server.url, viewport=viewport, **options)
+        ctx.set_default_timeout(TIMEOUT_MS)
         self.contexts.append(ctx)
         page = ctx.new_page()
         self.watches.append(PageWatch(page))
         return page
 
     def user(self, prefix: str, display_name: str | None = None, viewport: dict | None = None):
-        page = self.page(viewport)
+        page = self.page(viewport or DESKTOP)
         name = unique(prefix)
         register(page, name)
         if viewport:  # a phone: the rooms are in a closed drawer
@@ -135,6 +131,16 @@ def create_room(page: Page, name: str, kind: str = "public", members: tuple[str,
     page.wait_for_selector(f"li.room.active[data-room-name='{name}']")
 
 
+def public_room_of_two(people: People, prefix: str):
+    """Alice makes a public room and Bob opens it: both pages then show it, ready."""
+    alice, a_name = people.user("alice")
+    bob, b_name = people.user("bob")
+    room = unique(prefix)
+    create_room(alice, room, "public")
+    open_room(bob, room)
+    return alice, a_name, bob, b_name, room
+
+
 def pick(page: Page, picker: str, username: str) -> None:
     """Search the directory in a picker and add the person found."""
     page.fill(f"#{picker}-q", username)
@@ -151,7 +157,7 @@ def open_settings(page: Page):
 
 
 def no_sideways_scroll(page: Page, what: str) -> None:
-    width, inner = page.evaluate(OVERFLOW)
+    width, inner = overflow(page)
     assert width <= inner, f"{what}: {width}px wide in a {inner}px window"
     # The open dialog itself fits the window too.
     box = page.evaluate("""() => { const d = document.querySelector('dialog[open]');
@@ -254,11 +260,7 @@ def test_private_room_member_invite_remove_rename_topic(people, screenshot):
 
 
 def test_archived_room_is_read_only_and_listed_apart(people):
-    alice, _ = people.user("alice")
-    bob, _ = people.user("bob")
-    room = unique("old")
-    create_room(alice, room, "public")
-    open_room(bob, room)
+    alice, _, bob, _, room = public_room_of_two(people, "old")
     type_and_send(bob, "before the archive")
     expect(stored(alice, "before the archive")).to_have_count(1)
 
@@ -373,11 +375,7 @@ def test_first_dm_raises_badge_and_title_without_reload(people):
 
 
 def test_display_name_changes_live_everywhere(people):
-    alice, a_name = people.user("alice")
-    bob, b_name = people.user("bob")
-    room = unique("names")
-    create_room(alice, room, "public")
-    open_room(bob, room)
+    alice, a_name, bob, b_name, room = public_room_of_two(people, "names")
     type_and_send(alice, "who am I")
     message = stored(bob, "who am I")
     expect(message.locator(".message-author")).to_have_text(a_name)
@@ -528,7 +526,7 @@ def test_opening_a_room_with_many_unread_starts_at_the_new_line(people):
     expect(stored(bob, "unread 29")).to_be_in_viewport()
 
 
-def test_day_separators_follow_the_browsers_time_zone(people, live_server, browser):
+def test_day_separators_follow_the_browsers_time_zone(people, live_server):
     """Two messages an hour apart across midnight UTC: two days in a browser
     on UTC, one day (the evening before) in a browser in New York."""
     alice, a_name = people.user("alice")
@@ -545,12 +543,7 @@ def test_day_separators_follow_the_browsers_time_zone(people, live_server, brows
                          (ts, room_id, seq))
 
     def separators(timezone_id: str) -> list[str]:
-        ctx = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 800},
-                                  timezone_id=timezone_id, locale="en-US")
-        ctx.set_default_timeout(TIMEOUT_MS)
-        people.contexts.append(ctx)
-        page = ctx.new_page()
-        people.watches.append(PageWatch(page))
+        page = people.page(timezone_id=timezone_id, locale="en-US")
         login(page, a_name)
         wait_connected(page)
         open_room(page, room)
@@ -576,13 +569,8 @@ def test_screenshots_of_room_settings_and_people(browser):
         crowd = People(browser, srv)
         try:
             for username, display, status in TEAM:
-                viewport = PHONE if username == "mei" else None
-                ctx = crowd.browser.new_context(base_url=srv.url, viewport=viewport or DESKTOP,
-                                                reduced_motion="reduce", locale="en-US")
-                ctx.set_default_timeout(TIMEOUT_MS)
-                crowd.contexts.append(ctx)
-                page = ctx.new_page()
-                crowd.watches.append(PageWatch(page))
+                page = crowd.page(PHONE if username == "mei" else DESKTOP, reduced_motion="reduce",
+                                  locale="en-US")
                 register(page, username)
                 wait_connected(page)
                 page.wait_for_selector("#messages[data-state=ready]")
@@ -606,11 +594,11 @@ def test_screenshots_of_room_settings_and_people(browser):
                 type_and_send(page, text)
                 expect(stored(alice, text)).to_have_count(1)
             open_settings(alice)
-            alice.screenshot(path=str(SHOTS / "room-settings.png"))
+            shot(alice, "room-settings")
             alice.keyboard.press("Escape")
             alice.click("#open-people")
             expect(alice.locator("#people-dialog .person")).to_have_count(len(TEAM))
-            alice.screenshot(path=str(SHOTS / "people.png"))
+            shot(alice, "people")
             alice.keyboard.press("Escape")
             mei = pages["mei"]
             mei.click("#open-rooms")
@@ -619,7 +607,7 @@ def test_screenshots_of_room_settings_and_people(browser):
             mei.wait_for_selector("#messages[data-state=ready]")
             open_settings(mei)
             no_sideways_scroll(mei, "room settings")
-            mei.screenshot(path=str(SHOTS / "room-settings-phone.png"))
+            shot(mei, "room-settings-phone")
             assert crowd.problems() == []
         finally:
             crowd.close()

@@ -5,6 +5,7 @@ import re
 
 from blueprints.auth import service
 from extensions import socketio
+from tests.support.app import sign_in
 
 
 def csrf(html: str) -> str:
@@ -17,10 +18,7 @@ def test_password_change_ends_other_sessions_tokens_and_sockets(app):
         token, _ = service.issue_token(user)
     browser, other_browser = app.test_client(), app.test_client()
     for b in (browser, other_browser):
-        page = b.get("/login")
-        r = b.post("/login", data={"csrf_token": csrf(page.text), "username": "alice",
-                                   "password": "password-123"})
-        assert r.status_code == 302
+        sign_in(b, "alice", "password-123")
     sock = socketio.test_client(app, namespace="/chat", auth={"token": token})
     assert sock.is_connected("/chat")
 

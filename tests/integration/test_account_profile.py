@@ -10,6 +10,7 @@ import pytest
 from blueprints.auth import service
 from extensions import db, socketio
 from models import User
+from tests.support.app import sign_in
 
 ZH = {"Accept-Language": "zh-CN"}
 
@@ -35,10 +36,7 @@ def alice(app):
         service.create_user("bob", "password-123")
         token, _ = service.issue_token(user)
     client = app.test_client()
-    page = client.get("/login")
-    r = client.post("/login", data={"csrf_token": csrf(page.text), "username": "alice",
-                                    "password": "password-123"})
-    assert r.status_code == 302
+    sign_in(client, "alice", "password-123")
     tab = socketio.test_client(app, namespace="/chat", auth={"token": token})
     assert tab.is_connected("/chat")
     tab.get_received("/chat")

@@ -29,6 +29,16 @@ PASSWORD = "password-123"
 
 # -- in-process ------------------------------------------------------------------------
 
+
+def admin_and_bob(app):
+    """The admin ("root", the first account) connected to /admin, and bob's short-lived token."""
+    with app.app_context():
+        service.create_user("root", PASSWORD)
+        bob = service.create_user("bob", PASSWORD)
+        admin_token, _ = service.issue_token(service.find_user("root"))
+        short, _ = service.issue_token(bob)
+    return socketio.test_client(app, namespace="/admin", auth={"token": admin_token}), short
+
 def test_personal_tokens_are_stored_hashed():
     """A copy of the database gives no working token: only SHA-256 of the secret is kept."""
     app = make_app()
@@ -88,13 +98,9 @@ def test_a_used_up_invite_link_answers_410_and_registers_nobody():
 
 def test_disabling_cuts_every_socket_and_token_at_once():
     app = make_app()
+    admin, short = admin_and_bob(app)
     with app.app_context():
-        service.create_user("root", PASSWORD)
-        bob = service.create_user("bob", PASSWORD)
-        admin_token, _ = service.issue_token(service.find_user("root"))
-        short, _ = service.issue_token(bob)
-        pat = tokens.create_token(bob, "bot")[1]
-    admin = socketio.test_client(app, namespace="/admin", auth={"token": admin_token})
+        pat = tokens.create_token(service.find_user("bob"), "bot")[1]
     tabs = [socketio.test_client(app, namespace=ns, auth={"token": t})
             for ns in ("/chat", "/market") for t in (short, pat)]
     assert all(t.is_connected(ns) for t, ns in zip(tabs, ["/chat"] * 2 + ["/market"] * 2, strict=True))
@@ -108,12 +114,7 @@ def test_disabling_cuts_every_socket_and_token_at_once():
 
 def test_a_kicked_user_cannot_come_straight_back():
     app = make_app()
-    with app.app_context():
-        service.create_user("root", PASSWORD)
-        bob = service.create_user("bob", PASSWORD)
-        admin_token, _ = service.issue_token(service.find_user("root"))
-        short, _ = service.issue_token(bob)
-    admin = socketio.test_client(app, namespace="/admin", auth={"token": admin_token})
+    admin, short = admin_and_bob(app)
     tab = socketio.test_client(app, namespace="/chat", auth={"token": short})
     assert call(admin, "kick", {"username": "bob"}, namespace="/admin")["ok"]
     assert not tab.is_connected("/chat")

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from app import create_app, prepare_database
 from config import Settings, database_url
+from tests.support.clients import csrf_token
 
 _template: Path | None = None
 
@@ -62,3 +63,11 @@ def make_app(**env):
     app = create_app(settings, TESTING=True)
     prepare_database(app)
     return app
+
+
+def sign_in(client, username: str, password: str) -> None:
+    """Sign a Flask test client in through the login form, CSRF token and all, as a browser does."""
+    page = client.get("/login")
+    r = client.post("/login", data={"csrf_token": csrf_token(page.text), "username": username,
+                                    "password": password})
+    assert r.status_code == 302, (r.status_code, r.text[:200])

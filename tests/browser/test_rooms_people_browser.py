@@ -485,7 +485,10 @@ def test_dialogs_fit_a_phone(people):
     no_sideways_scroll(alice, "new room dialog")
     alice.click("#nr-create")
     expect(alice.locator("#new-room-dialog")).to_be_hidden()
-    alice.wait_for_selector(f"li.room.active[data-room-name='{room}']")
+    # Opening a room closes the phone's rooms drawer, so its item is active but
+    # hidden once the drawer's transition ends: wait for the state, not for
+    # visibility (which passed only when the check beat the transition).
+    alice.wait_for_selector(f"li.room.active[data-room-name='{room}']", state="attached")
     alice.wait_for_selector("#messages[data-state=ready]")
 
     open_settings(alice)
